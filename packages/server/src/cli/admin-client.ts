@@ -1,0 +1,86 @@
+/**
+ * The CLI's client of the admin API. Every management command is a thin wrapper over one call
+ * here: the admin API is the only way the CLI changes state (except `serve`, `migrate`, `secret`).
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { CliError, EXIT } from './exit-codes.js';
+
+export interface AdminConnectionOptions {
+  readonly adminUrl?: string | undefined;
+  readonly adminKey?: string | undefined;
+  readonly dataDir?: string | undefined;
+}
+
+export interface AdminClient {
+  request<T = unknown>(method: string, route: string, body?: unknown): Promise<T>;
+}
+
+/**
+ * The admin key, from (in order) `--admin-key`, `GATEHOUSE_ADMIN_KEY`, `GATEHOUSE_ADMIN_KEY_FILE`,
+ * or `<data dir>/admin.key` (data dir from `--data-dir`, `GATEHOUSE_DATA_DIR`, else `./data`).
+ */
+export function resolveAdminKey(options: AdminConnectionOptions, env = process.env): string {
+  if (options.adminKey) return options.adminKey;
+  if (env.GATEHOUSE_ADMIN_KEY) return env.GATEHOUSE_ADMIN_KEY.trim();
+  const candidates = [
+    env.GATEHOUSE_ADMIN_KEY_FILE,
+    path.join(options.dataDir ?? env.GATEHOUSE_DATA_DIR ?? './data', 'admin.key'),
+  ].filter((file): file is string => typeof file === 'string');
+  for (const file of candidates) {
+    try {
+      return readFileSync(file, 'utf8').trim();
+    } catch {
+      // try the next place
+    }
+  }
+  throw new CliError(
+    `no admin key: pass --admin-key, set GATEHOUSE_ADMIN_KEY, or run where ${candidates.at(-1)} exists (--data-dir)`,
+    EXIT.usage,
+  );
+}
+
+export function createAdminClient(options: AdminConnectionOptions, env = process.env): AdminClient {
+  const base = (options.adminUrl ?? env.GATEHOUSE_ADMIN_URL ?? 'http://127.0.0.1:4001').replace(/\/+$/, '');
+  const key = resolveAdminKey(options, env);
+  return {
+    async request<T>(method: string, route: string, body?: unknown): Promise<T> {
+      let response: Response;
+      try {
+        response = await fetch(`${base}${route}`, {
+          method,
+          headers: {
+            authorization: `Bearer ${key}`,
+            accept: 'application/json',
+            ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+          },
+          ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+          signal: AbortSignal.timeout(15_000),
+        });
+      } catch (error) {
+        const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).name;
+        throw new CliError(
+          `cannot reach the admin API at ${base} (${cause}); is \`gatehouse serve\` running?`,
+          EXIT.unreachable,
+        );
+      }
+      const text = await response.text();
+      let payload: unknown;
+      try {
+        payload = text ? JSON.parse(text) : undefined;
+      } catch {
+        payload = undefined;
+      }
+      if (response.ok) return payload as T;
+      const problem = (payload ?? {}) as { detail?: string; title?: string };
+      const message = `${response.status} ${problem.detail ?? problem.title ?? response.statusText}`;
+      if (response.status === 401 || response.status === 403) {
+        throw new CliError(`the admin API refused the admin key: ${message}`, EXIT.unauthorized);
+      }
+      if (response.status === 404) throw new CliError(message, EXIT.notFound);
+      if (response.status === 400 || response.status === 409 || response.status === 422)
+        throw new CliError(message, EXIT.usage);
+      throw new CliError(message, EXIT.failed);
+    },
+  };
+}

@@ -1,0 +1,274 @@
+/**
+ * Resolves the configuration from flags, environment and the YAML file (in that precedence, over
+ * the defaults), validates every value and reports every problem at once, one line each. This is
+ * the only module that reads `process.env`.
+ */
+import { accessSync, constants, mkdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { parseDocument } from 'yaml';
+import { OPTIONS, type OptionSpec } from './options.js';
+import type { ConfigSource, GatehouseConfig } from './types.js';
+
+/** Thrown with every problem found; the CLI prints `problems` one per line and exits 2. */
+export class ConfigError extends Error {
+  readonly code = 'ERR_CONFIG';
+  constructor(readonly problems: readonly string[]) {
+    super(`invalid configuration:\n  ${problems.join('\n  ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export interface ConfigInput {
+  /** Path of a YAML config file (`--config` or `GATEHOUSE_CONFIG`). */
+  readonly file?: string | undefined;
+  /** Values from command-line flags, keyed by option key (`public.port`). */
+  readonly flags?: Readonly<Record<string, unknown>>;
+  /** The environment; defaults to `process.env`. */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  /** Check that the data directory can be created and written (on for `serve` and `config check`). */
+  readonly checkDataDir?: boolean;
+  /** Keys outside the option list that the file may hold (sections parsed by later features). */
+  readonly extraSections?: readonly string[];
+}
+
+const KNOWN_KEYS = new Set(OPTIONS.map((option) => option.key));
+
+/** Flattens a YAML mapping into dotted keys, reporting keys no option knows. */
+function flattenFile(
+  value: unknown,
+  file: string,
+  problems: string[],
+  extraSections: readonly string[],
+  prefix = '',
+  out = new Map<string, unknown>(),
+): Map<string, unknown> {
+  if (value === null || value === undefined) return out;
+  if (typeof value !== 'object' || Array.isArray(value)) {
+    problems.push(`${file}: ${prefix || 'the document'} must be a mapping of settings`);
+    return out;
+  }
+  for (const [name, child] of Object.entries(value)) {
+    const key = prefix ? `${prefix}.${name}` : name;
+    if (KNOWN_KEYS.has(key) || extraSections.includes(key)) {
+      out.set(key, child);
+    } else if ([...KNOWN_KEYS].some((known) => known.startsWith(`${key}.`))) {
+      flattenFile(child, file, problems, extraSections, key, out);
+    } else {
+      problems.push(`${file}: unknown key "${key}"${suggest(key)}`);
+    }
+  }
+  return out;
+}
+
+function suggest(key: string): string {
+  const close = [...KNOWN_KEYS].find((known) => editDistance(known, key) <= 2);
+  return close ? ` (did you mean "${close}"?)` : '';
+}
+
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let previous = row[0] ?? 0;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const current = row[j] ?? 0;
+      row[j] = Math.min((row[j] ?? 0) + 1, (row[j - 1] ?? 0) + 1, previous + (a[i - 1] === b[j - 1] ? 0 : 1));
+      previous = current;
+    }
+  }
+  return row[b.length] ?? 0;
+}
+
+function readYaml(file: string, problems: string[]): unknown {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    problems.push(`${file}: cannot read the config file (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+    return undefined;
+  }
+  const document = parseDocument(text, { uniqueKeys: true });
+  if (document.errors.length > 0) {
+    for (const error of document.errors) {
+      problems.push(`${file}: ${error.message.split('\n')[0]}`);
+    }
+    return undefined;
+  }
+  return document.toJS();
+}
+
+/** Reads `<ENV>_FILE` (Docker/Kubernetes secrets); trailing newlines are dropped. */
+function readEnvFile(variable: string, file: string, problems: string[]): string | undefined {
+  try {
+    return readFileSync(file, 'utf8').replace(/\r?\n$/, '');
+  } catch (error) {
+    problems.push(`${variable}: cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+    return undefined;
+  }
+}
+
+interface RawValue {
+  readonly value: unknown;
+  readonly source: ConfigSource;
+  readonly origin: string;
+}
+
+function rawValueFor(
+  option: OptionSpec,
+  input: ConfigInput,
+  env: Readonly<Record<string, string | undefined>>,
+  fileValues: ReadonlyMap<string, unknown>,
+  file: string | undefined,
+  problems: string[],
+): RawValue | undefined {
+  const flag = input.flags?.[option.key];
+  if (flag !== undefined) return { value: flag, source: 'flag', origin: `--${option.flag ?? option.key}` };
+  const direct = env[option.env];
+  const fromFile = env[`${option.env}_FILE`];
+  if (direct !== undefined && fromFile !== undefined) {
+    problems.push(`${option.key}: both ${option.env} and ${option.env}_FILE are set; use one`);
+    return undefined;
+  }
+  if (direct !== undefined) return { value: direct, source: 'env', origin: option.env };
+  if (fromFile !== undefined) {
+    const value = readEnvFile(`${option.env}_FILE`, fromFile, problems);
+    return value === undefined ? undefined : { value, source: 'env-file', origin: `${option.env}_FILE` };
+  }
+  if (fileValues.has(option.key)) {
+    return { value: fileValues.get(option.key), source: 'file', origin: file ?? 'config file' };
+  }
+  return undefined;
+}
+
+/** What `loadConfig` gives besides the typed config: the raw file sections later features parse. */
+export interface LoadedConfig {
+  readonly config: GatehouseConfig;
+  readonly sections: ReadonlyMap<string, unknown>;
+}
+
+export function loadConfig(input: ConfigInput = {}): LoadedConfig {
+  const env = input.env ?? process.env;
+  const problems: string[] = [];
+  const file = input.file ?? env.GATEHOUSE_CONFIG;
+  const extraSections = input.extraSections ?? [];
+  const fileValues = file
+    ? flattenFile(readYaml(file, problems), file, problems, extraSections)
+    : new Map<string, unknown>();
+
+  const resolved = new Map<string, unknown>();
+  const sources = new Map<string, ConfigSource>();
+  for (const option of OPTIONS) {
+    const raw = rawValueFor(option, input, env, fileValues, file, problems);
+    if (raw === undefined) {
+      const fallback = typeof option.default === 'function' ? option.default(resolved) : option.default;
+      resolved.set(option.key, fallback);
+      sources.set(option.key, 'default');
+      continue;
+    }
+    const parsed = option.parse(raw.value);
+    if (parsed.ok) {
+      resolved.set(option.key, parsed.value);
+      sources.set(option.key, raw.source);
+    } else {
+      // Secrets are never echoed back, even when invalid.
+      const problem = option.secret ? parsed.problem.replace(/, got .*$/, '') : parsed.problem;
+      problems.push(`${option.key} (from ${raw.origin}): ${problem}`);
+    }
+  }
+
+  if (problems.length === 0 && input.checkDataDir) checkDataDir(String(resolved.get('data_dir')), problems);
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  const sections = new Map<string, unknown>();
+  for (const section of extraSections) if (fileValues.has(section)) sections.set(section, fileValues.get(section));
+  return { config: toConfig(resolved, sources), sections };
+}
+
+/** The data dir must exist (it is created) and accept new files. */
+function checkDataDir(dir: string, problems: string[]): void {
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    if (!statSync(dir).isDirectory()) throw Object.assign(new Error(), { code: 'ENOTDIR' });
+    accessSync(dir, constants.W_OK);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'error';
+    problems.push(`data_dir: ${path.resolve(dir)} is not a writable directory (${code})`);
+  }
+}
+
+function toConfig(values: ReadonlyMap<string, unknown>, sources: ReadonlyMap<string, ConfigSource>): GatehouseConfig {
+  const get = <T>(key: string): T => values.get(key) as T;
+  return Object.freeze({
+    dataDir: get<string>('data_dir'),
+    dev: get<boolean>('dev'),
+    public: Object.freeze({ host: get<string>('public.host'), port: get<number>('public.port') }),
+    admin: Object.freeze({ host: get<string>('admin.host'), port: get<number>('admin.port') }),
+    proxy: Object.freeze({ host: get<string>('proxy.host'), port: get<number>('proxy.port') }),
+    database: Object.freeze({
+      url: get<string>('database.url'),
+      poolSize: get<number>('database.pool_size'),
+      connectTimeoutMs: get<number>('database.connect_timeout'),
+    }),
+    log: Object.freeze({ level: get('log.level'), format: get('log.format') }),
+    masterKey: get<string | undefined>('master_key'),
+    adminKey: get<string | undefined>('admin_key'),
+    issuer: get<string>('issuer'),
+    auth: Object.freeze({ methods: Object.freeze([...get<string[]>('auth.methods')]) }),
+    shutdownTimeoutMs: get<number>('shutdown_timeout'),
+    sources,
+    values,
+  }) as GatehouseConfig;
+}
+
+/** The effective configuration as `key → shown value`, secrets masked; for `config print`. */
+export function describeConfig(config: GatehouseConfig): Array<{ key: string; value: string; source: ConfigSource }> {
+  return OPTIONS.map((option) => {
+    const value = config.values.get(option.key);
+    let shown: string;
+    if (value === undefined) shown = '(unset)';
+    else if (option.secret) shown = '********';
+    else shown = option.show ? option.show(value) : String(value);
+    return { key: option.key, value: shown, source: config.sources.get(option.key) ?? 'default' };
+  });
+}
+
+/** Markdown reference of every option, generated from OPTIONS (docs/configuration.md). */
+export function configReference(): string {
+  const lines = [
+    '# Configuration reference',
+    '',
+    '<!-- Generated by `gatehouse config reference` from packages/server/src/config/options.ts. Do not edit by hand. -->',
+    '',
+    'Every setting can be given, from highest precedence to lowest, as a command-line flag of',
+    '`gatehouse serve`, as an environment variable, as an environment variable with `_FILE` appended',
+    '(whose value is the path of a file holding the setting: the Docker/Kubernetes secrets convention),',
+    'or as a key of the YAML file named by `--config` / `GATEHOUSE_CONFIG`. Dotted keys are nested',
+    'mappings in YAML: `public.port` is',
+    '',
+    '```yaml',
+    'public:',
+    '  port: 4000',
+    '```',
+    '',
+    'Durations take a unit: `500ms`, `30s`, `15m`, `1h`, `30d` (a bare number is seconds).',
+    'Unknown keys, wrong types, bad URLs, ports out of range and an unwritable data directory stop',
+    'the server with one line per problem; `gatehouse config check` runs the same validation.',
+    '',
+    '| key | environment | flag | type | default | description |',
+    '| --- | --- | --- | --- | --- | --- |',
+  ];
+  for (const option of OPTIONS) {
+    const fallback =
+      typeof option.default === 'function'
+        ? '(derived)'
+        : option.default === undefined
+          ? '(unset)'
+          : option.show
+            ? option.show(option.default)
+            : String(option.default);
+    lines.push(
+      `| \`${option.key}\` | \`${option.env}\` | ${option.flag ? `\`--${option.flag}\`` : ''} | ${option.type} | \`${fallback}\` | ${option.doc} |`,
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}

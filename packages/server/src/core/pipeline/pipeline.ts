@@ -1,0 +1,101 @@
+/**
+ * Runs the enabled authenticators in order and decides. The rules, in order:
+ * 1. the first authenticator that recognises a credential decides authentication: an invalid
+ *    credential is rejected even when a later mechanism would accept another one (a client that
+ *    sends a bad key learns so instead of being silently treated as someone else);
+ * 2. no credential at all is a 401 with one challenge per accepted mechanism and no error code
+ *    (RFC 6750 §3.1: "the resource server SHOULD NOT include an error code" when the request
+ *    lacks any authentication information);
+ * 3. an authenticated caller without every required scope is a 403 `insufficient_scope`
+ *    (RFC 6750 §3.1).
+ * Exceptions (infrastructure failures) propagate: the caller answers 503, never 2xx.
+ */
+import type { AccessPolicy, Authenticator, AuthRequest, Decision, Identity } from './types.js';
+
+export interface Pipeline {
+  /** The enabled authenticators, in order. */
+  readonly authenticators: readonly Authenticator[];
+  decide(request: AuthRequest, policy?: AccessPolicy): Promise<Decision>;
+}
+
+export function createPipeline(authenticators: readonly Authenticator[]): Pipeline {
+  const byName = new Map(authenticators.map((authenticator) => [authenticator.name, authenticator]));
+
+  function select(policy: AccessPolicy | undefined): readonly Authenticator[] {
+    if (!policy?.methods) return authenticators;
+    const selected: Authenticator[] = [];
+    for (const name of policy.methods) {
+      const authenticator = byName.get(name);
+      if (authenticator) selected.push(authenticator);
+    }
+    return selected;
+  }
+
+  return {
+    authenticators,
+    async decide(request, policy) {
+      const candidates = select(policy);
+      for (const authenticator of candidates) {
+        const outcome = await authenticator.authenticate(request);
+        if (outcome.kind === 'absent') continue;
+        if (outcome.kind === 'rejected') {
+          const { rejection } = outcome;
+          return {
+            allow: false,
+            denial: {
+              ...rejection,
+              method: authenticator.name,
+              challenges:
+                rejection.status === 401
+                  ? [authenticator.challenge({ error: rejection.error, description: rejection.description })]
+                  : [],
+            },
+          };
+        }
+        const missing = missingScopes(outcome.identity, policy?.scopes);
+        if (missing.length > 0) {
+          return {
+            allow: false,
+            denial: {
+              status: 403,
+              error: 'insufficient_scope',
+              description: `The credential lacks the required scope: ${missing.join(' ')}`,
+              reason: 'insufficient_scope',
+              // RFC 6750 §3: the scope attribute names the scopes needed.
+              challenges: [`Bearer error="insufficient_scope", scope="${(policy?.scopes ?? []).join(' ')}"`],
+              method: authenticator.name,
+              identity: outcome.identity,
+            },
+          };
+        }
+        return outcome.headers
+          ? { allow: true, identity: outcome.identity, headers: outcome.headers }
+          : { allow: true, identity: outcome.identity };
+      }
+      return {
+        allow: false,
+        denial: {
+          status: 401,
+          error: 'unauthorized',
+          description:
+            candidates.length === 0
+              ? 'No authentication mechanism is enabled for this request'
+              : 'No credentials were presented',
+          reason: candidates.length === 0 ? 'no_mechanism' : 'no_credentials',
+          challenges: candidates.map((authenticator) => authenticator.challenge()),
+        },
+      };
+    },
+  };
+}
+
+function missingScopes(identity: Identity, required: readonly string[] | undefined): string[] {
+  if (!required || required.length === 0) return [];
+  return required.filter((scope) => !identity.scopes.includes(scope));
+}
+
+/** Parses a space-delimited scope string (RFC 6749 §3.3) into a list without duplicates. */
+export function parseScopeList(value: string | undefined): string[] {
+  if (!value) return [];
+  return [...new Set(value.split(' ').filter((scope) => scope.length > 0))];
+}

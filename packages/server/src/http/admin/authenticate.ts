@@ -1,0 +1,41 @@
+/**
+ * Every admin route requires the admin key as `Authorization: Bearer …`. Health routes are the
+ * only exception. A store outage answers 503 (from the error handler), never a pass.
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { type AdminCredentialStore, verifyAdminAuthorization } from '../../core/admin/admin-keys.js';
+import type { AuditLog } from '../../core/audit/audit.js';
+import { findDuplicateHeader } from '../auth-request.js';
+import { ProblemError } from '../problem.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The admin credential that authenticated this request (set by the admin surface). */
+    adminId: string | null;
+  }
+}
+
+const PUBLIC_PATHS = new Set(['/healthz', '/readyz']);
+const CHALLENGE = { 'www-authenticate': 'Bearer realm="gatehouse-admin"' };
+
+/** The audit actor of an admin request. */
+export const adminActor = (request: FastifyRequest): string => `admin:${request.adminId ?? 'unknown'}`;
+
+export function requireAdminKey(app: FastifyInstance, credentials: AdminCredentialStore, audit: AuditLog): void {
+  app.decorateRequest('adminId', null);
+  app.addHook('onRequest', async (request) => {
+    if (PUBLIC_PATHS.has(request.url.split('?')[0] ?? '')) return;
+    const duplicate = findDuplicateHeader(request.raw.rawHeaders);
+    if (duplicate) throw new ProblemError('duplicate-header', `The ${duplicate} header appears more than once`);
+    const result = await verifyAdminAuthorization(credentials, request.headers.authorization);
+    if (!result.ok) {
+      if (result.reason !== 'missing') audit.recordFailure({ method: 'admin', reason: result.reason, ip: request.ip });
+      const detail =
+        result.reason === 'missing'
+          ? 'The admin API requires the admin key as "Authorization: Bearer <key>"'
+          : 'The admin key is not valid';
+      throw new ProblemError('unauthorized', detail, { headers: CHALLENGE });
+    }
+    request.adminId = result.credential.id;
+  });
+}

@@ -1,0 +1,59 @@
+/**
+ * Adapts a Fastify request into the pipeline's `AuthRequest`, after refusing requests that carry
+ * a credential header more than once. Node keeps only the first `Authorization` header in
+ * `req.headers` and silently drops the rest (and joins repeated custom headers with ", "), so two
+ * credentials could otherwise be read differently by us and by an upstream: the raw header list is
+ * the only place to see them (SECURITY.md #28; RFC 9110 §5.3).
+ */
+import type { FastifyRequest } from 'fastify';
+import type { AuthRequest } from '../core/pipeline/types.js';
+
+/** Headers that carry credentials and must appear at most once. */
+const DEFAULT_SINGLETON_HEADERS = ['authorization', 'proxy-authorization', 'x-api-key'];
+
+/**
+ * The name of the first singleton header that appears more than once, or undefined. Costs one
+ * pass over the raw header names, comparing lengths before case-folding.
+ */
+export function findDuplicateHeader(
+  rawHeaders: readonly string[],
+  singletons: readonly string[] = DEFAULT_SINGLETON_HEADERS,
+): string | undefined {
+  let seen = 0;
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i] as string;
+    for (let j = 0; j < singletons.length; j++) {
+      const singleton = singletons[j] as string;
+      if (name.length === singleton.length && name.toLowerCase() === singleton) {
+        const bit = 1 << j;
+        if (seen & bit) return singleton;
+        seen |= bit;
+      }
+    }
+  }
+  return undefined;
+}
+
+/** The request as the pipeline sees it; `url`/`method` may be overridden for forward auth. */
+export function toAuthRequest(request: FastifyRequest, overrides: { method?: string; url?: string } = {}): AuthRequest {
+  const headers = request.headers;
+  return {
+    header: (name) => {
+      const value = headers[name];
+      return Array.isArray(value) ? value[0] : value;
+    },
+    method: overrides.method ?? request.method,
+    url: overrides.url ?? request.url,
+    secure: request.protocol === 'https',
+    clientIp: request.ip,
+  };
+}
+
+/**
+ * Identity header values come from our own store, but are sanitised anyway: a CR, LF or other
+ * control character in a header value would make Node throw (or worse, split the response).
+ * Characters outside printable ASCII are percent-encoded.
+ */
+export function headerSafe(value: string): string {
+  return /^[\x20-\x7e]*$/.test(value) ? value : encodeURI(value).replace(/%20/g, ' ');
+}

@@ -1,0 +1,63 @@
+/**
+ * The Fastify settings every listener shares: our logger, request ids, strict validation
+ * (unknown fields are errors, not silently dropped), bounded bodies, and graceful closing.
+ */
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, LogController } from 'fastify';
+import type { Logger } from 'pino';
+import { redactUrl } from '../logging.js';
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** A caller-supplied `X-Request-Id` is kept when it is well-formed; otherwise a UUID is made. */
+export function requestId(request: IncomingMessage): string {
+  const given = request.headers['x-request-id'];
+  return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+}
+
+export interface FastifyOptions {
+  readonly logger: Logger;
+  /** Log every request at info (admin) or only what handlers log (public hot path). */
+  readonly logRequests: boolean;
+  readonly bodyLimit?: number;
+  readonly https?: { key: Buffer; cert: Buffer } | null;
+}
+
+export function createFastify(options: FastifyOptions): FastifyInstance {
+  const app = Fastify({
+    loggerInstance: options.logger,
+    logController: options.logRequests
+      ? new AccessLogController()
+      : new LogController({ disableRequestLogging: true, requestIdLogLabel: 'request_id' }),
+    genReqId: requestId,
+    bodyLimit: options.bodyLimit ?? 1024 * 1024,
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+    // Slowloris bounds: a request must arrive in full within 30 s.
+    requestTimeout: 30_000,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
+    ...(options.https ? { https: options.https } : {}),
+  }) as unknown as FastifyInstance;
+  return app;
+}
+
+/** One concise access-log line per request, after the response; URLs with secrets masked. */
+class AccessLogController extends LogController {
+  constructor() {
+    super({ requestIdLogLabel: 'request_id' });
+  }
+
+  override incomingRequest(): void {}
+
+  override requestCompleted(error: Error | null, request: FastifyRequest, reply: FastifyReply): void {
+    const line = {
+      method: request.method,
+      url: redactUrl(request.url),
+      status: reply.statusCode,
+      ms: Math.round(reply.elapsedTime),
+    };
+    if (error) request.log.error({ ...line, err: error }, 'request failed');
+    else request.log.info(line, 'request');
+  }
+}

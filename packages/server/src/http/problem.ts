@@ -1,0 +1,143 @@
+/**
+ * RFC 9457 problem details, and the registry of every problem type Gatehouse answers outside the
+ * OAuth endpoints (which answer RFC 6749 §5.2 bodies). A test checks that every code here is
+ * documented in docs/errors.md.
+ */
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { isStoreUnavailable } from '../store/errors.js';
+
+export const PROBLEM_TYPES = {
+  'invalid-request': { status: 400, title: 'The request is malformed' },
+  'validation-failed': { status: 400, title: 'A field of the request is invalid' },
+  'duplicate-header': { status: 400, title: 'A header that must appear once appears several times' },
+  unauthorized: { status: 401, title: 'Authentication is required' },
+  forbidden: { status: 403, title: 'The credential does not allow this' },
+  'not-found': { status: 404, title: 'No such resource' },
+  'method-not-allowed': { status: 405, title: 'Method not allowed' },
+  conflict: { status: 409, title: 'The request conflicts with the current state' },
+  'payload-too-large': { status: 413, title: 'The request body is too large' },
+  'unsupported-media-type': { status: 415, title: 'The request body has an unsupported media type' },
+  'rate-limited': { status: 429, title: 'Too many requests' },
+  internal: { status: 500, title: 'Internal error' },
+  'store-unavailable': { status: 503, title: 'The store is unavailable' },
+  'shutting-down': { status: 503, title: 'The server is shutting down' },
+} as const;
+
+export type ProblemCode = keyof typeof PROBLEM_TYPES;
+
+export const problemType = (code: ProblemCode): string => `urn:gatehouse:problem:${code}`;
+
+export interface FieldProblem {
+  /** The field, as a JSON pointer-ish dotted path (`scopes`, `metadata.team`). */
+  readonly field: string;
+  readonly message: string;
+}
+
+/** Throw from a handler to answer a problem; anything else thrown becomes a generic 500. */
+export class ProblemError extends Error {
+  readonly status: number;
+  constructor(
+    readonly problem: ProblemCode,
+    readonly detail: string,
+    readonly extra: {
+      readonly errors?: readonly FieldProblem[];
+      readonly headers?: Readonly<Record<string, string>>;
+      readonly status?: number;
+    } = {},
+  ) {
+    super(detail);
+    this.name = 'ProblemError';
+    this.status = extra.status ?? PROBLEM_TYPES[problem].status;
+  }
+}
+
+/** A 400 naming the field that is wrong. */
+export const fieldProblem = (field: string, message: string): ProblemError =>
+  new ProblemError('validation-failed', `${field}: ${message}`, { errors: [{ field, message }] });
+
+export function sendProblem(
+  reply: FastifyReply,
+  problem: ProblemCode,
+  detail: string,
+  extra: { errors?: readonly FieldProblem[]; status?: number; headers?: Readonly<Record<string, string>> } = {},
+): FastifyReply {
+  const status = extra.status ?? PROBLEM_TYPES[problem].status;
+  if (extra.headers) reply.headers(extra.headers);
+  return reply
+    .code(status)
+    .type('application/problem+json')
+    .send({
+      type: problemType(problem),
+      title: PROBLEM_TYPES[problem].title,
+      status,
+      detail,
+      instance: reply.request.url.split('?')[0],
+      request_id: reply.request.id,
+      ...(extra.errors ? { errors: extra.errors } : {}),
+    });
+}
+
+/** Maps Fastify's own client-error codes onto our problem types. */
+const FASTIFY_CODES: Record<string, ProblemCode> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: 'payload-too-large',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'unsupported-media-type',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'invalid-request',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'invalid-request',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'invalid-request',
+};
+
+/** Converts Fastify/ajv validation errors into field problems that name the field. */
+export function validationProblems(error: FastifyError): FieldProblem[] {
+  return (error.validation ?? []).map((item) => {
+    const params = item.params as Record<string, unknown>;
+    const base = item.instancePath.replace(/^\//, '').replaceAll('/', '.');
+    const child = (params.missingProperty as string | undefined) ?? (params.additionalProperty as string | undefined);
+    const field = [base, child].filter(Boolean).join('.') || (error.validationContext ?? 'body');
+    const message = params.additionalProperty ? 'is not a known field' : (item.message ?? 'is invalid');
+    return { field, message };
+  });
+}
+
+/**
+ * The error handler every surface installs (the OAuth surface wraps it to answer RFC 6749 bodies).
+ * Stack traces and internal messages never reach the client; they go to the log.
+ */
+export function problemErrorHandler(
+  error: FastifyError | Error,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): FastifyReply {
+  if (error instanceof ProblemError) {
+    return sendProblem(reply, error.problem, error.detail, {
+      status: error.status,
+      ...(error.extra.errors ? { errors: error.extra.errors } : {}),
+      ...(error.extra.headers ? { headers: error.extra.headers } : {}),
+    });
+  }
+  const fastifyError = error as FastifyError;
+  if (fastifyError.validation) {
+    const errors = validationProblems(fastifyError);
+    const detail = errors.map((item) => `${item.field}: ${item.message}`).join('; ');
+    return sendProblem(reply, 'validation-failed', detail, { errors });
+  }
+  if (isStoreUnavailable(error)) {
+    request.log.warn(
+      { err: { message: error.message, code: (error as { code?: unknown }).code } },
+      'store unavailable',
+    );
+    return sendProblem(reply, 'store-unavailable', 'The store is unreachable; try again shortly', {
+      headers: { 'retry-after': '5' },
+    });
+  }
+  const status = fastifyError.statusCode;
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    const code = FASTIFY_CODES[fastifyError.code] ?? (status === 413 ? 'payload-too-large' : 'invalid-request');
+    return sendProblem(reply, code, fastifyError.message, { status });
+  }
+  request.log.error({ err: error }, 'unhandled error');
+  return sendProblem(reply, 'internal', 'An internal error occurred; it has been logged');
+}
+
+export function notFoundHandler(request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  return sendProblem(reply, 'not-found', `No route for ${request.method} ${request.url.split('?')[0]}`);
+}

@@ -1,0 +1,25 @@
+/**
+ * The public listener: health, `/auth/verify`, and (with later features) `/auth/login`, the
+ * OAuth/OIDC endpoints and the JWKS.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { AuditLog } from '../../core/audit/audit.js';
+import type { Pipeline } from '../../core/pipeline/pipeline.js';
+import type { Store } from '../../store/database.js';
+import { registerHealthRoutes } from '../health.js';
+import { notFoundHandler, problemErrorHandler } from '../problem.js';
+import { registerVerifyRoute } from './verify.js';
+
+export interface PublicSurfaceOptions {
+  readonly store: Store;
+  readonly pipeline: Pipeline;
+  readonly audit: AuditLog;
+  readonly isShuttingDown: () => boolean;
+}
+
+export async function publicSurface(app: FastifyInstance, options: PublicSurfaceOptions): Promise<void> {
+  app.setErrorHandler(problemErrorHandler);
+  app.setNotFoundHandler(notFoundHandler);
+  registerHealthRoutes(app, options);
+  registerVerifyRoute(app, options);
+}

@@ -1,0 +1,65 @@
+/**
+ * The process logger (pino). JSON lines by default, pretty on a terminal. Secrets never reach a
+ * log line (SECURITY.md #34): credential headers and secret-named fields are redacted wherever
+ * they appear, and request URLs are logged with sensitive query values masked.
+ */
+import pino, { type Logger } from 'pino';
+import type { GatehouseConfig } from './config/types.js';
+
+/** Field names whose values are secrets wherever they appear (one level deep and at the top). */
+const SECRET_FIELDS = [
+  'password',
+  'new_password',
+  'secret',
+  'client_secret',
+  'token',
+  'access_token',
+  'refresh_token',
+  'id_token',
+  'code_verifier',
+  'key',
+  'api_key',
+  'admin_key',
+  'master_key',
+  'authorization',
+  'cookie',
+];
+
+const HEADER_PATHS = ['authorization', 'cookie', 'set-cookie', 'proxy-authorization', '"x-api-key"'].flatMap(
+  (header) => [`req.headers.${header}`, `headers.${header}`, `res.headers.${header}`],
+);
+
+export const REDACT_PATHS = [...HEADER_PATHS, ...SECRET_FIELDS, ...SECRET_FIELDS.map((field) => `*.${field}`)];
+
+/** Query parameters whose values must not be logged. */
+const SENSITIVE_QUERY =
+  /([?&](?:api_key|access_token|refresh_token|id_token|code|client_secret|token|password)=)[^&#]*/gi;
+
+/** A URL safe to log: sensitive query values replaced. */
+export const redactUrl = (url: string): string => url.replace(SENSITIVE_QUERY, '$1[redacted]');
+
+export function createLogger(config: Pick<GatehouseConfig, 'log'>, destination?: pino.DestinationStream): Logger {
+  const pretty = config.log.format === 'pretty' || (config.log.format === 'auto' && process.stdout.isTTY === true);
+  const options: pino.LoggerOptions = {
+    level: config.log.level,
+    base: { service: 'gatehouse' },
+    redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+    serializers: {
+      req: (req: { method?: string; url?: string; ip?: string; id?: string }) => ({
+        id: req.id,
+        method: req.method,
+        url: req.url ? redactUrl(req.url) : undefined,
+        ip: req.ip,
+      }),
+      err: pino.stdSerializers.err,
+    },
+  };
+  if (destination) return pino(options, destination);
+  if (pretty) {
+    return pino({
+      ...options,
+      transport: { target: 'pino-pretty', options: { colorize: true, translateTime: 'SYS:HH:MM:ss.l' } },
+    });
+  }
+  return pino(options);
+}

@@ -1,0 +1,11 @@
+/**
+ * The one migration set, for SQLite and PostgreSQL alike. Names sort in the order they run;
+ * a feature adds `NNNN-<feature>.ts` and one line here. Never edit a migration that has shipped:
+ * add a new one.
+ */
+import type { Migration } from 'kysely';
+import * as foundation from './0001-foundation.js';
+
+export const MIGRATIONS: Readonly<Record<string, Migration>> = {
+  '0001-foundation': foundation,
+};

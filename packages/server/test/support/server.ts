@@ -1,0 +1,104 @@
+/**
+ * Boots a real Gatehouse on ephemeral ports, in-process, with a fresh data dir and database, and
+ * hands back its URLs and admin key. Tests then speak HTTP to it like any client would.
+ */
+import { Writable } from 'node:stream';
+import { type LoadedConfig, loadConfig } from '../../src/config/load.js';
+import { createLogger } from '../../src/logging.js';
+import { type RunningGatehouse, startGatehouse } from '../../src/server.js';
+import { createTestDatabase, type StoreKind, type TestDatabase, tempDir } from './databases.js';
+
+export interface TestServer {
+  readonly kind: StoreKind;
+  readonly publicUrl: string;
+  readonly adminUrl: string;
+  readonly adminKey: string;
+  readonly dataDir: string;
+  readonly running: RunningGatehouse;
+  /** Every log line written so far, as text (for redaction tests). */
+  readonly logs: string[];
+  /** What the server printed once at first start (the admin key banner). */
+  readonly announcements: string[];
+  /** Calls the admin API with the admin key; JSON in, parsed JSON out. */
+  admin(method: string, route: string, body?: unknown): Promise<{ status: number; body: any; headers: Headers }>;
+  stop(): Promise<void>;
+}
+
+export interface TestServerOptions {
+  /** Extra environment (GATEHOUSE_* names) on top of the test defaults. */
+  readonly env?: Record<string, string>;
+  /** YAML config file path. */
+  readonly configFile?: string;
+  /** Reuse an existing data dir / database (restart tests). */
+  readonly dataDir?: string;
+  readonly databaseUrl?: string;
+  readonly masterKey?: string;
+}
+
+export const TEST_MASTER_KEY = 'a'.repeat(64);
+
+export async function startTestServer(kind: StoreKind, options: TestServerOptions = {}): Promise<TestServer> {
+  const dir = options.dataDir ? undefined : tempDir();
+  const dataDir = options.dataDir ?? (dir?.path as string);
+  const database: TestDatabase | undefined = options.databaseUrl ? undefined : await createTestDatabase(kind, dataDir);
+  const databaseUrl = options.databaseUrl ?? (database as TestDatabase).url;
+  const env: Record<string, string> = {
+    GATEHOUSE_DATA_DIR: dataDir,
+    GATEHOUSE_DATABASE_URL: databaseUrl,
+    GATEHOUSE_HOST: '127.0.0.1',
+    GATEHOUSE_PORT: '0',
+    GATEHOUSE_ADMIN_PORT: '0',
+    GATEHOUSE_PROXY_PORT: '0',
+    GATEHOUSE_LOG_LEVEL: 'debug',
+    GATEHOUSE_SHUTDOWN_TIMEOUT: '3s',
+    ...(kind === 'postgres' || options.masterKey ? { GATEHOUSE_MASTER_KEY: options.masterKey ?? TEST_MASTER_KEY } : {}),
+    ...options.env,
+  };
+  const loaded: LoadedConfig = loadConfig({ env, file: options.configFile, checkDataDir: true });
+  const logs: string[] = [];
+  const sink = new Writable({
+    write(chunk, _encoding, callback) {
+      logs.push(String(chunk));
+      callback();
+    },
+  });
+  const announcements: string[] = [];
+  const running = await startGatehouse({
+    config: loaded.config,
+    logger: createLogger(loaded.config, sink),
+    announce: (text) => announcements.push(text),
+  });
+  const adminKey =
+    env.GATEHOUSE_ADMIN_KEY ?? (await import('node:fs')).readFileSync(`${dataDir}/admin.key`, 'utf8').trim();
+  const publicUrl = running.urls.public as string;
+  const adminUrl = running.urls.admin as string;
+  return {
+    kind,
+    publicUrl,
+    adminUrl,
+    adminKey,
+    dataDir,
+    running,
+    logs,
+    announcements,
+    async admin(method, route, body) {
+      const response = await fetch(`${adminUrl}${route}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${adminKey}`,
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+      const text = await response.text();
+      return { status: response.status, body: text ? JSON.parse(text) : undefined, headers: response.headers };
+    },
+    async stop() {
+      await running.stop();
+      if (!options.dataDir) {
+        await database?.drop();
+        dir?.remove();
+      }
+    },
+  };
+}

@@ -1,0 +1,14 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['packages/*/test/**/*.test.ts', 'test/**/*.test.ts'],
+    pool: 'forks',
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    // Each test file gets fresh databases and data dirs, so files can run in parallel.
+    fileParallelism: true,
+    reporters: ['default'],
+    globalSetup: ['packages/server/test/support/global-setup.ts'],
+  },
+});
