@@ -1,0 +1,138 @@
+/**
+ * Route policies: which requests a route covers (host, path, methods) and what it demands of the
+ * caller (mechanisms, scopes, rate limit). The route table picks the route for a request; a
+ * request that no route covers is denied (default deny).
+ *
+ * Choosing among routes that all match: the most specific wins, so that a catch-all route can
+ * never shadow a protected one whatever the order in the file:
+ * 1. a route with an exact host beats one with a `*.` host, which beats one without a host;
+ * 2. then the longer path wins (an exact path beats a prefix of the same length);
+ * 3. then the earlier route in the file.
+ * A route whose host and path match but whose methods do not is skipped; if every matching route
+ * is skipped that way, the answer is "method not allowed" with the methods that would be.
+ */
+import { hostMatches } from './host.js';
+
+/** The pseudo-mechanism of routes that let callers without credentials through. */
+export const ANONYMOUS = 'anonymous';
+
+export interface RouteMatch {
+  /** Canonical path (see request-target.ts). */
+  readonly path: string;
+  /** `true`: the path only; `false`: the path and everything below it, on segment boundaries. */
+  readonly exact: boolean;
+  /** Canonical host or `*.`-pattern; `null` matches any host. */
+  readonly host: string | null;
+  /** Upper-case methods; `null` matches any. `GET` also allows `HEAD`. */
+  readonly methods: readonly string[] | null;
+  /** `false` compares paths case-insensitively (for upstreams that do so themselves). */
+  readonly caseSensitive: boolean;
+}
+
+export interface RateLimitPolicy {
+  readonly limit: number;
+  readonly windowMs: number;
+}
+
+export interface RoutePolicy {
+  /** Unique; shown in logs and metrics, and the audience of translated tokens. */
+  readonly name: string;
+  readonly match: RouteMatch;
+  /** Where the gateway sends the request (`http(s)://host:port[/base]`); null: forward auth only. */
+  readonly upstream: string | null;
+  /** Remove the matched prefix before forwarding (`/data/x` → `/x` for a `/data` route). */
+  readonly stripPrefix: boolean;
+  /** Send the client's `Host` to the upstream instead of the upstream's own. */
+  readonly preserveHost: boolean;
+  /** Accepted mechanisms in order; `anonymous` lets callers without credentials through. */
+  readonly auth: readonly string[];
+  /** Every one is required. */
+  readonly scopes: readonly string[];
+  /** Per identity. */
+  readonly rateLimit: RateLimitPolicy | null;
+  /** How the identity reaches the upstream. */
+  readonly forward: 'headers' | 'jwt';
+  /** Upstream response timeout override, in milliseconds. */
+  readonly timeoutMs: number | null;
+  /** Custom JSON bodies for denials, by status. */
+  readonly responses: Readonly<Partial<Record<401 | 403, unknown>>>;
+}
+
+export type RouteLookup =
+  | { readonly kind: 'matched'; readonly route: RoutePolicy }
+  | { readonly kind: 'method_not_allowed'; readonly allowed: readonly string[] }
+  | { readonly kind: 'no_route' };
+
+export interface RouteTable {
+  readonly routes: readonly RoutePolicy[];
+  /** `host` and `path` canonical (see host.ts and request-target.ts). */
+  lookup(method: string, host: string | null, path: string): RouteLookup;
+}
+
+interface CompiledRoute {
+  readonly route: RoutePolicy;
+  readonly path: string;
+  readonly methods: ReadonlySet<string> | null;
+}
+
+const NO_ROUTE: RouteLookup = { kind: 'no_route' };
+
+export function createRouteTable(routes: readonly RoutePolicy[]): RouteTable {
+  const compiled: CompiledRoute[] = routes
+    .map((route, index) => ({ route, index }))
+    .sort((a, b) => specificity(b.route) - specificity(a.route) || a.index - b.index)
+    .map(({ route }) => ({
+      route,
+      path: route.match.caseSensitive ? route.match.path : route.match.path.toLowerCase(),
+      methods: route.match.methods ? allowedMethods(route.match.methods) : null,
+    }));
+  const matched = new Map<RoutePolicy, RouteLookup>(
+    routes.map((route) => [route, { kind: 'matched', route }] as const),
+  );
+
+  return {
+    routes,
+    lookup(method, host, path) {
+      let lowerPath: string | undefined;
+      let allowed: Set<string> | undefined;
+      for (const entry of compiled) {
+        const { match } = entry.route;
+        if (match.host !== null && (host === null || !hostMatches(match.host, host))) continue;
+        const candidate = match.caseSensitive ? path : (lowerPath ??= path.toLowerCase());
+        if (!pathMatches(entry.path, match.exact, candidate)) continue;
+        if (entry.methods === null || entry.methods.has(method)) return matched.get(entry.route) as RouteLookup;
+        allowed ??= new Set();
+        for (const name of entry.methods) allowed.add(name);
+      }
+      return allowed ? { kind: 'method_not_allowed', allowed: [...allowed].sort() } : NO_ROUTE;
+    },
+  };
+}
+
+/** Prefix matches respect segment boundaries: `/data` covers `/data` and `/data/x`, not `/database`. */
+export function pathMatches(routePath: string, exact: boolean, path: string): boolean {
+  if (path === routePath) return true;
+  if (exact || !path.startsWith(routePath)) return false;
+  return routePath.endsWith('/') || path.charCodeAt(routePath.length) === 0x2f;
+}
+
+/** Larger is more specific; see the module comment for the order. */
+function specificity(route: RoutePolicy): number {
+  const host = route.match.host === null ? 0 : route.match.host.startsWith('*.') ? 1 : 2;
+  return host * 1_000_000 + route.match.path.length * 2 + (route.match.exact ? 1 : 0);
+}
+
+/** RFC 9110 §9.3.2: HEAD is GET without the body, so a route open to GET is open to HEAD. */
+function allowedMethods(methods: readonly string[]): ReadonlySet<string> {
+  const set = new Set(methods);
+  if (set.has('GET')) set.add('HEAD');
+  return set;
+}
+
+/** Everything the route's `path` prefix covers is removed; the rest keeps its leading slash. */
+export function strippedPath(route: RoutePolicy, path: string): string {
+  if (!route.stripPrefix || route.match.exact) return route.stripPrefix ? '/' : path;
+  const prefix = route.match.path.endsWith('/') ? route.match.path.slice(0, -1) : route.match.path;
+  const rest = path.slice(prefix.length);
+  return rest.length === 0 ? '/' : rest;
+}
