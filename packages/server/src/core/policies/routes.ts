@@ -98,7 +98,8 @@ export function createRouteTable(routes: readonly RoutePolicy[]): RouteTable {
       for (const entry of compiled) {
         const { match } = entry.route;
         if (match.host !== null && (host === null || !hostMatches(match.host, host))) continue;
-        const candidate = match.caseSensitive ? path : (lowerPath ??= path.toLowerCase());
+        if (!match.caseSensitive && lowerPath === undefined) lowerPath = path.toLowerCase();
+        const candidate = match.caseSensitive ? path : (lowerPath as string);
         if (!pathMatches(entry.path, match.exact, candidate)) continue;
         if (entry.methods === null || entry.methods.has(method)) return matched.get(entry.route) as RouteLookup;
         allowed ??= new Set();
