@@ -10,11 +10,14 @@ import type { AdminCredentialStore } from './core/admin/admin-keys.js';
 import { type AuditLog, type AuditStore, type Clock, createAuditLog, systemClock } from './core/audit/audit.js';
 import { createPipeline, type Pipeline } from './core/pipeline/pipeline.js';
 import type { Authenticator } from './core/pipeline/types.js';
+import { type ActiveRoutes, createActiveRoutes, type RoutePolicy } from './core/policies/routes.js';
 import { newId } from './core/secrets/random.js';
 import type { SealedBox } from './core/secrets/sealed-box.js';
 import { adminSurface } from './http/admin/index.js';
 import { createFastify } from './http/fastify.js';
+import { gatewaySurface } from './http/gateway/index.js';
 import { publicSurface } from './http/public/index.js';
+import { createMetrics, type GatehouseMetrics } from './observability/metrics.js';
 import { adminCredentialRepository } from './store/admin-credential-repository.js';
 import { auditRepository } from './store/audit-repository.js';
 import type { Store } from './store/database.js';
@@ -30,6 +33,10 @@ export interface Services {
   readonly audit: AuditLog;
   readonly auditStore: AuditStore;
   readonly adminCredentials: AdminCredentialStore;
+  /** Prometheus metrics; authenticators report cache hits through `metrics.cacheLookup`. */
+  readonly metrics: GatehouseMetrics;
+  /** The route policies in force (null table: no `routes` section), swapped on reload. */
+  readonly routes: ActiveRoutes;
   readonly pipeline: Pipeline;
 }
 
@@ -46,6 +53,8 @@ export interface ServiceOptions {
   readonly logger: Logger;
   readonly sealedBox: SealedBox;
   readonly clock?: Clock;
+  /** The `routes` section, parsed (config/routes.ts); null or absent when there is none. */
+  readonly routes?: readonly RoutePolicy[] | null;
 }
 
 export function createServices(options: ServiceOptions): Services {
@@ -70,6 +79,8 @@ export function createServices(options: ServiceOptions): Services {
     audit,
     auditStore,
     adminCredentials: adminCredentialRepository(options.store.db),
+    metrics: createMetrics(),
+    routes: createActiveRoutes(options.routes ?? null),
   };
   const authenticators = options.config.auth.methods.flatMap((name) => {
     const factory = AUTHENTICATOR_FACTORIES[name];
@@ -87,7 +98,7 @@ export interface Listeners {
 export interface GatehouseApps {
   readonly public: FastifyInstance;
   readonly admin: FastifyInstance;
-  /** Only when gateway routes are configured (a later feature). */
+  /** Only when the config has a `routes` section. */
   readonly proxy: FastifyInstance | null;
 }
 
@@ -107,6 +118,8 @@ export async function buildApps(options: AppOptions): Promise<GatehouseApps> {
     pipeline: services.pipeline,
     audit: services.audit,
     isShuttingDown,
+    routes: services.routes,
+    metrics: services.metrics,
   });
 
   const adminApp = createFastify({ logger: services.logger.child({ listener: 'admin' }), logRequests: true });
@@ -116,6 +129,8 @@ export async function buildApps(options: AppOptions): Promise<GatehouseApps> {
     audit: services.audit,
     auditStore: services.auditStore,
     isShuttingDown,
+    metrics: services.metrics,
+    metricsToken: services.config.metrics.token,
     status: {
       version: VERSION,
       store: { kind: services.store.kind, description: services.store.description },
@@ -124,5 +139,27 @@ export async function buildApps(options: AppOptions): Promise<GatehouseApps> {
       issuer: services.config.issuer,
     },
   });
-  return { public: publicApp, admin: adminApp, proxy: null };
+  return { public: publicApp, admin: adminApp, proxy: await buildGateway(services, isShuttingDown) };
+}
+
+/** The gateway listener's app, when routes are configured. */
+async function buildGateway(services: Services, isShuttingDown: () => boolean): Promise<FastifyInstance | null> {
+  if (services.routes.current() === null) return null;
+  const app = createFastify({
+    logger: services.logger.child({ listener: 'proxy' }),
+    logRequests: false,
+    // Bodies stream to the upstream for as long as they take; Node's headersTimeout still
+    // bounds how long the request head may take to arrive.
+    requestTimeout: 0,
+  });
+  await app.register(gatewaySurface, {
+    routes: services.routes,
+    pipeline: services.pipeline,
+    audit: services.audit,
+    metrics: services.metrics,
+    upstreamTimeoutMs: services.config.proxy.upstreamTimeoutMs,
+    connectTimeoutMs: services.config.proxy.connectTimeoutMs,
+    isShuttingDown,
+  });
+  return app;
 }

@@ -7,8 +7,10 @@
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { buildApps, createServices, type GatehouseApps, type Listeners, type Services } from './app.js';
+import { ConfigError } from './config/load.js';
 import type { GatehouseConfig } from './config/types.js';
 import type { Clock } from './core/audit/audit.js';
+import { ANONYMOUS, type RoutePolicy } from './core/policies/routes.js';
 import { bootstrapAdminKey } from './startup/admin-key.js';
 import { loadMasterKey } from './startup/master-key.js';
 import { openStore, type Store } from './store/database.js';
@@ -21,12 +23,29 @@ export interface StartOptions {
   /** Where the one-time admin key message goes; default stderr. */
   readonly announce?: (text: string) => void;
   readonly clock?: Clock;
+  /** The parsed `routes` section; null or absent when the config has none. */
+  readonly routes?: readonly RoutePolicy[] | null;
+  /**
+   * Re-reads the configuration for `reloadRoutes()` (SIGHUP); throws a ConfigError listing the
+   * problems when the new configuration is invalid.
+   */
+  readonly loadRoutes?: () => { config: GatehouseConfig; routes: readonly RoutePolicy[] | null };
 }
+
+export type ReloadResult =
+  | { readonly ok: true; readonly routes: number }
+  | { readonly ok: false; readonly problems: readonly string[] };
 
 export interface RunningGatehouse {
   readonly services: Services;
   readonly apps: GatehouseApps;
   readonly urls: Listeners;
+  /**
+   * Loads the route policies again (SIGHUP). A configuration with problems changes nothing: the
+   * routes in force stay, and each problem is logged on its own line. Other settings need a
+   * restart; a change to them is logged.
+   */
+  reloadRoutes(): ReloadResult;
   stop(): Promise<void>;
 }
 
@@ -61,7 +80,16 @@ export async function startGatehouse(options: StartOptions): Promise<RunningGate
       meta: metaRepository(store.db),
       logger,
     });
-    services = createServices({ config, store, logger, sealedBox, ...(options.clock ? { clock: options.clock } : {}) });
+    services = createServices({
+      config,
+      store,
+      logger,
+      sealedBox,
+      routes: options.routes ?? null,
+      ...(options.clock ? { clock: options.clock } : {}),
+    });
+    warnAboutUnavailableMechanisms(services, options.routes ?? []);
+    services.metrics.routesLoaded('startup', options.routes?.length ?? 0);
     await bootstrapAdminKey({
       credentials: services.adminCredentials,
       preset: config.adminKey,
@@ -90,6 +118,7 @@ export async function startGatehouse(options: StartOptions): Promise<RunningGate
     services: readyServices,
     apps: readyApps,
     urls,
+    reloadRoutes: () => reloadRoutes(readyServices, readyApps, options),
     stop() {
       stopping ??= (async () => {
         shuttingDown = true;
@@ -127,4 +156,56 @@ async function listen(
   const shownHost =
     host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '[::1]' : host.includes(':') ? `[${host}]` : host;
   return `${scheme}://${shownHost}:${address.port}`;
+}
+
+function reloadRoutes(services: Services, apps: GatehouseApps, options: StartOptions): ReloadResult {
+  const { logger, metrics } = services;
+  const fail = (problems: readonly string[]): ReloadResult => {
+    for (const problem of problems) logger.error({ problem }, `routes not reloaded: ${problem}`);
+    logger.error({ problems: problems.length }, 'the configuration has problems; the previous routes stay in force');
+    metrics.routesLoaded('failure', services.routes.current()?.routes.length ?? 0);
+    return { ok: false, problems };
+  };
+  if (!options.loadRoutes) return fail(['there is no configuration file to reload']);
+  let loaded: ReturnType<NonNullable<StartOptions['loadRoutes']>>;
+  try {
+    loaded = options.loadRoutes();
+  } catch (error) {
+    if (error instanceof ConfigError) return fail(error.problems);
+    return fail([`the configuration could not be read: ${(error as Error).message}`]);
+  }
+  const changed = [...options.config.values.keys()].filter(
+    (key) => JSON.stringify(loaded.config.values.get(key)) !== JSON.stringify(options.config.values.get(key)),
+  );
+  if (changed.length > 0) {
+    logger.warn({ settings: changed }, 'settings other than routes changed; they take effect on restart');
+  }
+  // Removing the section would silently relax forward auth to "any valid credential": instead
+  // the routes become empty, which denies everything until the section is back or a restart.
+  const routes = loaded.routes ?? [];
+  if (loaded.routes === null && services.routes.current() !== null) {
+    logger.warn('the routes section was removed: every request is denied until it is restored (or after a restart)');
+  }
+  if (routes.length > 0 && apps.proxy === null) {
+    logger.warn('routes are configured now, but the gateway listener only starts at startup: restart to start it');
+  }
+  services.routes.replace(routes);
+  warnAboutUnavailableMechanisms(services, routes);
+  metrics.routesLoaded('success', routes.length);
+  logger.info({ routes: routes.map((route) => route.name) }, 'routes reloaded');
+  return { ok: true, routes: routes.length };
+}
+
+/** A route naming a mechanism that no authenticator provides denies every request: say so. */
+function warnAboutUnavailableMechanisms(services: Services, routes: readonly RoutePolicy[]): void {
+  const available = new Set(services.pipeline.authenticators.map((authenticator) => authenticator.name));
+  for (const route of routes) {
+    const missing = route.auth.filter((name) => name !== ANONYMOUS && !available.has(name));
+    if (missing.length > 0) {
+      services.logger.warn(
+        { route: route.name, missing },
+        `route "${route.name}" accepts ${missing.join(', ')}, which this server cannot verify; those credentials are refused`,
+      );
+    }
+  }
 }

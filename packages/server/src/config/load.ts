@@ -204,7 +204,12 @@ function toConfig(values: ReadonlyMap<string, unknown>, sources: ReadonlyMap<str
     dev: get<boolean>('dev'),
     public: Object.freeze({ host: get<string>('public.host'), port: get<number>('public.port') }),
     admin: Object.freeze({ host: get<string>('admin.host'), port: get<number>('admin.port') }),
-    proxy: Object.freeze({ host: get<string>('proxy.host'), port: get<number>('proxy.port') }),
+    proxy: Object.freeze({
+      host: get<string>('proxy.host'),
+      port: get<number>('proxy.port'),
+      upstreamTimeoutMs: get<number>('proxy.upstream_timeout'),
+      connectTimeoutMs: get<number>('proxy.connect_timeout'),
+    }),
     database: Object.freeze({
       url: get<string>('database.url'),
       poolSize: get<number>('database.pool_size'),
@@ -215,6 +220,7 @@ function toConfig(values: ReadonlyMap<string, unknown>, sources: ReadonlyMap<str
     adminKey: get<string | undefined>('admin_key'),
     issuer: get<string>('issuer'),
     auth: Object.freeze({ methods: Object.freeze([...get<string[]>('auth.methods')]) }),
+    metrics: Object.freeze({ token: get<string | undefined>('metrics.token') }),
     shutdownTimeoutMs: get<number>('shutdown_timeout'),
     sources,
     values,

@@ -354,11 +354,11 @@ export interface LoadedGatehouseConfig extends LoadedConfig {
 /** `loadConfig` with the `routes` section parsed too; every problem is reported at once. */
 export function loadConfigWithRoutes(
   input: ConfigInput,
-  options: { canSignTokens?: boolean } = {},
+  options: { canSignTokens?: boolean; enabledMethods?: readonly string[] } = {},
 ): LoadedGatehouseConfig {
   const loaded = loadConfig({ ...input, extraSections: [...(input.extraSections ?? []), ROUTES_SECTION] });
   const routes = parseRoutes(loaded.sections.get(ROUTES_SECTION), {
-    enabledMethods: loaded.config.auth.methods,
+    enabledMethods: options.enabledMethods ?? loaded.config.auth.methods,
     canSignTokens: options.canSignTokens ?? false,
   });
   if (!routes.ok) throw new ConfigError(routes.problems);

@@ -8,7 +8,12 @@ export interface GatehouseConfig {
   readonly dev: boolean;
   readonly public: { readonly host: string; readonly port: number };
   readonly admin: { readonly host: string; readonly port: number };
-  readonly proxy: { readonly host: string; readonly port: number };
+  readonly proxy: {
+    readonly host: string;
+    readonly port: number;
+    readonly upstreamTimeoutMs: number;
+    readonly connectTimeoutMs: number;
+  };
   readonly database: {
     readonly url: string;
     readonly poolSize: number;
@@ -19,6 +24,7 @@ export interface GatehouseConfig {
   readonly adminKey: string | undefined;
   readonly issuer: string;
   readonly auth: { readonly methods: readonly AuthMethodName[] };
+  readonly metrics: { readonly token: string | undefined };
   readonly shutdownTimeoutMs: number;
   /** Where each value came from, for `config print` and error messages. */
   readonly sources: ReadonlyMap<string, ConfigSource>;

@@ -5,6 +5,7 @@
  * credentials could otherwise be read differently by us and by an upstream: the raw header list is
  * the only place to see them (SECURITY.md #28; RFC 9110 §5.3).
  */
+import type { IncomingHttpHeaders } from 'node:http';
 import type { FastifyRequest } from 'fastify';
 import type { AuthRequest } from '../core/pipeline/types.js';
 
@@ -36,16 +37,33 @@ export function findDuplicateHeader(
 
 /** The request as the pipeline sees it; `url`/`method` may be overridden for forward auth. */
 export function toAuthRequest(request: FastifyRequest, overrides: { method?: string; url?: string } = {}): AuthRequest {
-  const headers = request.headers;
+  return authRequestFrom({
+    headers: request.headers,
+    method: overrides.method ?? request.method,
+    url: overrides.url ?? request.url,
+    secure: request.protocol === 'https',
+    clientIp: request.ip,
+  });
+}
+
+/** The same from a request's parts (for requests Fastify does not route, such as upgrades). */
+export function authRequestFrom(parts: {
+  headers: IncomingHttpHeaders;
+  method: string;
+  url: string;
+  secure: boolean;
+  clientIp: string;
+}): AuthRequest {
+  const { headers } = parts;
   return {
     header: (name) => {
       const value = headers[name];
       return Array.isArray(value) ? value[0] : value;
     },
-    method: overrides.method ?? request.method,
-    url: overrides.url ?? request.url,
-    secure: request.protocol === 'https',
-    clientIp: request.ip,
+    method: parts.method,
+    url: parts.url,
+    secure: parts.secure,
+    clientIp: parts.clientIp,
   };
 }
 

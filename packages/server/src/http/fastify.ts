@@ -7,6 +7,7 @@ import type { IncomingMessage } from 'node:http';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, LogController } from 'fastify';
 import type { Logger } from 'pino';
 import { redactUrl } from '../logging.js';
+import { problemErrorHandler } from './problem.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -22,6 +23,8 @@ export interface FastifyOptions {
   readonly logRequests: boolean;
   readonly bodyLimit?: number;
   readonly https?: { key: Buffer; cert: Buffer } | null;
+  /** Time for a whole request to arrive; 0 for none (the gateway streams long bodies). */
+  readonly requestTimeout?: number;
 }
 
 export function createFastify(options: FastifyOptions): FastifyInstance {
@@ -35,7 +38,11 @@ export function createFastify(options: FastifyOptions): FastifyInstance {
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     // Slowloris bounds: a request must arrive in full within 30 s.
-    requestTimeout: 30_000,
+    requestTimeout: options.requestTimeout ?? 30_000,
+    // Malformed URLs (`/%zz`) never reach a route; answer them as problem+json too.
+    frameworkErrors: (error, request, reply) => {
+      problemErrorHandler(error, request as FastifyRequest, reply as FastifyReply);
+    },
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
     ...(options.https ? { https: options.https } : {}),
   }) as unknown as FastifyInstance;

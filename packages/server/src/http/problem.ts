@@ -17,10 +17,14 @@ export const PROBLEM_TYPES = {
   conflict: { status: 409, title: 'The request conflicts with the current state' },
   'payload-too-large': { status: 413, title: 'The request body is too large' },
   'unsupported-media-type': { status: 415, title: 'The request body has an unsupported media type' },
+  'no-route': { status: 404, title: 'No route covers this request' },
   'rate-limited': { status: 429, title: 'Too many requests' },
+  'request-header-too-large': { status: 431, title: 'The request headers are too large' },
   internal: { status: 500, title: 'Internal error' },
+  'bad-gateway': { status: 502, title: 'The upstream service failed' },
   'store-unavailable': { status: 503, title: 'The store is unavailable' },
   'shutting-down': { status: 503, title: 'The server is shutting down' },
+  'gateway-timeout': { status: 504, title: 'The upstream service did not answer in time' },
 } as const;
 
 export type ProblemCode = keyof typeof PROBLEM_TYPES;
@@ -66,15 +70,24 @@ export function sendProblem(
   return reply
     .code(status)
     .type('application/problem+json')
-    .send({
-      type: problemType(problem),
-      title: PROBLEM_TYPES[problem].title,
-      status,
-      detail,
-      instance: reply.request.url.split('?')[0],
-      request_id: reply.request.id,
-      ...(extra.errors ? { errors: extra.errors } : {}),
-    });
+    .send(problemBody(problem, detail, { url: reply.request.url, requestId: reply.request.id, ...extra }));
+}
+
+/** The RFC 9457 body of a problem, for the rare callers that write a response without a reply. */
+export function problemBody(
+  problem: ProblemCode,
+  detail: string,
+  context: { url: string; requestId: string; status?: number; errors?: readonly FieldProblem[] },
+): Record<string, unknown> {
+  return {
+    type: problemType(problem),
+    title: PROBLEM_TYPES[problem].title,
+    status: context.status ?? PROBLEM_TYPES[problem].status,
+    detail,
+    instance: context.url.split('?')[0],
+    request_id: context.requestId,
+    ...(context.errors ? { errors: context.errors } : {}),
+  };
 }
 
 /** Maps Fastify's own client-error codes onto our problem types. */

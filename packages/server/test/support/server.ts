@@ -2,8 +2,11 @@
  * Boots a real Gatehouse on ephemeral ports, in-process, with a fresh data dir and database, and
  * hands back its URLs and admin key. Tests then speak HTTP to it like any client would.
  */
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { Writable } from 'node:stream';
-import { type LoadedConfig, loadConfig } from '../../src/config/load.js';
+import { stringify } from 'yaml';
+import { type LoadedGatehouseConfig, loadConfigWithRoutes } from '../../src/config/routes.js';
 import { createLogger } from '../../src/logging.js';
 import { type RunningGatehouse, startGatehouse } from '../../src/server.js';
 import { createTestDatabase, type StoreKind, type TestDatabase, tempDir } from './databases.js';
@@ -12,6 +15,8 @@ export interface TestServer {
   readonly kind: StoreKind;
   readonly publicUrl: string;
   readonly adminUrl: string;
+  /** The gateway listener, when routes are configured. */
+  readonly proxyUrl: string | null;
   readonly adminKey: string;
   readonly dataDir: string;
   readonly running: RunningGatehouse;
@@ -29,6 +34,8 @@ export interface TestServerOptions {
   readonly env?: Record<string, string>;
   /** YAML config file path. */
   readonly configFile?: string;
+  /** Route policies, written as the `routes` section of a config file in the data dir. */
+  readonly routes?: readonly unknown[];
   /** Reuse an existing data dir / database (restart tests). */
   readonly dataDir?: string;
   readonly databaseUrl?: string;
@@ -54,7 +61,13 @@ export async function startTestServer(kind: StoreKind, options: TestServerOption
     ...(kind === 'postgres' || options.masterKey ? { GATEHOUSE_MASTER_KEY: options.masterKey ?? TEST_MASTER_KEY } : {}),
     ...options.env,
   };
-  const loaded: LoadedConfig = loadConfig({ env, file: options.configFile, checkDataDir: true });
+  let configFile = options.configFile;
+  if (options.routes) {
+    configFile = path.join(dataDir, 'gatehouse.yaml');
+    writeRoutesFile(configFile, options.routes);
+  }
+  const input = { env, file: configFile, checkDataDir: true };
+  const loaded: LoadedGatehouseConfig = loadConfigWithRoutes(input);
   const logs: string[] = [];
   const sink = new Writable({
     write(chunk, _encoding, callback) {
@@ -67,6 +80,8 @@ export async function startTestServer(kind: StoreKind, options: TestServerOption
     config: loaded.config,
     logger: createLogger(loaded.config, sink),
     announce: (text) => announcements.push(text),
+    routes: loaded.routes,
+    loadRoutes: () => loadConfigWithRoutes(input, { enabledMethods: loaded.config.auth.methods }),
   });
   const adminKey =
     env.GATEHOUSE_ADMIN_KEY ?? (await import('node:fs')).readFileSync(`${dataDir}/admin.key`, 'utf8').trim();
@@ -76,6 +91,7 @@ export async function startTestServer(kind: StoreKind, options: TestServerOption
     kind,
     publicUrl,
     adminUrl,
+    proxyUrl: running.urls.proxy,
     adminKey,
     dataDir,
     running,
@@ -101,4 +117,9 @@ export async function startTestServer(kind: StoreKind, options: TestServerOption
       }
     },
   };
+}
+
+/** Writes a config file whose only section is `routes` (for reload tests, rewrite and reload). */
+export function writeRoutesFile(file: string, routes: unknown): void {
+  writeFileSync(file, stringify({ routes }));
 }

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { configReference, describeConfig, loadConfig } from '../../config/load.js';
+import { configReference, describeConfig } from '../../config/load.js';
+import { loadConfigWithRoutes } from '../../config/routes.js';
 import { formatTable, printJson } from '../output.js';
 import { addConfigFlags, configInputFrom } from './serve.js';
 
@@ -9,14 +10,15 @@ export function registerConfig(program: Command): void {
   addConfigFlags(
     config.command('check').description('validate the configuration without starting; exit 2 on problems'),
   ).action((flags: Record<string, unknown>) => {
-    loadConfig(configInputFrom(flags, { checkDataDir: true }));
-    process.stdout.write('configuration is valid\n');
+    const { routes } = loadConfigWithRoutes(configInputFrom(flags, { checkDataDir: true }));
+    const summary = routes === null ? '' : ` (${routes.length} route${routes.length === 1 ? '' : 's'})`;
+    process.stdout.write(`configuration is valid${summary}\n`);
   });
 
   addConfigFlags(config.command('print').description('show the effective configuration, secrets masked'))
     .option('--json', 'print JSON')
     .action((flags: Record<string, unknown>) => {
-      const rows = describeConfig(loadConfig(configInputFrom(flags)).config);
+      const rows = describeConfig(loadConfigWithRoutes(configInputFrom(flags)).config);
       if (flags.json) printJson(Object.fromEntries(rows.map((row) => [row.key, row.value])));
       else
         process.stdout.write(

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/load.js';
+import { ROUTES_SECTION } from '../../config/routes.js';
 import { createLogger } from '../../logging.js';
 import { openMigratedStore } from '../../server.js';
 import { addConfigFlags, configInputFrom } from './serve.js';
@@ -7,7 +8,7 @@ import { addConfigFlags, configInputFrom } from './serve.js';
 export function registerMigrate(program: Command): void {
   addConfigFlags(program.command('migrate').description('apply database migrations and exit')).action(
     async (flags: Record<string, unknown>) => {
-      const { config } = loadConfig(configInputFrom(flags, { checkDataDir: true }));
+      const { config } = loadConfig(configInputFrom(flags, { checkDataDir: true, extraSections: [ROUTES_SECTION] }));
       const logger = createLogger(config);
       const store = await openMigratedStore(config, logger);
       await store.close();

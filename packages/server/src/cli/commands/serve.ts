@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
-import { type ConfigInput, loadConfig } from '../../config/load.js';
+import type { ConfigInput } from '../../config/load.js';
 import { OPTIONS } from '../../config/options.js';
+import { loadConfigWithRoutes } from '../../config/routes.js';
 import { createLogger } from '../../logging.js';
 import { startGatehouse } from '../../server.js';
 
@@ -30,9 +31,21 @@ export function registerServe(program: Command): void {
   addConfigFlags(
     program.command('serve').description('run the server (public, admin and, with routes, proxy listeners)'),
   ).action(async (flags: Record<string, unknown>) => {
-    const { config } = loadConfig(configInputFrom(flags, { checkDataDir: true }));
+    const input = configInputFrom(flags, { checkDataDir: true });
+    const { config, routes } = loadConfigWithRoutes(input);
     const logger = createLogger(config);
-    const running = await startGatehouse({ config, logger });
+    const running = await startGatehouse({
+      config,
+      logger,
+      routes,
+      // Routes are checked against the mechanisms this process runs, not the file's new list.
+      loadRoutes: () => loadConfigWithRoutes(input, { enabledMethods: config.auth.methods }),
+    });
+    // SIGHUP reloads the route policies; an invalid file leaves the running ones in place.
+    process.on('SIGHUP', () => {
+      logger.info({ signal: 'SIGHUP' }, 'reloading routes');
+      running.reloadRoutes();
+    });
     const shutdown = (signal: string) => {
       logger.info({ signal }, 'shutting down');
       running.stop().then(

@@ -137,3 +137,23 @@ export function strippedPath(route: RoutePolicy, path: string): string {
   const rest = path.slice(prefix.length);
   return rest.length === 0 ? '/' : rest;
 }
+
+/**
+ * The route table in force. A reload swaps the whole table at once, so each request sees one
+ * table from start to end. `current()` is null when the config has no `routes` section
+ * (forward auth then keeps its route-less behaviour).
+ */
+export interface ActiveRoutes {
+  current(): RouteTable | null;
+  replace(routes: readonly RoutePolicy[]): void;
+}
+
+export function createActiveRoutes(initial: readonly RoutePolicy[] | null): ActiveRoutes {
+  let table = initial === null ? null : createRouteTable(initial);
+  return {
+    current: () => table,
+    replace(routes) {
+      table = createRouteTable(routes);
+    },
+  };
+}

@@ -1,12 +1,13 @@
 /**
- * Every admin route requires the admin key as `Authorization: Bearer …`. Health routes are the
- * only exception. A store outage answers 503 (from the error handler), never a pass.
+ * Every admin route requires the admin key as `Authorization: Bearer …`. Health routes and
+ * /metrics (which has its own optional token) are the only exceptions. A store outage answers 503 (from the error handler), never a pass.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { type AdminCredentialStore, verifyAdminAuthorization } from '../../core/admin/admin-keys.js';
 import type { AuditLog } from '../../core/audit/audit.js';
 import { findDuplicateHeader } from '../auth-request.js';
 import { ProblemError } from '../problem.js';
+import { METRICS_PATH } from './metrics.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -15,7 +16,8 @@ declare module 'fastify' {
   }
 }
 
-const PUBLIC_PATHS = new Set(['/healthz', '/readyz']);
+/** Health, and /metrics (which checks its own token: see ./metrics.ts). */
+const PUBLIC_PATHS = new Set(['/healthz', '/readyz', METRICS_PATH]);
 const CHALLENGE = { 'www-authenticate': 'Bearer realm="gatehouse-admin"' };
 
 /** The audit actor of an admin request. */

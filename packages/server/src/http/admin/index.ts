@@ -1,15 +1,17 @@
 /**
- * The admin listener: the admin API under `/admin/v1/`, health, and (later) `/metrics`. Every
- * route but health requires the admin key. Errors are RFC 9457 problem+json.
+ * The admin listener: the admin API under `/admin/v1/`, health, and `/metrics`. Every route but
+ * health and metrics requires the admin key. Errors are RFC 9457 problem+json.
  */
 import type { FastifyInstance } from 'fastify';
 import type { AdminCredentialStore } from '../../core/admin/admin-keys.js';
 import type { AuditLog, AuditStore } from '../../core/audit/audit.js';
+import type { GatehouseMetrics } from '../../observability/metrics.js';
 import type { Store } from '../../store/database.js';
 import { registerHealthRoutes } from '../health.js';
 import { notFoundHandler, problemErrorHandler } from '../problem.js';
 import { registerAuditRoutes } from './audit-events.js';
 import { requireAdminKey } from './authenticate.js';
+import { registerMetricsRoute } from './metrics.js';
 import { registerStatusRoute, type StatusInfo } from './status.js';
 
 export interface AdminSurfaceOptions {
@@ -19,12 +21,16 @@ export interface AdminSurfaceOptions {
   readonly auditStore: AuditStore;
   readonly status: StatusInfo;
   readonly isShuttingDown: () => boolean;
+  readonly metrics: GatehouseMetrics;
+  /** `metrics.token`: when set, /metrics requires it (never the admin key). */
+  readonly metricsToken: string | undefined;
 }
 
 export async function adminSurface(app: FastifyInstance, options: AdminSurfaceOptions): Promise<void> {
   app.setErrorHandler(problemErrorHandler);
   app.setNotFoundHandler(notFoundHandler);
   registerHealthRoutes(app, options);
+  registerMetricsRoute(app, { metrics: options.metrics, token: options.metricsToken });
   requireAdminKey(app, options.adminCredentials, options.audit);
   registerStatusRoute(app, options.status);
   registerAuditRoutes(app, options.auditStore);

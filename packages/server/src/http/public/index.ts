@@ -5,6 +5,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { AuditLog } from '../../core/audit/audit.js';
 import type { Pipeline } from '../../core/pipeline/pipeline.js';
+import type { ActiveRoutes } from '../../core/policies/routes.js';
+import type { GatehouseMetrics } from '../../observability/metrics.js';
 import type { Store } from '../../store/database.js';
 import { registerHealthRoutes } from '../health.js';
 import { notFoundHandler, problemErrorHandler } from '../problem.js';
@@ -15,6 +17,8 @@ export interface PublicSurfaceOptions {
   readonly pipeline: Pipeline;
   readonly audit: AuditLog;
   readonly isShuttingDown: () => boolean;
+  readonly routes: ActiveRoutes;
+  readonly metrics: GatehouseMetrics;
 }
 
 export async function publicSurface(app: FastifyInstance, options: PublicSurfaceOptions): Promise<void> {

@@ -1,0 +1,200 @@
+/**
+ * The gateway's decision for one request, shared by plain HTTP requests and WebSocket upgrades:
+ * canonicalise the target and host, find the route (default deny), decide through the pipeline.
+ * The steps run in this order, and the first that refuses answers:
+ *
+ * 1. `checkHeaders`   a credential or Host header sent twice            → 400
+ * 2. `checkTarget`    path tricks, encoded slashes, fragments, bad hosts → 400
+ * 3. `findRoute`      no route covers the request                       → 404 / 405
+ * 4. `checkUpstream`  the route is for forward auth only                → 404
+ * 5. `authenticate`   the route's mechanisms and scopes                 → 401 / 403 / 429
+ */
+import type { IncomingHttpHeaders } from 'node:http';
+import type { AuditLog } from '../../core/audit/audit.js';
+import type { Pipeline } from '../../core/pipeline/pipeline.js';
+import type { Identity } from '../../core/pipeline/types.js';
+import { canonicalHost } from '../../core/policies/host.js';
+import { canonicalTarget } from '../../core/policies/request-target.js';
+import { decideRouteAccess } from '../../core/policies/route-access.js';
+import { type ActiveRoutes, ANONYMOUS, type RoutePolicy } from '../../core/policies/routes.js';
+import type { GatehouseMetrics, Outcome } from '../../observability/metrics.js';
+import { NO_ROUTE_LABEL } from '../../observability/metrics.js';
+import { authRequestFrom, findDuplicateHeader } from '../auth-request.js';
+import type { ProblemCode } from '../problem.js';
+
+/** Headers that must appear once on the gateway: credentials, and Host (two hosts = two readings). */
+const GATEWAY_SINGLETON_HEADERS = ['authorization', 'proxy-authorization', 'x-api-key', 'host'];
+
+export interface GatewayContext {
+  readonly routes: ActiveRoutes;
+  readonly pipeline: Pipeline;
+  readonly audit: AuditLog;
+  readonly metrics: GatehouseMetrics;
+}
+
+/** The parts of a request the decision needs (from a Fastify request or a raw upgrade request). */
+export interface GatewayRequest {
+  readonly method: string;
+  /** The request target exactly as received. */
+  readonly url: string;
+  readonly headers: IncomingHttpHeaders;
+  readonly rawHeaders: readonly string[];
+  readonly clientIp: string;
+  readonly secure: boolean;
+}
+
+export type GatewayVerdict =
+  | {
+      readonly allow: true;
+      readonly route: RoutePolicy;
+      /** null when the route let an anonymous caller through. */
+      readonly identity: Identity | null;
+      /** Extra identity headers from the authenticator. */
+      readonly identityHeaders: Readonly<Record<string, string>> | undefined;
+      /** Canonical path and the query as sent. */
+      readonly path: string;
+      readonly query: string;
+    }
+  | {
+      readonly allow: false;
+      readonly status: number;
+      readonly problem: ProblemCode;
+      readonly detail: string;
+      readonly headers: Readonly<Record<string, string | readonly string[]>>;
+      /** The route's own body for this status (`responses:` in the config), when it has one. */
+      readonly body?: unknown;
+      /** For logs and audit. */
+      readonly reason: string;
+    };
+
+const DENIAL_PROBLEMS: Record<number, ProblemCode> = {
+  400: 'invalid-request',
+  401: 'unauthorized',
+  403: 'forbidden',
+  429: 'rate-limited',
+};
+const DENIAL_OUTCOMES: Record<number, Outcome> = {
+  400: 'bad_request',
+  401: 'unauthenticated',
+  403: 'forbidden',
+  429: 'rate_limited',
+};
+
+export async function authorizeGatewayRequest(
+  context: GatewayContext,
+  request: GatewayRequest,
+): Promise<GatewayVerdict> {
+  const started = performance.now();
+  const refuse = (
+    status: number,
+    problem: ProblemCode,
+    detail: string,
+    reason: string,
+    outcome: Outcome,
+    extra: { route?: RoutePolicy; headers?: Record<string, string | readonly string[]> } = {},
+  ): GatewayVerdict => {
+    context.metrics.decision(
+      'gateway',
+      extra.route?.name ?? NO_ROUTE_LABEL,
+      'none',
+      outcome,
+      (performance.now() - started) / 1000,
+    );
+    return { allow: false, status, problem, detail, reason, headers: extra.headers ?? {} };
+  };
+
+  // 1. checkHeaders (SECURITY.md #28)
+  const duplicate = findDuplicateHeader(request.rawHeaders, GATEWAY_SINGLETON_HEADERS);
+  if (duplicate) {
+    return refuse(
+      400,
+      'duplicate-header',
+      `The ${duplicate} header appears more than once`,
+      'duplicate_header',
+      'bad_request',
+    );
+  }
+  // 2. checkTarget
+  const target = canonicalTarget(request.url);
+  if (!target.ok) return refuse(400, 'invalid-request', target.detail, `target_${target.reason}`, 'bad_request');
+  const host = canonicalHost(request.headers.host ?? '');
+  if (host === null)
+    return refuse(400, 'invalid-request', 'The Host header is not a valid host', 'bad_host', 'bad_request');
+  // 3. findRoute (default deny)
+  const table = context.routes.current();
+  const found = table ? table.lookup(request.method, host, target.path) : { kind: 'no_route' as const };
+  if (found.kind === 'no_route') {
+    return refuse(404, 'no-route', `No route covers ${request.method} ${target.path}`, 'no_route', 'no_route');
+  }
+  if (found.kind === 'method_not_allowed') {
+    return refuse(
+      405,
+      'method-not-allowed',
+      `${request.method} is not allowed on ${target.path}; allowed: ${found.allowed.join(', ')}`,
+      'method_not_allowed',
+      'no_route',
+      { headers: { allow: found.allowed.join(', ') } },
+    );
+  }
+  const { route } = found;
+  // 4. checkUpstream: a forward-auth-only route never falls through to a less specific one.
+  if (route.upstream === null) {
+    return refuse(
+      404,
+      'no-route',
+      `Route "${route.name}" has no upstream (forward auth only)`,
+      'no_upstream',
+      'no_route',
+      {
+        route,
+      },
+    );
+  }
+  // 5. authenticate
+  const decision = await decideRouteAccess(
+    context.pipeline,
+    route,
+    authRequestFrom({
+      headers: request.headers,
+      method: request.method,
+      url: target.query ? `${target.path}?${target.query}` : target.path,
+      secure: request.secure,
+      clientIp: request.clientIp,
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  if (decision.allow) {
+    context.metrics.decision('gateway', route.name, decision.identity?.method ?? ANONYMOUS, 'allowed', seconds);
+    return {
+      allow: true,
+      route,
+      identity: decision.identity,
+      identityHeaders: decision.headers,
+      path: target.path,
+      query: target.query,
+    };
+  }
+  const { denial } = decision;
+  context.metrics.decision(
+    'gateway',
+    route.name,
+    denial.method ?? 'none',
+    DENIAL_OUTCOMES[denial.status] ?? 'forbidden',
+    seconds,
+  );
+  if (denial.reason !== 'no_credentials') {
+    context.audit.recordFailure({ method: denial.method ?? 'none', reason: denial.reason, ip: request.clientIp });
+  }
+  const headers: Record<string, string | readonly string[]> = { ...denial.headers };
+  if (denial.challenges.length > 0) headers['www-authenticate'] = denial.challenges;
+  const custom = denial.status === 401 || denial.status === 403 ? route.responses[denial.status] : undefined;
+  return {
+    allow: false,
+    status: denial.status,
+    problem: DENIAL_PROBLEMS[denial.status] ?? 'forbidden',
+    detail: denial.description,
+    reason: denial.reason,
+    headers,
+    ...(custom === undefined ? {} : { body: custom }),
+  };
+}

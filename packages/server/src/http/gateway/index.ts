@@ -1,0 +1,167 @@
+/**
+ * The gateway (proxy listener, only when routes are configured): every request is matched
+ * against the route policies, authenticated through the pipeline *before its body is read*,
+ * stripped of client credentials, given identity headers, and streamed to the route's upstream
+ * with @fastify/reply-from over an undici keep-alive pool. WebSocket upgrades take the same
+ * decision (./websocket.ts).
+ *
+ * Errors are RFC 9457 problem+json: 400 for requests that try to dodge a policy, 404 when no
+ * route covers a request (default deny), 401/403/429 from the pipeline (or the route's own
+ * bodies), 502 when the upstream fails or resets, 504 when it does not answer in time, 503
+ * when the store cannot be reached.
+ */
+import replyFrom from '@fastify/reply-from';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { withoutQueryParameters } from '../../core/policies/request-target.js';
+import { type RoutePolicy, strippedPath } from '../../core/policies/routes.js';
+import type { UpstreamOutcome } from '../../observability/metrics.js';
+import { problemErrorHandler, sendProblem } from '../problem.js';
+import { authorizeGatewayRequest, type GatewayContext, type GatewayVerdict } from './authorize.js';
+import { CREDENTIAL_QUERY_PARAMETERS, clientResponseHeaders, upstreamRequestHeaders } from './headers.js';
+import { passWebSocketUpgrades } from './websocket.js';
+
+export interface GatewaySurfaceOptions extends GatewayContext {
+  /** Default time for the upstream's response headers and between its body chunks. */
+  readonly upstreamTimeoutMs: number;
+  readonly connectTimeoutMs: number;
+  readonly isShuttingDown: () => boolean;
+}
+
+type Allowed = Extract<GatewayVerdict, { allow: true }>;
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The gateway's decision, set by its onRequest hook. */
+    gateway: Allowed | null;
+  }
+}
+
+/** The upstream of a route, parsed once. */
+interface Upstream {
+  readonly origin: string;
+  /** The upstream URL's path without a trailing slash ('' for none). */
+  readonly basePath: string;
+}
+const upstreams = new WeakMap<RoutePolicy, Upstream>();
+function upstreamOf(route: RoutePolicy): Upstream {
+  let upstream = upstreams.get(route);
+  if (!upstream) {
+    const url = new URL(route.upstream as string);
+    upstream = { origin: url.origin, basePath: url.pathname.replace(/\/+$/, '') };
+    upstreams.set(route, upstream);
+  }
+  return upstream;
+}
+
+export async function gatewaySurface(app: FastifyInstance, options: GatewaySurfaceOptions): Promise<void> {
+  app.setErrorHandler(problemErrorHandler);
+  // Bodies are never parsed: they stream to the upstream as they arrive.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
+  await app.register(replyFrom, {
+    undici: {
+      connect: { timeout: options.connectTimeoutMs },
+      headersTimeout: options.upstreamTimeoutMs,
+      bodyTimeout: options.upstreamTimeoutMs,
+    },
+    disableRequestLogging: true,
+    disableCache: true,
+    destroyAgent: true,
+  });
+  app.decorateRequest('gateway', null);
+
+  app.addHook('onRequest', async (request, reply) => {
+    const verdict = await authorizeGatewayRequest(options, {
+      method: request.method,
+      url: request.raw.url ?? '',
+      headers: request.headers,
+      rawHeaders: request.raw.rawHeaders,
+      clientIp: request.ip,
+      secure: request.protocol === 'https',
+    });
+    if (verdict.allow) {
+      request.gateway = verdict;
+      return;
+    }
+    request.log.info({ status: verdict.status, reason: verdict.reason }, 'gateway denied');
+    return sendVerdict(reply, verdict);
+  });
+
+  app.all('/*', (request, reply) => forward(request, reply, options));
+  passWebSocketUpgrades(app, options);
+}
+
+function sendVerdict(reply: FastifyReply, verdict: Extract<GatewayVerdict, { allow: false }>): FastifyReply {
+  reply.header('cache-control', 'no-store');
+  for (const [name, value] of Object.entries(verdict.headers)) reply.header(name, value);
+  if (verdict.body !== undefined) return reply.code(verdict.status).type('application/json').send(verdict.body);
+  return sendProblem(reply, verdict.problem, verdict.detail, { status: verdict.status });
+}
+
+function forward(request: FastifyRequest, reply: FastifyReply, options: GatewaySurfaceOptions): FastifyReply {
+  const verdict = request.gateway as Allowed;
+  const { route } = verdict;
+  const upstream = upstreamOf(route);
+  const query = withoutQueryParameters(verdict.query, CREDENTIAL_QUERY_PARAMETERS);
+  const started = performance.now();
+  const elapsed = () => (performance.now() - started) / 1000;
+  return reply.from(`${upstream.origin}${upstream.basePath}${strippedPath(route, verdict.path)}`, {
+    queryString: () => query,
+    timeout: route.timeoutMs ?? options.upstreamTimeoutMs,
+    // reply-from would otherwise retry GETs answered with 503: a gateway passes answers on.
+    retryDelay: () => null,
+    rewriteRequestHeaders: (_request, headers) =>
+      upstreamRequestHeaders(headers, {
+        identity: verdict.identity,
+        identityHeaders: verdict.identityHeaders,
+        clientIp: request.ip,
+        proto: request.protocol === 'https' ? 'https' : 'http',
+        originalHost: request.headers.host ?? '',
+        requestId: request.id,
+        preserveHost: route.preserveHost,
+      }),
+    rewriteHeaders: (headers) => clientResponseHeaders(headers),
+    onResponse: (_request, _reply, response) => {
+      options.metrics.upstream(route.name, 'response', elapsed());
+      reply.send(response.stream);
+    },
+    onError: (_reply, { error }) => {
+      const outcome = upstreamOutcome(error);
+      options.metrics.upstream(route.name, outcome, elapsed());
+      request.log.warn(
+        { route: route.name, outcome, err: { message: error.message, code: causeCode(error) } },
+        'upstream failed',
+      );
+      if (outcome === 'timeout') {
+        sendProblem(reply, 'gateway-timeout', `The upstream of route "${route.name}" did not answer in time`);
+      } else {
+        sendProblem(reply, 'bad-gateway', `The upstream of route "${route.name}" could not be reached or failed`);
+      }
+    },
+  });
+}
+
+/** Classifies reply-from's errors (which wrap undici's) for metrics and the status code. */
+function upstreamOutcome(error: Error): UpstreamOutcome {
+  const codes = [(error as { code?: string }).code, causeCode(error)];
+  if (codes.some((code) => code === 'FST_REPLY_FROM_GATEWAY_TIMEOUT' || code === 'UND_ERR_HEADERS_TIMEOUT')) {
+    return 'timeout';
+  }
+  if (codes.some((code) => code === 'UND_ERR_BODY_TIMEOUT' || code === 'FST_REPLY_FROM_TIMEOUT')) return 'timeout';
+  if (codes.includes('UND_ERR_CONNECT_TIMEOUT')) return 'timeout';
+  if (codes.some((code) => code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EAI_AGAIN')) {
+    return 'connect_error';
+  }
+  if (codes.some((code) => code === 'ECONNRESET' || code === 'UND_ERR_SOCKET' || code === 'EPIPE')) return 'reset';
+  return 'error';
+}
+
+function causeCode(error: Error): string | undefined {
+  let cause = (error as { cause?: unknown }).cause;
+  while (cause instanceof Error) {
+    const code = (cause as { code?: string }).code;
+    if (code) return code;
+    cause = (cause as { cause?: unknown }).cause;
+  }
+  return undefined;
+}

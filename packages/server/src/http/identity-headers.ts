@@ -1,0 +1,32 @@
+/**
+ * The identity headers Gatehouse hands on — to a forward-auth proxy in the 200 answer of
+ * /auth/verify, and to upstreams through the gateway:
+ *
+ * - `X-Auth-Subject`   who the caller is (user id, API key owner, client id)
+ * - `X-Auth-Method`    how they authenticated (`apikey`, `basic`, `jwt`…), or `anonymous`
+ * - `X-Auth-Scopes`    their scopes, space-separated
+ * - `X-Auth-Client-Id` the OAuth client or API key they came through, when known
+ * plus any headers the authenticator adds. Values are made header-safe (./auth-request.ts).
+ */
+import type { Identity } from '../core/pipeline/types.js';
+import { ANONYMOUS } from '../core/policies/routes.js';
+import { headerSafe } from './auth-request.js';
+
+/** `X-Auth-*` headers describing the caller; for an anonymous caller only `X-Auth-Method`. */
+export function setIdentityHeaders(
+  headers: Record<string, string | string[] | undefined>,
+  identity: Identity | null,
+  extra: Readonly<Record<string, string>> | undefined,
+): void {
+  if (identity === null) {
+    headers['x-auth-method'] = ANONYMOUS;
+    return;
+  }
+  headers['x-auth-subject'] = headerSafe(identity.subject);
+  headers['x-auth-method'] = identity.method;
+  headers['x-auth-scopes'] = headerSafe(identity.scopes.join(' '));
+  if (identity.clientId !== undefined) headers['x-auth-client-id'] = headerSafe(identity.clientId);
+  if (extra) {
+    for (const [name, value] of Object.entries(extra)) headers[name.toLowerCase()] = headerSafe(value);
+  }
+}
