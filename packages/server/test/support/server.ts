@@ -2,7 +2,7 @@
  * Boots a real Gatehouse on ephemeral ports, in-process, with a fresh data dir and database, and
  * hands back its URLs and admin key. Tests then speak HTTP to it like any client would.
  */
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { stringify } from 'yaml';
@@ -66,7 +66,7 @@ export async function startTestServer(kind: StoreKind, options: TestServerOption
     configFile = path.join(dataDir, 'gatehouse.yaml');
     writeRoutesFile(configFile, options.routes);
   }
-  const input = { env, file: configFile, checkDataDir: true };
+  const input = { env, file: configFile, checkDataDir: 'create' as const };
   const loaded: LoadedGatehouseConfig = loadConfigWithRoutes(input);
   const logs: string[] = [];
   const sink = new Writable({
@@ -83,8 +83,9 @@ export async function startTestServer(kind: StoreKind, options: TestServerOption
     routes: loaded.routes,
     loadRoutes: () => loadConfigWithRoutes(input, { enabledMethods: loaded.config.auth.methods }),
   });
-  const adminKey =
-    env.GATEHOUSE_ADMIN_KEY ?? (await import('node:fs')).readFileSync(`${dataDir}/admin.key`, 'utf8').trim();
+  // Empty when another instance on the same database generated the key (concurrent-start tests).
+  const keyFile = path.join(dataDir, 'admin.key');
+  const adminKey = env.GATEHOUSE_ADMIN_KEY ?? (existsSync(keyFile) ? readFileSync(keyFile, 'utf8').trim() : '');
   const publicUrl = running.urls.public as string;
   const adminUrl = running.urls.admin as string;
   return {

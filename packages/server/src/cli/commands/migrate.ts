@@ -8,7 +8,9 @@ import { addConfigFlags, configInputFrom } from './serve.js';
 export function registerMigrate(program: Command): void {
   addConfigFlags(program.command('migrate').description('apply database migrations and exit')).action(
     async (flags: Record<string, unknown>) => {
-      const { config } = loadConfig(configInputFrom(flags, { checkDataDir: true, extraSections: [ROUTES_SECTION] }));
+      const { config } = loadConfig(
+        configInputFrom(flags, { checkDataDir: 'create', extraSections: [ROUTES_SECTION] }),
+      );
       const logger = createLogger(config);
       const store = await openMigratedStore(config, logger);
       await store.close();

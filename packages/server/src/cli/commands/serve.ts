@@ -31,7 +31,7 @@ export function registerServe(program: Command): void {
   addConfigFlags(
     program.command('serve').description('run the server (public, admin and, with routes, proxy listeners)'),
   ).action(async (flags: Record<string, unknown>) => {
-    const input = configInputFrom(flags, { checkDataDir: true });
+    const input = configInputFrom(flags, { checkDataDir: 'create' });
     const { config, routes } = loadConfigWithRoutes(input);
     const logger = createLogger(config);
     const running = await startGatehouse({
