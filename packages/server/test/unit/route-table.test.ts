@@ -1,7 +1,7 @@
 /** Route matching: host, path on segment boundaries, methods, specificity, default deny. */
 import { describe, expect, it } from 'vitest';
-import { canonicalHost, hostMatches } from '../../../src/core/policies/host.js';
-import { createRouteTable, type RoutePolicy, strippedPath } from '../../../src/core/policies/routes.js';
+import { canonicalHost, hostMatches } from '../../src/core/policies/host.js';
+import { createRouteTable, type RoutePolicy, strippedPath } from '../../src/core/policies/routes.js';
 
 const route = (name: string, match: Partial<RoutePolicy['match']>, extra: Partial<RoutePolicy> = {}): RoutePolicy => ({
   name,

@@ -7,7 +7,7 @@ import {
   canonicalTarget,
   MAX_TARGET_LENGTH,
   withoutQueryParameters,
-} from '../../../src/core/policies/request-target.js';
+} from '../../src/core/policies/request-target.js';
 
 const pathOf = (target: string): string => {
   const result = canonicalTarget(target);
