@@ -3,11 +3,12 @@
  * (unknown fields are errors, not silently dropped), bounded bodies, and graceful closing.
  */
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
+import { type IncomingMessage, STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, LogController } from 'fastify';
 import type { Logger } from 'pino';
 import { redactUrl } from '../logging.js';
-import { problemErrorHandler } from './problem.js';
+import { PROBLEM_TYPES, type ProblemCode, problemBody, problemErrorHandler } from './problem.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -39,6 +40,7 @@ export function createFastify(options: FastifyOptions): FastifyInstance {
     forceCloseConnections: 'idle',
     // Slowloris bounds: a request must arrive in full within 30 s.
     requestTimeout: options.requestTimeout ?? 30_000,
+    clientErrorHandler,
     // Malformed URLs (`/%zz`) never reach a route; answer them as problem+json too.
     frameworkErrors: (error, request, reply) => {
       problemErrorHandler(error, request as FastifyRequest, reply as FastifyReply);
@@ -47,6 +49,34 @@ export function createFastify(options: FastifyOptions): FastifyInstance {
     ...(options.https ? { https: options.https } : {}),
   }) as unknown as FastifyInstance;
   return app;
+}
+
+/**
+ * Requests Node's HTTP parser refuses before any route sees them — an oversized header block,
+ * `Content-Length` together with `Transfer-Encoding` (RFC 9112 §6.1: a request smuggling
+ * attempt), invalid framing, a request that arrives too slowly — are answered with problem+json
+ * and the connection is closed (the parser's state cannot be trusted after such an error).
+ * Node's parser does the refusing; this only writes the answer, as Fastify's default would.
+ */
+function clientErrorHandler(this: FastifyInstance, error: NodeJS.ErrnoException, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const [problem, detail]: [ProblemCode, string] =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? ['request-header-too-large', 'The request headers exceed the size this listener accepts']
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? ['request-timeout', 'The request did not arrive in time']
+        : /content-length/i.test(error.message) && /transfer-encoding/i.test(error.message)
+          ? ['invalid-request', 'Content-Length and Transfer-Encoding must not both be present (RFC 9112 §6.1)']
+          : ['invalid-request', 'The request is not valid HTTP/1.1'];
+  this.log.debug({ err: { code: error.code, message: error.message } }, 'client error');
+  if (socket.writable) {
+    const { status } = PROBLEM_TYPES[problem];
+    const body = JSON.stringify(problemBody(problem, detail, { url: '/', requestId: randomUUID() }));
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy(error);
 }
 
 /** One concise access-log line per request, after the response; URLs with secrets masked. */

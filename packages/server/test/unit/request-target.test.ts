@@ -3,11 +3,7 @@
  * either becomes that path or is refused, so a route policy cannot be dodged.
  */
 import { describe, expect, it } from 'vitest';
-import {
-  canonicalTarget,
-  MAX_TARGET_LENGTH,
-  withoutQueryParameters,
-} from '../../src/core/policies/request-target.js';
+import { canonicalTarget, MAX_TARGET_LENGTH, withoutQueryParameters } from '../../src/core/policies/request-target.js';
 
 const pathOf = (target: string): string => {
   const result = canonicalTarget(target);

@@ -34,7 +34,8 @@ export function passWebSocketUpgrades(app: FastifyInstance, options: GatewaySurf
       answer({ request, socket, id }, 500, 'internal', 'An internal error occurred; it has been logged');
     });
   });
-  app.addHook('onClose', async () => {
+  // Before the listener closes: it would otherwise wait for these long-lived connections.
+  app.addHook('preClose', async () => {
     for (const socket of open) socket.destroy();
   });
 }
