@@ -27,7 +27,7 @@ describe.each(storeKinds())('forward auth with routes on %s', (kind) => {
   afterAll(async () => server?.stop());
 
   it('allows an anonymous route with X-Auth-Method: anonymous and no subject', async () => {
-    for (const headers of [
+    for (const headers of <Array<Record<string, string>>>[
       { 'x-forwarded-method': 'GET', 'x-forwarded-uri': '/public/x?y=1' },
       { 'x-original-method': 'POST', 'x-original-uri': '/public/x' },
     ]) {
