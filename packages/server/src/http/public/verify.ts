@@ -10,7 +10,8 @@
  * proxy treats it as a denial: nginx only understands 2xx, 401 and 403).
  *
  * - 200 with identity headers (`X-Auth-Subject`, `X-Auth-Method`, `X-Auth-Scopes`,
- *   `X-Auth-Client-Id`; only `X-Auth-Method: anonymous` for an anonymous pass);
+ *   `X-Auth-Client-Id`, always all four, empty where they do not apply: see identity-headers.ts;
+ *   `X-Auth-Method: anonymous` for an anonymous pass);
  * - 401 with one `WWW-Authenticate` challenge per accepted mechanism, 403 `insufficient_scope`
  *   or no route, 400 for malformed or ambiguous requests, 429 when throttled: JSON
  *   `{"error", "error_description"}` unless the route sets its own body;
@@ -151,7 +152,7 @@ export function setIdentityHeaders(
   extra?: Readonly<Record<string, string>>,
 ): void {
   const headers: Record<string, string> = {};
-  identityHeaderValues(headers, identity, extra);
+  identityHeaderValues(headers, identity, extra, { complete: true });
   reply.headers(headers);
 }
 

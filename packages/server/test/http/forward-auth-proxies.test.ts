@@ -1,0 +1,101 @@
+/**
+ * The nginx and Caddy examples, for real: Debian's binaries run the configs from examples/
+ * (ports swapped for ephemeral ones) in front of a small upstream, with Gatehouse running
+ * examples/gatehouse.yaml as the auth server. What a client of the proxy sees, and what reaches
+ * the app (SECURITY.md #36: only a positive decision passes; identity headers come from
+ * Gatehouse, never from the client).
+ */
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { storeKinds } from '../support/databases.js';
+import { EXAMPLES, freePort, type RunningProxy, startCaddy, startNginx } from '../support/proxies.js';
+import { startTestServer, type TestServer } from '../support/server.js';
+import { startUpstream, type TestUpstream } from '../support/upstream.js';
+
+const PROXIES = [
+  ['nginx', startNginx],
+  ['caddy', startCaddy],
+] as const;
+
+describe.each(storeKinds())('forward auth behind real proxies, on %s', (kind) => {
+  let gatehouse: TestServer;
+  let upstream: TestUpstream;
+  beforeAll(async () => {
+    upstream = await startUpstream();
+    gatehouse = await startTestServer(kind, { configFile: path.join(EXAMPLES, 'gatehouse.yaml') });
+  });
+  afterAll(async () => {
+    await gatehouse?.stop();
+    await upstream?.close();
+  });
+
+  describe.each(PROXIES)('%s', (name, start) => {
+    let proxy: RunningProxy;
+    beforeAll(async () => {
+      proxy = await start({
+        listen: await freePort(),
+        gatehouse: Number(new URL(gatehouse.publicUrl).port),
+        app: upstream.port,
+      });
+    });
+    afterAll(async () => proxy?.stop());
+
+    const lastSeenBy = (before: number) => {
+      expect(upstream.seen.length, proxy.output()).toBe(before + 1);
+      return upstream.seen[before];
+    };
+
+    it('lets an anonymous route through with X-Auth-Method: anonymous, dropping client-sent identity', async () => {
+      const before = upstream.seen.length;
+      const response = await fetch(`${proxy.url}/public/hello?x=1`, {
+        headers: { 'x-auth-subject': 'admin', 'x-auth-scopes': 'admin', 'x-auth-method': 'apikey' },
+      });
+      expect(response.status, proxy.output()).toBe(200);
+      const seen = lastSeenBy(before);
+      expect(seen?.url).toBe('/public/hello?x=1');
+      expect(seen?.headers['x-auth-method']).toBe('anonymous');
+      // Absent (nginx drops empty values) or empty (Caddy copies Gatehouse's empty header).
+      expect(seen?.headers['x-auth-subject'] ?? '').toBe('');
+      expect(seen?.headers['x-auth-scopes'] ?? '').toBe('');
+    });
+
+    it('denies a protected route without credentials, and the app never sees the request', async () => {
+      const before = upstream.seen.length;
+      const response = await fetch(`${proxy.url}/data/items`);
+      expect(response.status).toBe(401);
+      expect(await response.json()).toEqual({ error: 'Unauthorized' });
+      expect(upstream.seen.length).toBe(before);
+    });
+
+    it('denies what no route covers (default deny)', async () => {
+      const before = upstream.seen.length;
+      const response = await fetch(`${proxy.url}/internal/secrets`);
+      expect(response.status).toBe(403);
+      expect(upstream.seen.length).toBe(before);
+    });
+
+    it('denies path tricks aimed at a protected route', async () => {
+      const before = upstream.seen.length;
+      for (const trick of ['/public/../admin/x', '/public/%2e%2e/admin/x', '//admin/x', '/public/..%2Fadmin/x']) {
+        const response = await fetch(`${proxy.url}${trick}`);
+        expect(response.status, `${name} ${trick}`).toBeGreaterThanOrEqual(400);
+      }
+      expect(upstream.seen.length).toBe(before);
+    });
+
+    it('does not let a client describe a different original request', async () => {
+      const before = upstream.seen.length;
+      const response = await fetch(`${proxy.url}/admin/x`, {
+        headers: {
+          'x-forwarded-uri': '/public/x',
+          'x-forwarded-method': 'GET',
+          'x-original-uri': '/public/x',
+          'x-original-method': 'GET',
+          'x-forwarded-host': 'elsewhere.test',
+        },
+      });
+      expect(response.status).toBeGreaterThanOrEqual(400);
+      expect(upstream.seen.length).toBe(before);
+    });
+  });
+});
