@@ -2,8 +2,10 @@ import type { Command } from 'commander';
 import type { ConfigInput } from '../../config/load.js';
 import { OPTIONS } from '../../config/options.js';
 import { loadConfigWithRoutes } from '../../config/routes.js';
+import { startDemo } from '../../demo/demo.js';
 import { createLogger } from '../../logging.js';
 import { startGatehouse } from '../../server.js';
+import { CliError, EXIT } from '../exit-codes.js';
 
 /** Flags of `serve` (and of `config check|print`), generated from the option list. */
 export function addConfigFlags(command: Command): Command {
@@ -30,33 +32,61 @@ export function configInputFrom(flags: Record<string, unknown>, extra: Partial<C
 export function registerServe(program: Command): void {
   addConfigFlags(
     program.command('serve').description('run the server (public, admin and, with routes, proxy listeners)'),
-  ).action(async (flags: Record<string, unknown>) => {
-    const input = configInputFrom(flags, { checkDataDir: 'create' });
-    const { config, routes } = loadConfigWithRoutes(input);
-    const logger = createLogger(config);
-    const running = await startGatehouse({
-      config,
-      logger,
-      routes,
-      // Routes are checked against the mechanisms this process runs, not the file's new list.
-      loadRoutes: () => loadConfigWithRoutes(input, { enabledMethods: config.auth.methods }),
+  )
+    .option('--demo', 'try Gatehouse: throw-away data, a demo route and upstream, one credential of each kind')
+    .action(async (flags: Record<string, unknown>) => {
+      if (flags.demo) return serveDemo(flags);
+      return serve(flags);
     });
-    // SIGHUP reloads the route policies; an invalid file leaves the running ones in place.
-    process.on('SIGHUP', () => {
-      logger.info({ signal: 'SIGHUP' }, 'reloading routes');
-      running.reloadRoutes();
-    });
-    const shutdown = (signal: string) => {
-      logger.info({ signal }, 'shutting down');
-      running.stop().then(
-        () => process.exit(0),
-        (error: unknown) => {
-          logger.error({ err: error }, 'error while shutting down');
-          process.exit(1);
-        },
-      );
-    };
-    process.once('SIGTERM', () => shutdown('SIGTERM'));
-    process.once('SIGINT', () => shutdown('SIGINT'));
+}
+
+/** Stops `stoppable` on SIGTERM/SIGINT, then exits (1 when stopping failed). */
+function exitOnSignals(stoppable: { stop(): Promise<void> }, log: (signal: string, error?: unknown) => void): void {
+  const shutdown = (signal: string) => {
+    log(signal);
+    stoppable.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        log(signal, error);
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  process.once('SIGINT', () => shutdown('SIGINT'));
+}
+
+async function serveDemo(flags: Record<string, unknown>): Promise<void> {
+  if (flags.config !== undefined) {
+    throw new CliError('--demo runs its own throw-away configuration; drop --config', EXIT.usage);
+  }
+  const demo = await startDemo({
+    ports: { public: flags.port, admin: flags.adminPort, proxy: flags.proxyPort },
+    print: (text) => process.stdout.write(text),
+  });
+  exitOnSignals(demo, (_signal, error) => {
+    if (error) process.stderr.write(`gatehouse: error while stopping the demo: ${(error as Error).message}\n`);
+  });
+}
+
+async function serve(flags: Record<string, unknown>): Promise<void> {
+  const input = configInputFrom(flags, { checkDataDir: 'create' });
+  const { config, routes } = loadConfigWithRoutes(input);
+  const logger = createLogger(config);
+  const running = await startGatehouse({
+    config,
+    logger,
+    routes,
+    // Routes are checked against the mechanisms this process runs, not the file's new list.
+    loadRoutes: () => loadConfigWithRoutes(input, { enabledMethods: config.auth.methods }),
+  });
+  // SIGHUP reloads the route policies; an invalid file leaves the running ones in place.
+  process.on('SIGHUP', () => {
+    logger.info({ signal: 'SIGHUP' }, 'reloading routes');
+    running.reloadRoutes();
+  });
+  exitOnSignals(running, (signal, error) => {
+    if (error) logger.error({ err: error }, 'error while shutting down');
+    else logger.info({ signal }, 'shutting down');
   });
 }
