@@ -9,7 +9,7 @@ export interface DemoContext {
   readonly urls: { readonly public: string; readonly admin: string; readonly proxy: string };
   readonly adminKey: string;
   /** Calls the admin API with the admin key; throws on a non-2xx answer. */
-  adminApi(method: string, route: string, body?: unknown): Promise<any>;
+  adminApi(method: string, route: string, body?: unknown): Promise<Record<string, unknown>>;
   /** Whether the pipeline runs this mechanism. */
   hasMechanism(name: string): boolean;
 }

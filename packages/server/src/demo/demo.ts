@@ -115,7 +115,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<RunningDemo>
         });
         const text = await response.text();
         if (!response.ok) throw new Error(`demo setup: ${method} ${route} answered ${response.status}: ${text}`);
-        return text ? JSON.parse(text) : undefined;
+        return text ? (JSON.parse(text) as Record<string, unknown>) : {};
       },
       hasMechanism: (name) =>
         gatehouse.services.pipeline.authenticators.some((authenticator) => authenticator.name === name),
