@@ -1,0 +1,248 @@
+#!/usr/bin/env node
+/**
+ * Gateway benchmark (issue 7). Run after `npm run build`:
+ *
+ *   node bench/gateway.mjs [--duration 10] [--connections 32] [--rounds 2]
+ *
+ * One upstream (a bare node:http server answering a small JSON body, keep-alive) and one
+ * Gatehouse (SQLite, default settings, a gateway route per scenario), each in its own child
+ * process; autocannon in this process loads, in the same run and alternating round by round:
+ *
+ *   direct        the upstream itself                                 (the baseline)
+ *   anonymous     through the gateway, `auth: [anonymous]`
+ *   apikey        through the gateway with an API key (when this build has API keys)
+ *   jwt           through the gateway with a JWT (when this build has JWT verification)
+ *
+ * Goal (issue 7): the gateway keeps at least 60 % of the direct throughput on this 2-core
+ * machine with the load generator on it too, and adds under 1 ms at p50.
+ * Prints a table and writes JSON to bench/results/.
+ */
+import { fork } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const dist = (file) => path.join(root, 'packages/server/dist', file);
+
+const { values: args } = parseArgs({
+  options: {
+    serve: { type: 'string' },
+    upstream: { type: 'string' },
+    duration: { type: 'string', default: '10' },
+    connections: { type: 'string', default: '32' },
+    rounds: { type: 'string', default: '2' },
+  },
+});
+
+if (args.serve === 'upstream') await serveUpstream();
+else if (args.serve === 'gatehouse') await serveGatehouse(args.upstream);
+else await main();
+
+// ---------------------------------------------------------------------------------------------
+// Child processes.
+
+async function serveUpstream() {
+  const body = JSON.stringify({ data: 'Secure data' });
+  const server = http.createServer((_request, response) => {
+    response.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+    response.end(body);
+  });
+  server.keepAliveTimeout = 60_000;
+  server.listen(0, '127.0.0.1', () => process.send({ url: `http://127.0.0.1:${server.address().port}` }));
+  process.on('disconnect', () => process.exit(0));
+}
+
+async function serveGatehouse(upstream) {
+  const { loadConfigWithRoutes } = await import(dist('config/routes.js'));
+  const { createLogger } = await import(dist('logging.js'));
+  const { startGatehouse } = await import(dist('server.js'));
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'gatehouse-bench-gateway-'));
+  const file = path.join(dataDir, 'gatehouse.yaml');
+  // JSON is YAML: the routes of every scenario.
+  writeFileSync(
+    file,
+    JSON.stringify({
+      routes: [
+        { name: 'anonymous', match: { path: '/anonymous' }, upstream, strip_prefix: true, auth: ['anonymous'] },
+        { name: 'apikey', match: { path: '/apikey' }, upstream, strip_prefix: true, auth: ['apikey'] },
+        { name: 'jwt', match: { path: '/jwt' }, upstream, strip_prefix: true, auth: ['jwt'] },
+      ],
+    }),
+  );
+  const env = {
+    GATEHOUSE_DATA_DIR: dataDir,
+    GATEHOUSE_HOST: '127.0.0.1',
+    GATEHOUSE_PORT: '0',
+    GATEHOUSE_ADMIN_PORT: '0',
+    GATEHOUSE_PROXY_HOST: '127.0.0.1',
+    GATEHOUSE_PROXY_PORT: '0',
+    GATEHOUSE_LOG_LEVEL: 'error',
+    GATEHOUSE_LOG_FORMAT: 'json',
+  };
+  const { config, routes } = loadConfigWithRoutes({ env, file, checkDataDir: 'create' });
+  const running = await startGatehouse({ config, logger: createLogger(config), routes, announce: () => {} });
+  const mechanisms = running.services.pipeline.authenticators.map((authenticator) => authenticator.name);
+  const credentials = {};
+  if (mechanisms.includes('apikey')) credentials.apikey = await createApiKey(running);
+  if (mechanisms.includes('jwt')) credentials.jwt = await createJwt(running);
+  process.send({ proxy: running.urls.proxy, credentials });
+  process.on('disconnect', async () => {
+    await running.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+    process.exit(0);
+  });
+}
+
+/** An API key through the service the admin API uses; null when this build has none. */
+async function createApiKey(running) {
+  const service = running.services.apiKeys;
+  if (!service?.create) return null;
+  const issued = await service.create({
+    name: 'bench',
+    owner: 'bench-service',
+    scopes: [],
+    metadata: {},
+    rateLimit: null,
+    remainingUses: null,
+    expiresAt: null,
+  });
+  return { 'x-api-key': issued.plaintext };
+}
+
+/** A JWT the `jwt` authenticator accepts; null until this build can issue one. */
+async function createJwt(_running) {
+  return null;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The run.
+
+function start(role, extra = []) {
+  const child = fork(fileURLToPath(import.meta.url), ['--serve', role, ...extra], { stdio: 'inherit' });
+  return new Promise((resolve, reject) => {
+    child.once('message', (message) => resolve({ child, ...message }));
+    child.once('exit', (code) => reject(new Error(`${role} exited with ${code}`)));
+  });
+}
+
+/**
+ * Latency without queueing: one keep-alive connection, requests one after another, timed with a
+ * sub-millisecond clock (autocannon's percentiles are whole milliseconds). Answers p50 and p99 in ms.
+ */
+async function probe(url, headers, count) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  const target = new URL(url);
+  const once = () =>
+    new Promise((resolve, reject) => {
+      const started = performance.now();
+      const request = http.get(
+        { host: target.hostname, port: target.port, path: target.pathname, headers, agent },
+        (response) => {
+          response.resume();
+          response.on('end', () =>
+            response.statusCode === 200
+              ? resolve(performance.now() - started)
+              : reject(new Error(`${url}: ${response.statusCode}`)),
+          );
+        },
+      );
+      request.on('error', reject);
+    });
+  for (let i = 0; i < 200; i++) await once();
+  const samples = [];
+  for (let i = 0; i < count; i++) samples.push(await once());
+  agent.destroy();
+  samples.sort((a, b) => a - b);
+  const at = (q) => samples[Math.min(samples.length - 1, Math.floor(q * samples.length))];
+  return { p50: at(0.5), p99: at(0.99) };
+}
+
+async function load(autocannon, url, headers, duration, connections) {
+  const result = await autocannon({ url, headers, duration, connections, pipelining: 1 });
+  if (result.non2xx > 0 || result.errors > 0) {
+    throw new Error(`${url}: ${result.non2xx} non-2xx answers and ${result.errors} errors`);
+  }
+  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99 };
+}
+
+async function main() {
+  const { default: autocannon } = await import('autocannon');
+  const duration = Number(args.duration);
+  const connections = Number(args.connections);
+  const rounds = Number(args.rounds);
+  const upstream = await start('upstream');
+  const gatehouse = await start('gatehouse', ['--upstream', upstream.url]);
+  try {
+    const scenarios = [
+      { name: 'direct', url: `${upstream.url}/data`, headers: {} },
+      { name: 'anonymous', url: `${gatehouse.proxy}/anonymous/data`, headers: {} },
+      ...['apikey', 'jwt']
+        .filter((name) => gatehouse.credentials[name])
+        .map((name) => ({ name, url: `${gatehouse.proxy}/${name}/data`, headers: gatehouse.credentials[name] })),
+    ];
+    const skipped = ['apikey', 'jwt'].filter((name) => !gatehouse.credentials[name]);
+    // Warm-up: JIT, connection pools, caches.
+    for (const scenario of scenarios) await load(autocannon, scenario.url, scenario.headers, 2, connections);
+    const samples = Object.fromEntries(scenarios.map((scenario) => [scenario.name, []]));
+    const probes = Object.fromEntries(scenarios.map((scenario) => [scenario.name, []]));
+    for (let round = 0; round < rounds; round++) {
+      for (const scenario of scenarios) {
+        samples[scenario.name].push(await load(autocannon, scenario.url, scenario.headers, duration, connections));
+        probes[scenario.name].push(await probe(scenario.url, scenario.headers, 3000));
+      }
+    }
+    const mean = (values) => values.reduce((sum, value) => sum + value, 0) / values.length;
+    const summary = scenarios.map(({ name }) => ({
+      name,
+      rps: mean(samples[name].map((sample) => sample.rps)),
+      p50: mean(samples[name].map((sample) => sample.p50)),
+      p99: mean(samples[name].map((sample) => sample.p99)),
+      idleP50: mean(probes[name].map((sample) => sample.p50)),
+      idleP99: mean(probes[name].map((sample) => sample.p99)),
+    }));
+    const direct = summary[0];
+    const rows = summary.map((row) => ({
+      ...row,
+      share: row.rps / direct.rps,
+      addedIdleP50: row.idleP50 - direct.idleP50,
+    }));
+    const table = [
+      `gateway benchmark: ${connections} connections, ${rounds} × ${duration}s per scenario, node ${process.version}`,
+      '',
+      '             under load (autocannon)           one request at a time',
+      'scenario     req/s  % of direct  p50 ms  p99 ms   p50 ms  p99 ms  added p50 ms',
+      ...rows.map((row) =>
+        [
+          row.name.padEnd(10),
+          row.rps.toFixed(0).padStart(7),
+          `${(row.share * 100).toFixed(1)} %`.padStart(11),
+          row.p50.toFixed(0).padStart(6),
+          row.p99.toFixed(0).padStart(6),
+          row.idleP50.toFixed(3).padStart(7),
+          row.idleP99.toFixed(3).padStart(6),
+          row.addedIdleP50.toFixed(3).padStart(12),
+        ].join('  '),
+      ),
+      '',
+      'goal: through the gateway ≥ 60 % of direct req/s, and < 1 ms added at p50',
+      '(autocannon reports whole milliseconds; the added p50 comes from the one-at-a-time probe)',
+      ...(skipped.length > 0 ? [`skipped (not in this build): ${skipped.join(', ')}`] : []),
+    ].join('\n');
+    process.stdout.write(`${table}\n`);
+    const dir = path.join(root, 'bench/results');
+    mkdirSync(dir, { recursive: true });
+    const out = path.join(dir, `gateway-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+    writeFileSync(
+      out,
+      JSON.stringify({ connections, duration, rounds, node: process.version, rows, skipped }, null, 2),
+    );
+    process.stdout.write(`\nwritten to ${path.relative(root, out)}\n`);
+  } finally {
+    upstream.child.disconnect();
+    gatehouse.child.disconnect();
+  }
+}
