@@ -15,7 +15,7 @@ import type { Pipeline } from '../../core/pipeline/pipeline.js';
 import type { Identity } from '../../core/pipeline/types.js';
 import { canonicalHost } from '../../core/policies/host.js';
 import { canonicalTarget } from '../../core/policies/request-target.js';
-import { decideRouteAccess } from '../../core/policies/route-access.js';
+import { decideRouteAccess, type RouteDecision } from '../../core/policies/route-access.js';
 import { type ActiveRoutes, ANONYMOUS, type RoutePolicy } from '../../core/policies/routes.js';
 import type { GatehouseMetrics, Outcome } from '../../observability/metrics.js';
 import { NO_ROUTE_LABEL } from '../../observability/metrics.js';
@@ -150,18 +150,24 @@ export async function authorizeGatewayRequest(
       },
     );
   }
-  // 5. authenticate
-  const decision = await decideRouteAccess(
-    context.pipeline,
-    route,
-    authRequestFrom({
-      headers: request.headers,
-      method: request.method,
-      url: target.query ? `${target.path}?${target.query}` : target.path,
-      secure: request.secure,
-      clientIp: request.clientIp,
-    }),
-  );
+  // 5. authenticate (a store outage throws: counted, then answered 503 by the error handler)
+  let decision: RouteDecision;
+  try {
+    decision = await decideRouteAccess(
+      context.pipeline,
+      route,
+      authRequestFrom({
+        headers: request.headers,
+        method: request.method,
+        url: target.query ? `${target.path}?${target.query}` : target.path,
+        secure: request.secure,
+        clientIp: request.clientIp,
+      }),
+    );
+  } catch (error) {
+    context.metrics.decision('gateway', route.name, 'none', 'unavailable', (performance.now() - started) / 1000);
+    throw error;
+  }
   const seconds = (performance.now() - started) / 1000;
   if (decision.allow) {
     context.metrics.decision('gateway', route.name, decision.identity?.method ?? ANONYMOUS, 'allowed', seconds);

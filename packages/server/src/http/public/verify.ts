@@ -105,11 +105,19 @@ export function registerVerifyRoute(app: FastifyInstance, options: VerifyRouteOp
   const handler = async (request: FastifyRequest, reply: FastifyReply) => {
     const started = performance.now();
     const duplicate = findDuplicateHeader(request.raw.rawHeaders, FORWARD_AUTH_SINGLETON_HEADERS);
-    const { decision, route } = duplicate
-      ? deny(invalidRequest(`The ${duplicate} header appears more than once`, 'duplicate_header'))
-      : routes.current() === null
-        ? await decideWithoutRoutes(request)
-        : await decideWithRoutes(request);
+    let verdict: Verdict;
+    try {
+      verdict = duplicate
+        ? deny(invalidRequest(`The ${duplicate} header appears more than once`, 'duplicate_header'))
+        : routes.current() === null
+          ? await decideWithoutRoutes(request)
+          : await decideWithRoutes(request);
+    } catch (error) {
+      // A store outage: counted, then answered 503 by the surface's error handler (never 2xx).
+      metrics.decision('verify', NO_ROUTE_LABEL, 'none', 'unavailable', (performance.now() - started) / 1000);
+      throw error;
+    }
+    const { decision, route } = verdict;
     const seconds = (performance.now() - started) / 1000;
     const routeLabel = route?.name ?? NO_ROUTE_LABEL;
     if (decision.allow) {
