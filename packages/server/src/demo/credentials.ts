@@ -3,13 +3,14 @@
  * operator would) and answers the ready-to-paste commands that use it. A mechanism this build
  * does not have is listed as missing in the banner instead.
  */
+import type { AdminClient } from '../cli/admin-client.js';
 
 export interface DemoContext {
   /** The listeners' URLs; `proxy` is the gateway. */
   readonly urls: { readonly public: string; readonly admin: string; readonly proxy: string };
   readonly adminKey: string;
-  /** Calls the admin API with the admin key; throws on a non-2xx answer. */
-  adminApi(method: string, route: string, body?: unknown): Promise<Record<string, unknown>>;
+  /** The admin API, with the admin key. */
+  readonly admin: AdminClient;
   /** Whether the pipeline runs this mechanism. */
   hasMechanism(name: string): boolean;
 }

@@ -15,6 +15,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { createAdminClient } from '../cli/admin-client.js';
 import { loadConfig } from '../config/load.js';
 import { generateAdminKey } from '../core/admin/admin-keys.js';
 import type { RoutePolicy } from '../core/policies/routes.js';
@@ -104,19 +105,8 @@ export async function startDemo(options: DemoOptions = {}): Promise<RunningDemo>
     const context: DemoContext = {
       urls,
       adminKey,
-      adminApi: async (method, route, body) => {
-        const response = await fetch(`${urls.admin}${route}`, {
-          method,
-          headers: {
-            authorization: `Bearer ${adminKey}`,
-            ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-          },
-          ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-        });
-        const text = await response.text();
-        if (!response.ok) throw new Error(`demo setup: ${method} ${route} answered ${response.status}: ${text}`);
-        return text ? (JSON.parse(text) as Record<string, unknown>) : {};
-      },
+      // The CLI's admin client: the demo sets up its credentials as an operator would.
+      admin: createAdminClient({ adminUrl: urls.admin, adminKey }, {}),
       hasMechanism: (name) =>
         gatehouse.services.pipeline.authenticators.some((authenticator) => authenticator.name === name),
     };

@@ -10,8 +10,9 @@ import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { storeKinds } from '../support/databases.js';
 import { rawRequest } from '../support/http.js';
+import { freePort } from '../support/proxies.js';
 import { startTestServer, type TestServer } from '../support/server.js';
-import { closedPort, type SeenRequest, startUpstream, type TestUpstream } from '../support/upstream.js';
+import { type SeenRequest, startUpstream, type TestUpstream } from '../support/upstream.js';
 
 /** A GET with exactly one, chosen, Host header. */
 function getWithHost(url: string, host: string): Promise<number> {
@@ -48,7 +49,7 @@ describe.each(storeKinds())('gateway on %s', (kind) => {
 
   beforeAll(async () => {
     upstream = await startUpstream();
-    deadPort = await closedPort();
+    deadPort = await freePort(); // bound, then released: nothing listens there
     server = await startTestServer(kind, {
       routes: [
         { name: 'public', match: { path: '/public' }, upstream: upstream.url, auth: ['anonymous'] },
