@@ -242,6 +242,20 @@ describe.each(storeKinds())('gateway on %s', (kind) => {
       expect(await withHost('xapi.example.test')).toBe(401);
     });
 
+    it('refuses absolute-form and asterisk-form request targets', async () => {
+      const host = new URL(server.proxyUrl as string).host;
+      const absolute = await rawExchange(
+        server.proxyUrl as string,
+        `GET http://${host}/public/x HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`,
+      );
+      expect(absolute).toMatch(/^HTTP\/1\.1 400 /);
+      const asterisk = await rawExchange(
+        server.proxyUrl as string,
+        `OPTIONS * HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`,
+      );
+      expect(asterisk).toMatch(/^HTTP\/1\.1 400 /);
+    });
+
     it('refuses a request with two Host or two Authorization headers (SECURITY.md #28)', async () => {
       const twoHosts = await rawRequest(`${server.proxyUrl}/public/x`, { headers: [['Host', 'api.example.test']] });
       expect(twoHosts.status).toBe(400);
@@ -292,6 +306,28 @@ describe.each(storeKinds())('gateway on %s', (kind) => {
     });
     expect(chunked).toBe(200);
     expect(lastSeen().body).toBe('part one, part two, part three');
+  });
+
+  it('answers Expect: 100-continue itself and forwards the body without the Expect header', async () => {
+    const status = await new Promise<number>((resolve, reject) => {
+      const url = new URL(`${server.proxyUrl}/public/expect`);
+      const request = http.request({
+        host: url.hostname,
+        port: url.port,
+        path: url.pathname,
+        method: 'PUT',
+        headers: { expect: '100-continue', 'content-length': '5' },
+      });
+      request.on('continue', () => request.end('hello'));
+      request.on('response', (response) => {
+        response.resume();
+        response.on('end', () => resolve(response.statusCode ?? 0));
+      });
+      request.on('error', reject);
+    });
+    expect(status).toBe(200);
+    expect(lastSeen().body).toBe('hello');
+    expect(lastSeen().headers).not.toHaveProperty('expect');
   });
 
   it('streams responses: the first chunk arrives while the upstream is still writing', async () => {
