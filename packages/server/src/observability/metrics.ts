@@ -1,15 +1,16 @@
 /**
  * Prometheus metrics (served at `/metrics` on the admin listener, see http/admin/metrics.ts).
  *
- * Hot-path cost: recording a decision is a few Map lookups and a counter increment. The labelled
- * children prom-client hands out are created once per label combination and kept here, so a
- * request allocates nothing (prom-client would otherwise hash the label values on every call).
- * Durations come from `performance.now()`, which returns a plain number.
+ * Hot-path cost: recording a decision is a few Map lookups, an increment and a bucket search in
+ * a Float64Array; nothing is allocated once a label combination has been seen. (prom-client's
+ * labelled children re-hash their labels into a new string and object on every observation,
+ * which is why Gatehouse keeps its own series and renders them at scrape time.) Durations come
+ * from `performance.now()`, a plain number. prom-client still provides the process metrics.
  *
  * Label values are bounded: routes come from the config, mechanisms from the pipeline, outcomes
  * and surfaces from the fixed lists below. Nothing a client sends becomes a label.
  */
-import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Registry } from 'prom-client';
 
 export type Surface = 'gateway' | 'verify';
 export type Outcome =
@@ -26,7 +27,9 @@ export type UpstreamOutcome = 'response' | 'timeout' | 'connect_error' | 'reset'
 export const NO_ROUTE_LABEL = '-';
 
 export interface GatehouseMetrics {
-  readonly registry: Registry;
+  /** The Prometheus text exposition of every metric. */
+  render(): Promise<string>;
+  readonly contentType: string;
   /** One authentication decision, and how long it took (seconds). */
   decision(surface: Surface, route: string, mechanism: string, outcome: Outcome, seconds: number): void;
   /** One upstream exchange of the gateway, until response headers (seconds). */
@@ -43,107 +46,188 @@ export interface GatehouseMetrics {
 const LATENCY_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1];
 const UPSTREAM_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
+/** Exposition format 0.0.4: label values escape backslash, double quote and newline. */
+const escapeLabel = (value: string): string => value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+const renderLabels = (names: readonly string[], values: readonly string[]): string =>
+  names.map((name, i) => `${name}="${escapeLabel(values[i] as string)}"`).join(',');
+
+interface CounterSeries {
+  readonly labels: string;
+  value: number;
+}
+
+interface HistogramSeries {
+  readonly labels: string;
+  /** Per bucket (not cumulative), plus one for +Inf. */
+  readonly buckets: Float64Array;
+  sum: number;
+  count: number;
+}
+
 /**
- * Labelled children are kept in nested maps along their label values, created on first use, so
- * later lookups allocate nothing.
+ * Series indexed along their label values (a Map per label), created on first use. `at()` with
+ * the same values never allocates after the first time.
  */
-type Tree<T> = Map<string, T>;
-function subtree<T>(tree: Tree<Tree<T>>, key: string): Tree<T> {
-  let node = tree.get(key);
-  if (node === undefined) {
-    node = new Map();
-    tree.set(key, node);
+class SeriesTree<T> {
+  private readonly root = new Map<string, unknown>();
+  readonly all: T[] = [];
+  constructor(
+    private readonly labelNames: readonly string[],
+    private readonly make: (labels: string) => T,
+  ) {}
+
+  /** The series for these label values (as many as the metric has labels). */
+  at(a: string, b = '', c = '', d = ''): T {
+    const depth = this.labelNames.length;
+    let node = this.root;
+    let leafKey = a;
+    if (depth >= 2) {
+      node = descend(node, a);
+      leafKey = b;
+    }
+    if (depth >= 3) {
+      node = descend(node, b);
+      leafKey = c;
+    }
+    if (depth >= 4) {
+      node = descend(node, c);
+      leafKey = d;
+    }
+    let leaf = node.get(leafKey) as T | undefined;
+    if (leaf === undefined) {
+      leaf = this.make(renderLabels(this.labelNames, [a, b, c, d].slice(0, depth)));
+      node.set(leafKey, leaf);
+      this.all.push(leaf);
+    }
+    return leaf;
   }
-  return node;
+}
+
+function descend(node: Map<string, unknown>, key: string): Map<string, unknown> {
+  let next = node.get(key) as Map<string, unknown> | undefined;
+  if (next === undefined) {
+    next = new Map();
+    node.set(key, next);
+  }
+  return next;
+}
+
+class CounterMetric {
+  readonly series: SeriesTree<CounterSeries>;
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    labelNames: readonly string[],
+  ) {
+    this.series = new SeriesTree(labelNames, (labels) => ({ labels, value: 0 }));
+  }
+
+  render(): string {
+    const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} counter`];
+    for (const series of this.series.all) lines.push(`${this.name}{${series.labels}} ${series.value}`);
+    return lines.join('\n');
+  }
+}
+
+class HistogramMetric {
+  readonly series: SeriesTree<HistogramSeries>;
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    labelNames: readonly string[],
+    private readonly bounds: readonly number[],
+  ) {
+    this.series = new SeriesTree(labelNames, (labels) => ({
+      labels,
+      buckets: new Float64Array(bounds.length + 1),
+      sum: 0,
+      count: 0,
+    }));
+  }
+
+  observe(series: HistogramSeries, value: number): void {
+    let i = 0;
+    while (i < this.bounds.length && value > (this.bounds[i] as number)) i++;
+    series.buckets[i] = (series.buckets[i] as number) + 1;
+    series.sum += value;
+    series.count++;
+  }
+
+  render(): string {
+    const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} histogram`];
+    for (const series of this.series.all) {
+      let cumulative = 0;
+      this.bounds.forEach((bound, i) => {
+        cumulative += series.buckets[i] as number;
+        lines.push(`${this.name}_bucket{${series.labels},le="${bound}"} ${cumulative}`);
+      });
+      lines.push(`${this.name}_bucket{${series.labels},le="+Inf"} ${series.count}`);
+      lines.push(`${this.name}_sum{${series.labels}} ${series.sum}`);
+      lines.push(`${this.name}_count{${series.labels}} ${series.count}`);
+    }
+    return lines.join('\n');
+  }
 }
 
 export function createMetrics(options: { defaultMetrics?: boolean } = {}): GatehouseMetrics {
-  const registry = new Registry();
-  if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry });
+  const processRegistry = new Registry();
+  if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: processRegistry });
 
-  const requests = new Counter({
-    name: 'gatehouse_requests_total',
-    help: 'Authentication decisions by surface (gateway, verify), route, mechanism and outcome.',
-    labelNames: ['surface', 'route', 'mechanism', 'outcome'] as const,
-    registers: [registry],
-  });
-  const decisionSeconds = new Histogram({
-    name: 'gatehouse_verify_duration_seconds',
-    help: 'Time to reach an authentication decision (route match and credential verification), by surface.',
-    labelNames: ['surface'] as const,
-    buckets: LATENCY_BUCKETS,
-    registers: [registry],
-  });
-  const upstreamSeconds = new Histogram({
-    name: 'gatehouse_upstream_duration_seconds',
-    help: 'Time from sending a request upstream to receiving its response headers, by route and outcome.',
-    labelNames: ['route', 'outcome'] as const,
-    buckets: UPSTREAM_BUCKETS,
-    registers: [registry],
-  });
-  const cacheLookups = new Counter({
-    name: 'gatehouse_cache_lookups_total',
-    help: 'Verification cache lookups by cache and result (hit, miss); hit ratio = hit / (hit + miss).',
-    labelNames: ['cache', 'result'] as const,
-    registers: [registry],
-  });
-  const reloads = new Counter({
-    name: 'gatehouse_routes_reloads_total',
-    help: 'Route configuration reloads (SIGHUP) by result; a failed reload keeps the previous routes.',
-    labelNames: ['result'] as const,
-    registers: [registry],
-  });
-  const routes = new Gauge({
-    name: 'gatehouse_routes',
-    help: 'Route policies in force.',
-    registers: [registry],
-  });
-
-  type RequestChild = ReturnType<typeof requests.labels>;
-  const requestChildren: Tree<Tree<Tree<Tree<RequestChild>>>> = new Map();
-  const decisionChildren: Tree<ReturnType<typeof decisionSeconds.labels>> = new Map();
-  const upstreamChildren: Tree<Tree<ReturnType<typeof upstreamSeconds.labels>>> = new Map();
-  const cacheChildren: Tree<Tree<ReturnType<typeof cacheLookups.labels>>> = new Map();
+  const requests = new CounterMetric(
+    'gatehouse_requests_total',
+    'Authentication decisions by surface (gateway, verify), route, mechanism and outcome.',
+    ['surface', 'route', 'mechanism', 'outcome'],
+  );
+  const decisionSeconds = new HistogramMetric(
+    'gatehouse_verify_duration_seconds',
+    'Time to reach an authentication decision (route match and credential verification), by surface.',
+    ['surface'],
+    LATENCY_BUCKETS,
+  );
+  const upstreamSeconds = new HistogramMetric(
+    'gatehouse_upstream_duration_seconds',
+    'Time from sending a request upstream to receiving its response headers, by route and outcome.',
+    ['route', 'outcome'],
+    UPSTREAM_BUCKETS,
+  );
+  const cacheLookups = new CounterMetric(
+    'gatehouse_cache_lookups_total',
+    'Verification cache lookups by cache and result (hit, miss); hit ratio = hit / (hit + miss).',
+    ['cache', 'result'],
+  );
+  const reloads = new CounterMetric(
+    'gatehouse_routes_reloads_total',
+    'Route configuration reloads (SIGHUP) by result; a failed reload keeps the previous routes.',
+    ['result'],
+  );
+  let routesInForce = 0;
 
   return {
-    registry,
+    contentType: processRegistry.contentType,
+    async render() {
+      const own = [
+        requests.render(),
+        decisionSeconds.render(),
+        upstreamSeconds.render(),
+        cacheLookups.render(),
+        reloads.render(),
+        `# HELP gatehouse_routes Route policies in force.\n# TYPE gatehouse_routes gauge\ngatehouse_routes ${routesInForce}`,
+      ].join('\n\n');
+      return `${own}\n\n${await processRegistry.metrics()}`;
+    },
     decision(surface, route, mechanism, outcome, seconds) {
-      const byOutcome = subtree(subtree(subtree(requestChildren, surface), route), mechanism);
-      let counter = byOutcome.get(outcome);
-      if (counter === undefined) {
-        counter = requests.labels(surface, route, mechanism, outcome);
-        byOutcome.set(outcome, counter);
-      }
-      counter.inc();
-      let histogram = decisionChildren.get(surface);
-      if (histogram === undefined) {
-        histogram = decisionSeconds.labels(surface);
-        decisionChildren.set(surface, histogram);
-      }
-      histogram.observe(seconds);
+      requests.series.at(surface, route, mechanism, outcome).value++;
+      decisionSeconds.observe(decisionSeconds.series.at(surface), seconds);
     },
     upstream(route, outcome, seconds) {
-      const byOutcome = subtree(upstreamChildren, route);
-      let histogram = byOutcome.get(outcome);
-      if (histogram === undefined) {
-        histogram = upstreamSeconds.labels(route, outcome);
-        byOutcome.set(outcome, histogram);
-      }
-      histogram.observe(seconds);
+      upstreamSeconds.observe(upstreamSeconds.series.at(route, outcome), seconds);
     },
     cacheLookup(cache, hit) {
-      const result = hit ? 'hit' : 'miss';
-      const byResult = subtree(cacheChildren, cache);
-      let counter = byResult.get(result);
-      if (counter === undefined) {
-        counter = cacheLookups.labels(cache, result);
-        byResult.set(result, counter);
-      }
-      counter.inc();
+      cacheLookups.series.at(cache, hit ? 'hit' : 'miss').value++;
     },
     routesLoaded(outcome, count) {
-      if (outcome !== 'startup') reloads.labels(outcome).inc();
-      routes.set(count);
+      if (outcome !== 'startup') reloads.series.at(outcome).value++;
+      routesInForce = count;
     },
   };
 }

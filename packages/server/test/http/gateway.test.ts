@@ -432,6 +432,6 @@ describe.each(storeKinds())('gateway on %s', (kind) => {
     );
     expect(metrics).toMatch(/gatehouse_upstream_duration_seconds_count\{route="slow",outcome="timeout"\} 1/);
     expect(metrics).toMatch(/gatehouse_upstream_duration_seconds_count\{route="dead",outcome="connect_error"\} 1/);
-    expect(metrics).toMatch(/gatehouse_verify_duration_seconds_bucket\{le="0.001",surface="gateway"\} \d+/);
+    expect(metrics).toMatch(/gatehouse_verify_duration_seconds_bucket\{surface="gateway",le="0.001"\} \d+/);
   });
 });

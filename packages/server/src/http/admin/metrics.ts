@@ -37,7 +37,7 @@ export function registerMetricsRoute(
         );
       }
     }
-    const body = await options.metrics.registry.metrics();
-    return reply.header('cache-control', 'no-store').type(options.metrics.registry.contentType).send(body);
+    const body = await options.metrics.render();
+    return reply.header('cache-control', 'no-store').type(options.metrics.contentType).send(body);
   });
 }
