@@ -7,6 +7,8 @@
  */
 
 const NAME_WITH_PORT = /^([a-z0-9_.-]{1,254})(?::\d{1,5})?$/;
+/** A DNS label is at most 63 octets (RFC 1035 §2.3.4). */
+const LONG_LABEL = /[^.]{64}/;
 const IPV6_WITH_PORT = /^(\[[0-9a-f:.]{2,45}\])(?::\d{1,5})?$/;
 
 /** The canonical host of a `Host` header value (port dropped), or `null` when it is not a host. */
@@ -16,12 +18,12 @@ export function canonicalHost(value: string): string | null {
   if (ipv6) return ipv6[1] as string;
   const match = NAME_WITH_PORT.exec(lower);
   if (!match) return null;
-  const name = (match[1] as string).endsWith('.') ? (match[1] as string).slice(0, -1) : (match[1] as string);
-  if (name.length === 0 || name.length > 253) return null;
-  for (const label of name.split('.')) {
-    if (label.length === 0 || label.length > 63) return null;
+  const raw = match[1] as string;
+  const name = raw.endsWith('.') ? raw.slice(0, -1) : raw;
+  if (name.length === 0 || name.length > 253 || name.startsWith('.') || name.endsWith('.') || name.includes('..')) {
+    return null;
   }
-  return name;
+  return LONG_LABEL.test(name) ? null : name;
 }
 
 /**

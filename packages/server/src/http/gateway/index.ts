@@ -10,7 +10,8 @@
  * bodies), 502 when the upstream fails or resets, 504 when it does not answer in time, 503
  * when the store cannot be reached.
  */
-import replyFrom from '@fastify/reply-from';
+import type { IncomingHttpHeaders } from 'node:http';
+import replyFrom, { type FastifyReplyFromHooks } from '@fastify/reply-from';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { withoutQueryParameters } from '../../core/policies/request-target.js';
 import { type RoutePolicy, strippedPath } from '../../core/policies/routes.js';
@@ -33,6 +34,8 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** The gateway's decision, set by its onRequest hook. */
     gateway: Allowed | null;
+    /** When the request left for the upstream (performance.now()), for the upstream latency metric. */
+    upstreamStarted: number;
   }
 }
 
@@ -69,6 +72,7 @@ export async function gatewaySurface(app: FastifyInstance, options: GatewaySurfa
     destroyAgent: true,
   });
   app.decorateRequest('gateway', null);
+  app.decorateRequest('upstreamStarted', 0);
 
   app.addHook('onRequest', async (request, reply) => {
     const verdict = await authorizeGatewayRequest(options, {
@@ -98,20 +102,24 @@ function sendVerdict(reply: FastifyReply, verdict: Extract<GatewayVerdict, { all
   return sendProblem(reply, verdict.problem, verdict.detail, { status: verdict.status });
 }
 
-function forward(request: FastifyRequest, reply: FastifyReply, options: GatewaySurfaceOptions): FastifyReply {
-  const verdict = request.gateway as Allowed;
-  const { route } = verdict;
-  const upstream = upstreamOf(route);
-  const query = withoutQueryParameters(verdict.query, CREDENTIAL_QUERY_PARAMETERS);
-  const started = performance.now();
-  const elapsed = () => (performance.now() - started) / 1000;
-  return reply.from(`${upstream.origin}${upstream.basePath}${strippedPath(route, verdict.path)}`, {
-    queryString: () => query,
+/**
+ * reply-from's options for a route, built once: every hook reads the request's own state
+ * (`request.gateway`, `request.upstreamStarted`), so forwarding allocates no closures.
+ */
+const forwardingOptions = new WeakMap<RoutePolicy, FastifyReplyFromHooks>();
+function forwardingOptionsOf(route: RoutePolicy, options: GatewaySurfaceOptions): FastifyReplyFromHooks {
+  let hooks = forwardingOptions.get(route);
+  if (hooks) return hooks;
+  const elapsed = (request: { upstreamStarted: number }) => (performance.now() - request.upstreamStarted) / 1000;
+  hooks = {
+    queryString: (_search, _url, request) =>
+      withoutQueryParameters((request.gateway as Allowed).query, CREDENTIAL_QUERY_PARAMETERS),
     timeout: route.timeoutMs ?? options.upstreamTimeoutMs,
     // reply-from would otherwise retry GETs answered with 503: a gateway passes answers on.
     retryDelay: () => null,
-    rewriteRequestHeaders: (_request, headers) =>
-      upstreamRequestHeaders(headers, {
+    rewriteRequestHeaders: (request, headers) => {
+      const verdict = request.gateway as Allowed;
+      return upstreamRequestHeaders(headers as IncomingHttpHeaders, {
         identity: verdict.identity,
         identityHeaders: verdict.identityHeaders,
         clientIp: request.ip,
@@ -119,26 +127,47 @@ function forward(request: FastifyRequest, reply: FastifyReply, options: GatewayS
         originalHost: request.headers.host ?? '',
         requestId: request.id,
         preserveHost: route.preserveHost,
-      }),
-    rewriteHeaders: (headers) => clientResponseHeaders(headers),
-    onResponse: (_request, _reply, response) => {
-      options.metrics.upstream(route.name, 'response', elapsed());
+      });
+    },
+    rewriteHeaders: (headers) => clientResponseHeaders(headers as IncomingHttpHeaders),
+    onResponse: (request, reply, response) => {
+      options.metrics.upstream(route.name, 'response', elapsed(request));
       reply.send(response.stream);
     },
-    onError: (_reply, { error }) => {
+    onError: (reply, { error }) => {
       const outcome = upstreamOutcome(error);
-      options.metrics.upstream(route.name, outcome, elapsed());
-      request.log.warn(
+      options.metrics.upstream(route.name, outcome, elapsed(reply.request));
+      reply.request.log.warn(
         { route: route.name, outcome, err: { message: error.message, code: causeCode(error) } },
         'upstream failed',
       );
       if (outcome === 'timeout') {
-        sendProblem(reply, 'gateway-timeout', `The upstream of route "${route.name}" did not answer in time`);
+        sendProblem(
+          reply as FastifyReply,
+          'gateway-timeout',
+          `The upstream of route "${route.name}" did not answer in time`,
+        );
       } else {
-        sendProblem(reply, 'bad-gateway', `The upstream of route "${route.name}" could not be reached or failed`);
+        sendProblem(
+          reply as FastifyReply,
+          'bad-gateway',
+          `The upstream of route "${route.name}" could not be reached or failed`,
+        );
       }
     },
-  });
+  };
+  forwardingOptions.set(route, hooks);
+  return hooks;
+}
+
+function forward(request: FastifyRequest, reply: FastifyReply, options: GatewaySurfaceOptions): FastifyReply {
+  const { route, path } = request.gateway as Allowed;
+  const upstream = upstreamOf(route);
+  request.upstreamStarted = performance.now();
+  return reply.from(
+    `${upstream.origin}${upstream.basePath}${strippedPath(route, path)}`,
+    forwardingOptionsOf(route, options),
+  );
 }
 
 /** Classifies reply-from's errors (which wrap undici's) for metrics and the status code. */
