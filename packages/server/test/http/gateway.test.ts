@@ -108,6 +108,12 @@ describe.each(storeKinds())('gateway on %s', (kind) => {
     await upstream?.close();
   });
 
+  it('runs the proxy listener and reports it in the admin status', async () => {
+    expect(server.proxyUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    const { body } = await server.admin('GET', '/admin/v1/status');
+    expect(body.listeners.proxy).toBe(server.proxyUrl);
+  });
+
   it('forwards an allowed request and returns the upstream answer', async () => {
     const response = await fetch(`${server.proxyUrl}/public/items?limit=5&sort=name`);
     expect(response.status).toBe(200);

@@ -55,6 +55,7 @@ export async function startTestServer(kind: StoreKind, options: TestServerOption
     GATEHOUSE_HOST: '127.0.0.1',
     GATEHOUSE_PORT: '0',
     GATEHOUSE_ADMIN_PORT: '0',
+    GATEHOUSE_PROXY_HOST: '127.0.0.1',
     GATEHOUSE_PROXY_PORT: '0',
     GATEHOUSE_LOG_LEVEL: 'debug',
     GATEHOUSE_SHUTDOWN_TIMEOUT: '3s',
