@@ -3,21 +3,32 @@
  * Fastify instance per listener. Nothing here listens on a port (see ./server.ts), so tests and
  * embedders can build an app and drive it however they like.
  */
+import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { ConfigError } from './config/load.js';
 import type { GatehouseConfig } from './config/types.js';
 import type { AdminCredentialStore } from './core/admin/admin-keys.js';
 import { type AuditLog, type AuditStore, type Clock, createAuditLog, systemClock } from './core/audit/audit.js';
+import { createBasicAuthenticator } from './core/basic/basic-authenticator.js';
+import { createVerificationCache, type VerificationCache } from './core/basic/verification-cache.js';
+import { createPasswordHasher } from './core/passwords/password-hasher.js';
+import { parsePasswordBlocklist } from './core/passwords/password-policy.js';
 import { createPipeline, type Pipeline } from './core/pipeline/pipeline.js';
-import type { Authenticator } from './core/pipeline/types.js';
+import type { Authenticator, Identity } from './core/pipeline/types.js';
 import { newId } from './core/secrets/random.js';
-import type { SealedBox } from './core/secrets/sealed-box.js';
+import { decodeMasterKey, type SealedBox } from './core/secrets/sealed-box.js';
+import { createLoginThrottle } from './core/throttle/login-throttle.js';
+import { createMemoryThrottleStore } from './core/throttle/memory-throttle-store.js';
+import { createUserService, type UserService } from './core/users/user-service.js';
+import { createUserPasswordVerifier, type UserPasswordVerifier } from './core/users/verify-user-password.js';
 import { adminSurface } from './http/admin/index.js';
 import { createFastify } from './http/fastify.js';
 import { publicSurface } from './http/public/index.js';
 import { adminCredentialRepository } from './store/admin-credential-repository.js';
 import { auditRepository } from './store/audit-repository.js';
 import type { Store } from './store/database.js';
+import { userRepository } from './store/user-repository.js';
 import { VERSION } from './version.js';
 
 /** The domain services, shared by every listener. */
@@ -30,6 +41,15 @@ export interface Services {
   readonly audit: AuditLog;
   readonly auditStore: AuditStore;
   readonly adminCredentials: AdminCredentialStore;
+  /** Managing users (admin API). */
+  readonly users: UserService;
+  /**
+   * Checking a username and password, throttled, timing-equalised, rehashing and audited: the
+   * one path for every password login (Basic, `POST /auth/login`).
+   */
+  readonly passwordVerifier: UserPasswordVerifier;
+  /** Remembered Basic verifications; user changes invalidate it. */
+  readonly basicCache: VerificationCache<Identity>;
   readonly pipeline: Pipeline;
 }
 
@@ -38,7 +58,16 @@ export interface Services {
  * here; `auth.methods` in the config picks which run and in what order.
  */
 type AuthenticatorFactory = (services: Omit<Services, 'pipeline'>) => Authenticator;
-const AUTHENTICATOR_FACTORIES: Partial<Record<GatehouseConfig['auth']['methods'][number], AuthenticatorFactory>> = {};
+const AUTHENTICATOR_FACTORIES: Partial<Record<GatehouseConfig['auth']['methods'][number], AuthenticatorFactory>> = {
+  basic: (services) =>
+    createBasicAuthenticator({
+      realm: services.config.basic.realm,
+      verifier: services.passwordVerifier,
+      cache: services.basicCache,
+      dev: services.config.dev,
+      allowInsecureLoopback: services.config.basic.allowInsecureLoopback,
+    }),
+};
 
 export interface ServiceOptions {
   readonly config: GatehouseConfig;
@@ -70,12 +99,67 @@ export function createServices(options: ServiceOptions): Services {
     audit,
     auditStore,
     adminCredentials: adminCredentialRepository(options.store.db),
+    ...createUserServices(options.config, options.store, options.logger, audit, clock),
   };
   const authenticators = options.config.auth.methods.flatMap((name) => {
     const factory = AUTHENTICATOR_FACTORIES[name];
     return factory ? [factory(base)] : [];
   });
   return { ...base, pipeline: createPipeline(authenticators) };
+}
+
+/** Users, password hashing, the login throttle and the Basic verification cache. */
+function createUserServices(
+  config: GatehouseConfig,
+  store: Store,
+  logger: Logger,
+  audit: AuditLog,
+  clock: Clock,
+): Pick<Services, 'users' | 'passwordVerifier' | 'basicCache'> {
+  const users = userRepository(store.db);
+  const hasher = createPasswordHasher({
+    argon2: config.passwords.argon2,
+    pepper: config.passwords.pepper === undefined ? undefined : decodeMasterKey(config.passwords.pepper),
+  });
+  const basicCache = createVerificationCache<Identity>({
+    ttlMs: config.basic.cacheTtlMs,
+    maxEntries: config.basic.cacheMaxEntries,
+    clock,
+  });
+  const blocklistFile = config.passwords.blocklistFile;
+  const passwordVerifier = createUserPasswordVerifier({
+    users,
+    hasher,
+    throttle: createLoginThrottle(createMemoryThrottleStore(), config.throttle),
+    audit,
+    clock,
+    warn: (message, details) => logger.warn(details, message),
+  });
+  return {
+    passwordVerifier,
+    basicCache,
+    users: createUserService({
+      users,
+      hasher,
+      policy: {
+        minLength: config.passwords.minLength,
+        ...(blocklistFile ? { blocklist: readBlocklist(blocklistFile) } : {}),
+      },
+      audit,
+      clock,
+      newId: () => newId('usr'),
+      onUserChanged: (userId) => basicCache.invalidateUser(userId),
+    }),
+  };
+}
+
+function readBlocklist(file: string): Set<string> {
+  try {
+    return parsePasswordBlocklist(readFileSync(file, 'utf8'));
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'error';
+    throw new ConfigError([`passwords.blocklist_file: cannot read ${file} (${code})`]);
+  }
 }
 
 export interface Listeners {
@@ -97,11 +181,19 @@ export interface AppOptions {
   /** The bound addresses, known after listening; for the status endpoint. */
   readonly listeners: () => Listeners;
   readonly startedAt?: Date;
+  /** Certificate and key for HTTPS on the public (and gateway) listeners; null for plain HTTP. */
+  readonly tls?: { readonly cert: Buffer; readonly key: Buffer } | null;
 }
 
 export async function buildApps(options: AppOptions): Promise<GatehouseApps> {
   const { services, isShuttingDown } = options;
-  const publicApp = createFastify({ logger: services.logger.child({ listener: 'public' }), logRequests: false });
+  const trustProxy = services.config.trustProxy;
+  const publicApp = createFastify({
+    logger: services.logger.child({ listener: 'public' }),
+    logRequests: false,
+    https: options.tls ?? null,
+    trustProxy,
+  });
   await publicApp.register(publicSurface, {
     store: services.store,
     pipeline: services.pipeline,
@@ -109,9 +201,10 @@ export async function buildApps(options: AppOptions): Promise<GatehouseApps> {
     isShuttingDown,
   });
 
-  const adminApp = createFastify({ logger: services.logger.child({ listener: 'admin' }), logRequests: true });
+  const adminApp = createFastify({ logger: services.logger.child({ listener: 'admin' }), logRequests: true, trustProxy });
   await adminApp.register(adminSurface, {
     store: services.store,
+    users: services.users,
     adminCredentials: services.adminCredentials,
     audit: services.audit,
     auditStore: services.auditStore,

@@ -13,6 +13,7 @@ import { registerMigrate } from './commands/migrate.js';
 import { registerSecret } from './commands/secret.js';
 import { registerServe } from './commands/serve.js';
 import { registerStatus } from './commands/status.js';
+import { registerUser } from './commands/user.js';
 import { CliError, EXIT } from './exit-codes.js';
 
 export function buildProgram(): Command {
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
   registerConfig(program);
   registerSecret(program);
   registerStatus(program);
+  registerUser(program);
   return program;
 }
 

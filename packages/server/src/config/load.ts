@@ -6,7 +6,7 @@
 import { accessSync, constants, mkdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { parseDocument } from 'yaml';
-import { OPTIONS, type OptionSpec } from './options.js';
+import { CROSS_CHECKS, OPTIONS, type OptionSpec } from './options.js';
 import type { ConfigSource, GatehouseConfig } from './types.js';
 
 /** Thrown with every problem found; the CLI prints `problems` one per line and exits 2. */
@@ -176,6 +176,7 @@ export function loadConfig(input: ConfigInput = {}): LoadedConfig {
     }
   }
 
+  if (problems.length === 0) for (const check of CROSS_CHECKS) problems.push(...check(resolved));
   if (problems.length === 0 && input.checkDataDir) checkDataDir(String(resolved.get('data_dir')), problems);
   if (problems.length > 0) throw new ConfigError(problems);
 
@@ -215,6 +216,39 @@ function toConfig(values: ReadonlyMap<string, unknown>, sources: ReadonlyMap<str
     issuer: get<string>('issuer'),
     auth: Object.freeze({ methods: Object.freeze([...get<string[]>('auth.methods')]) }),
     shutdownTimeoutMs: get<number>('shutdown_timeout'),
+    tls: Object.freeze({ cert: get<string | undefined>('tls.cert'), key: get<string | undefined>('tls.key') }),
+    trustProxy: Object.freeze([...get<string[]>('trust_proxy')]),
+    basic: Object.freeze({
+      realm: get<string>('basic.realm'),
+      allowInsecureLoopback: get<boolean>('basic.allow_insecure_loopback'),
+      cacheTtlMs: get<number>('basic.cache_ttl'),
+      cacheMaxEntries: get<number>('basic.cache_max_entries'),
+    }),
+    passwords: Object.freeze({
+      minLength: get<number>('passwords.min_length'),
+      blocklistFile: get<string | undefined>('passwords.blocklist_file'),
+      argon2: Object.freeze({
+        memoryKib: get<number>('passwords.argon2.memory_kib'),
+        iterations: get<number>('passwords.argon2.iterations'),
+        parallelism: get<number>('passwords.argon2.parallelism'),
+      }),
+      pepper: get<string | undefined>('passwords.pepper'),
+    }),
+    throttle: Object.freeze({
+      user: Object.freeze({
+        freeAttempts: get<number>('throttle.user.free_attempts'),
+        lockAfter: get<number>('throttle.user.lock_after'),
+      }),
+      ip: Object.freeze({
+        freeAttempts: get<number>('throttle.ip.free_attempts'),
+        lockAfter: get<number>('throttle.ip.lock_after'),
+      }),
+      backoffBaseMs: get<number>('throttle.backoff_base'),
+      backoffMaxMs: get<number>('throttle.backoff_max'),
+      lockDurationMs: get<number>('throttle.lock_duration'),
+      resetAfterMs: get<number>('throttle.reset_after'),
+      familiarTtlMs: get<number>('throttle.familiar_ttl'),
+    }),
     sources,
     values,
   }) as GatehouseConfig;

@@ -132,7 +132,11 @@ export function problemErrorHandler(
   const status = fastifyError.statusCode;
   if (typeof status === 'number' && status >= 400 && status < 500) {
     const code = FASTIFY_CODES[fastifyError.code] ?? (status === 413 ? 'payload-too-large' : 'invalid-request');
-    return sendProblem(reply, code, fastifyError.message, { status });
+    const detail =
+      code === 'payload-too-large'
+        ? `The request body is larger than ${request.routeOptions.bodyLimit} bytes, the limit of this endpoint`
+        : fastifyError.message;
+    return sendProblem(reply, code, detail, { status });
   }
   request.log.error({ err: error }, 'unhandled error');
   return sendProblem(reply, 'internal', 'An internal error occurred; it has been logged');

@@ -5,12 +5,14 @@
 import type { FastifyInstance } from 'fastify';
 import type { AdminCredentialStore } from '../../core/admin/admin-keys.js';
 import type { AuditLog, AuditStore } from '../../core/audit/audit.js';
+import type { UserService } from '../../core/users/user-service.js';
 import type { Store } from '../../store/database.js';
 import { registerHealthRoutes } from '../health.js';
 import { notFoundHandler, problemErrorHandler } from '../problem.js';
 import { registerAuditRoutes } from './audit-events.js';
 import { requireAdminKey } from './authenticate.js';
 import { registerStatusRoute, type StatusInfo } from './status.js';
+import { registerUserRoutes } from './users.js';
 
 export interface AdminSurfaceOptions {
   readonly store: Store;
@@ -19,6 +21,7 @@ export interface AdminSurfaceOptions {
   readonly auditStore: AuditStore;
   readonly status: StatusInfo;
   readonly isShuttingDown: () => boolean;
+  readonly users: UserService;
 }
 
 export async function adminSurface(app: FastifyInstance, options: AdminSurfaceOptions): Promise<void> {
@@ -28,4 +31,5 @@ export async function adminSurface(app: FastifyInstance, options: AdminSurfaceOp
   requireAdminKey(app, options.adminCredentials, options.audit);
   registerStatusRoute(app, options.status);
   registerAuditRoutes(app, options.auditStore);
+  registerUserRoutes(app, options.users);
 }
