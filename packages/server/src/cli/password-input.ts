@@ -23,10 +23,11 @@ export function promptHidden(
   input: NodeJS.ReadStream = process.stdin,
   output: NodeJS.WritableStream = process.stderr,
 ): Promise<string> {
-  output.write(question);
+  // Echo off before the question appears: anything typed after seeing it must not be echoed.
   input.setRawMode(true);
   input.setEncoding('utf8');
   input.resume();
+  output.write(question);
   return new Promise((resolve, reject) => {
     let value = '';
     const finish = (outcome: () => void) => {

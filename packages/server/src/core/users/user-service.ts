@@ -162,8 +162,8 @@ export function createUserService(options: UserServiceOptions): UserService {
         throw error;
       }
       if (!user) return notFound;
-      const fields = Object.keys(patch).filter((field) => field !== 'updatedAt');
-      changed(user, actor, 'user.updated', { fields });
+      const fields = Object.keys(patch).filter((field) => field !== 'updatedAt' && field !== 'disabled');
+      if (fields.length > 0) changed(user, actor, 'user.updated', { fields });
       if (changes.disabled !== undefined) changed(user, actor, changes.disabled ? 'user.disabled' : 'user.enabled');
       return { ok: true, value: user };
     },
