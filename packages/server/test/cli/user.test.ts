@@ -34,22 +34,26 @@ describe.each(storeKinds())('gatehouse user on %s', (kind) => {
   });
 
   it('never takes a password as an argument, and will not prompt without a terminal', async () => {
-    const flag = await cli(['create', '--username', 'bob', '--password', 'bob-password']);
+    const [flag, noTty, empty] = await Promise.all([
+      cli(['create', '--username', 'bob', '--password', 'bob-password']),
+      cli(['create', '--username', 'bob']),
+      cli(['create', '--username', 'bob', '--password-stdin'], ''),
+    ]);
     expect(flag.code).toBe(2);
     expect(flag.stderr).toMatch(/unknown option '--password'/);
-    const noTty = await cli(['create', '--username', 'bob']);
     expect(noTty.code).toBe(2);
     expect(noTty.stderr).toMatch(/no terminal to prompt .* --password-stdin/);
-    const empty = await cli(['create', '--username', 'bob', '--password-stdin'], '');
     expect(empty.code).toBe(2);
     expect(empty.stderr).toMatch(/standard input was empty/);
   });
 
   it('reports policy problems and clashes with exit code 2 and the server’s reason', async () => {
-    const weak = await cli(['create', '--username', 'carl', '--password-stdin'], 'short\n');
+    const [weak, clash] = await Promise.all([
+      cli(['create', '--username', 'carl', '--password-stdin'], 'short\n'),
+      cli(['create', '--username', 'ALICE', '--password-stdin'], 'another-password\n'),
+    ]);
     expect(weak.code).toBe(2);
     expect(weak.stderr).toMatch(/400 password: must be at least 8 characters/);
-    const clash = await cli(['create', '--username', 'ALICE', '--password-stdin'], 'another-password\n');
     expect(clash.code).toBe(2);
     expect(clash.stderr).toMatch(/409 The username "alice" is taken/);
   });
@@ -102,14 +106,17 @@ sys.exit(os.waitstatus_to_exitcode(status))
 
   it('lists, shows, updates, changes the password, disables, enables and deletes by username or id', async () => {
     await cli(['create', '--username', 'dave', '--password-stdin'], 'dave-password\n');
-    const list = await cli(['list']);
+    const [list, listedJson, shown] = await Promise.all([
+      cli(['list']),
+      cli(['list', '--json', '--limit', '1', '--all']),
+      cli(['show', 'Dave']),
+    ]);
     expect(list.code).toBe(0);
     expect(list.stdout).toMatch(/^ID\s+USERNAME\s+SCOPES\s+DISABLED\s+PASSWORD\s+LAST LOGIN/);
     expect(list.stdout).toMatch(/alice\s+read write\s+argon2id/);
-    const listed = JSON.parse((await cli(['list', '--json', '--limit', '1', '--all'])).stdout);
+    const listed = JSON.parse(listedJson.stdout);
     expect(listed.data.map((user: { username: string }) => user.username)).toEqual(expect.arrayContaining(['alice', 'dave']));
 
-    const shown = await cli(['show', 'Dave']);
     expect(shown.code).toBe(0);
     expect(shown.stdout).toMatch(/username:\s+dave/);
     expect(shown.stdout).toMatch(/last login:\s+never/);
@@ -128,9 +135,9 @@ sys.exit(os.waitstatus_to_exitcode(status))
 
     const deleted = await cli(['delete', 'dave']);
     expect(deleted.stdout).toBe(`deleted dave (${updated.id})\n`);
-    const missing = await cli(['show', 'dave']);
+    const [missing, missingId] = await Promise.all([cli(['show', 'dave']), cli(['show', updated.id])]);
     expect(missing.code).toBe(5);
     expect(missing.stderr).toMatch(/no user named "dave"/);
-    expect((await cli(['show', updated.id])).code).toBe(5);
+    expect(missingId.code).toBe(5);
   });
 });
