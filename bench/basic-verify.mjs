@@ -39,7 +39,10 @@ async function serve(mode) {
   if (mode === 'stack') {
     const { createFastify } = await import(path.join(dist, 'http', 'fastify.js'));
     const { createLogger } = await import(path.join(dist, 'logging.js'));
-    const app = createFastify({ logger: createLogger({ log: { level: 'error', format: 'json' } }), logRequests: false });
+    const app = createFastify({
+      logger: createLogger({ log: { level: 'error', format: 'json' } }),
+      logRequests: false,
+    });
     app.get('/auth/verify', async (_request, reply) => reply.code(200).header('cache-control', 'no-store').send());
     await app.listen({ host: '127.0.0.1', port: 0 });
     process.on('disconnect', () => app.close().finally(() => process.exit(0)));
@@ -88,7 +91,9 @@ async function serve(mode) {
 
 function startChild(mode) {
   return new Promise((resolve, reject) => {
-    const child = fork(fileURLToPath(import.meta.url), ['--serve', mode], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const child = fork(fileURLToPath(import.meta.url), ['--serve', mode], {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
     child.once('message', (message) => resolve({ child, url: message.url }));
     child.once('exit', (code) => reject(new Error(`${mode} server exited with ${code}`)));
   });
@@ -124,7 +129,8 @@ async function main() {
   try {
     for (const mode of modes) await run(servers[mode].url, { duration: 1, connections }); // warm-up
     for (let round = 0; round < rounds; round++) {
-      for (const mode of ['bare', 'stack', 'warm']) samples[mode].push(await run(servers[mode].url, { duration, connections }));
+      for (const mode of ['bare', 'stack', 'warm'])
+        samples[mode].push(await run(servers[mode].url, { duration, connections }));
     }
     samples.cold.push(await run(servers.cold.url, { duration, connections }));
   } finally {
@@ -136,7 +142,10 @@ async function main() {
   }
   const median = (list) => {
     const sorted = [...list].sort((a, b) => a.requestsPerSecond - b.requestsPerSecond);
-    return { ...sorted[Math.floor(sorted.length / 2)], samples: list.map((item) => Math.round(item.requestsPerSecond)) };
+    return {
+      ...sorted[Math.floor(sorted.length / 2)],
+      samples: list.map((item) => Math.round(item.requestsPerSecond)),
+    };
   };
   const results = Object.fromEntries(modes.map((mode) => [mode, median(samples[mode])]));
   const bare = results.bare.requestsPerSecond;
@@ -155,8 +164,12 @@ async function main() {
   );
   console.table(rows);
   const warmShare = results.warm.requestsPerSecond / bare;
-  console.log(`warm is ${(warmShare * 100).toFixed(1)}% of bare Fastify (target ≥ 80%)${warmShare >= 0.8 ? '' : ' — below target'}`);
-  console.log(`warm is ${((results.warm.requestsPerSecond / stack) * 100).toFixed(1)}% of a route on Gatehouse's own Fastify settings`);
+  console.log(
+    `warm is ${(warmShare * 100).toFixed(1)}% of bare Fastify (target ≥ 80%)${warmShare >= 0.8 ? '' : ' — below target'}`,
+  );
+  console.log(
+    `warm is ${((results.warm.requestsPerSecond / stack) * 100).toFixed(1)}% of a route on Gatehouse's own Fastify settings`,
+  );
   const out = path.join(here, 'results');
   mkdirSync(out, { recursive: true });
   const file = path.join(out, `basic-verify-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);

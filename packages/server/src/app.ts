@@ -201,7 +201,11 @@ export async function buildApps(options: AppOptions): Promise<GatehouseApps> {
     isShuttingDown,
   });
 
-  const adminApp = createFastify({ logger: services.logger.child({ listener: 'admin' }), logRequests: true, trustProxy });
+  const adminApp = createFastify({
+    logger: services.logger.child({ listener: 'admin' }),
+    logRequests: true,
+    trustProxy,
+  });
   await adminApp.register(adminSurface, {
     store: services.store,
     users: services.users,

@@ -178,7 +178,9 @@ export const PROXY_NAMES = ['loopback', 'linklocal', 'uniquelocal'] as const;
 export const parseProxyList = (raw: unknown): Parsed<string[]> => {
   const listed = parseList()(raw);
   if (!listed.ok) return listed;
-  const invalid = listed.value.filter((entry) => !isIpOrCidr(entry) && !(PROXY_NAMES as readonly string[]).includes(entry));
+  const invalid = listed.value.filter(
+    (entry) => !isIpOrCidr(entry) && !(PROXY_NAMES as readonly string[]).includes(entry),
+  );
   if (invalid.length > 0) {
     return bad(
       `has entries that are neither an IP address, a CIDR range nor one of ${PROXY_NAMES.join(', ')}: ${invalid.join(', ')}`,

@@ -115,7 +115,7 @@ describe.each(storeKinds())('Basic transport rules on %s', (kind) => {
     });
 
     it('refuses when the proxy says the client used http, or says nothing', async () => {
-      for (const headers of [{ 'x-forwarded-proto': 'http' }, {}]) {
+      for (const headers of [{ 'x-forwarded-proto': 'http' }, {}] as Array<Record<string, string>>) {
         const response = await verify(server.publicUrl, { authorization: ALICE, ...headers });
         expect(response.status).toBe(401);
         expect(response.body.error).toBe('https_required');
@@ -244,29 +244,30 @@ describe('TLS configuration', () => {
       { GATEHOUSE_TLS_CERT: certificate.certFile, GATEHOUSE_TLS_KEY: certificate.keyFile },
       { GATEHOUSE_TLS_CERT: certificate.cert, GATEHOUSE_TLS_KEY: certificate.key },
       { GATEHOUSE_TLS_CERT_FILE: certificate.certFile, GATEHOUSE_TLS_KEY_FILE: certificate.keyFile },
-    ]) {
+    ] as Array<Record<string, string>>) {
       const credentials = loadTlsCredentials(loadConfig({ env: env(extra) }).config);
       expect(credentials?.cert.toString()).toContain('BEGIN CERTIFICATE');
     }
   });
 
   it('stops with one clear line for a missing file or a key that does not match', () => {
-    const missing = loadConfig({ env: env({ GATEHOUSE_TLS_CERT: '/nonexistent.crt', GATEHOUSE_TLS_KEY: certificate.keyFile }) });
+    const missing = loadConfig({
+      env: env({ GATEHOUSE_TLS_CERT: '/nonexistent.crt', GATEHOUSE_TLS_KEY: certificate.keyFile }),
+    });
     expect(() => loadTlsCredentials(missing.config)).toThrow(ConfigError);
     expect(() => loadTlsCredentials(missing.config)).toThrow(/tls.cert: cannot read \/nonexistent.crt \(ENOENT\)/);
     const other = makeSelfSignedCertificate(certDir.path, 'other');
-    const mismatch = loadConfig({ env: env({ GATEHOUSE_TLS_CERT: certificate.certFile, GATEHOUSE_TLS_KEY: other.keyFile }) });
+    const mismatch = loadConfig({
+      env: env({ GATEHOUSE_TLS_CERT: certificate.certFile, GATEHOUSE_TLS_KEY: other.keyFile }),
+    });
     expect(() => loadTlsCredentials(mismatch.config)).toThrow(/cannot be used together/);
     expect(() => loadTlsCredentials(mismatch.config)).not.toThrow(/PRIVATE KEY/);
   });
 
   it('validates trust_proxy entries', () => {
-    expect(loadConfig({ env: env({ GATEHOUSE_TRUST_PROXY: '10.0.0.0/8, 192.168.1.5 ,::1,loopback' }) }).config.trustProxy).toEqual([
-      '10.0.0.0/8',
-      '192.168.1.5',
-      '::1',
-      'loopback',
-    ]);
+    expect(
+      loadConfig({ env: env({ GATEHOUSE_TRUST_PROXY: '10.0.0.0/8, 192.168.1.5 ,::1,loopback' }) }).config.trustProxy,
+    ).toEqual(['10.0.0.0/8', '192.168.1.5', '::1', 'loopback']);
     expect(() => loadConfig({ env: env({ GATEHOUSE_TRUST_PROXY: 'example.com,10.0.0.0/33' }) })).toThrow(
       /neither an IP address.*example.com, 10.0.0.0\/33/,
     );

@@ -4,6 +4,8 @@
  * input" case of the issue, identical answers for unknown/wrong/disabled/deleted (SECURITY.md
  * #33), RFC 7617 parsing (#27), duplicate headers (#28), cache invalidation and audit/logging (#34).
  */
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BASIC_CHALLENGE, basicHeader, createUser, verify } from '../support/basic.js';
 import { createTestDatabase, storeKinds, tempDir } from '../support/databases.js';
@@ -17,7 +19,11 @@ describe.each(storeKinds())('HTTP Basic on %s', (kind) => {
   let alice: any;
   beforeAll(async () => {
     server = await startTestServer(kind, { env: { GATEHOUSE_DEV: 'true' } });
-    alice = await createUser(server, { username: 'Alice', password: 'correct horse battery', scopes: ['read', 'write'] });
+    alice = await createUser(server, {
+      username: 'Alice',
+      password: 'correct horse battery',
+      scopes: ['read', 'write'],
+    });
   });
   afterAll(async () => server?.stop());
 
@@ -61,7 +67,7 @@ describe.each(storeKinds())('HTTP Basic on %s', (kind) => {
       expect(answer.headers.get('www-authenticate')).toBe(BASIC_CHALLENGE);
       expect(answer.headers.get('x-auth-subject')).toBeNull();
     }
-    expect(new Set(answers.map((answer) => [...answer.headers.keys()].sort().join(','))).size).toBe(1);
+    expect(new Set(answers.map((answer) => [...(answer.headers as any).keys()].sort().join(','))).size).toBe(1);
   });
 
   it.each([
@@ -69,18 +75,26 @@ describe.each(storeKinds())('HTTP Basic on %s', (kind) => {
     ['empty user', basicHeader('', 'correct horse battery'), 'invalid_request', /empty user-id/],
     ['invalid base64', 'Basic @@@not-base64@@@', 'invalid_request', /not valid base64/],
     ['base64url instead of base64', 'Basic YWxpY2U6Pz8_', 'invalid_request', /not valid base64/],
-    ['non-UTF-8 bytes', `Basic ${Buffer.from([0x61, 0x3a, 0xe9, 0x74, 0xe9]).toString('base64')}`, 'invalid_request', /UTF-8/],
+    [
+      'non-UTF-8 bytes',
+      `Basic ${Buffer.from([0x61, 0x3a, 0xe9, 0x74, 0xe9]).toString('base64')}`,
+      'invalid_request',
+      /UTF-8/,
+    ],
     ['a control character', basicHeader('alice', 'correct\u0001horse'), 'invalid_request', /control character/],
     ['Basic with no value', 'Basic', 'invalid_request', /no credentials/],
     ['an 8 KB value', `Basic ${'QUFB'.repeat(2048)}`, 'invalid_request', /too long/],
     ['empty password', basicHeader('alice', ''), 'invalid_credentials', /incorrect/],
-  ])('refuses %s with 401 and the Basic challenge (SECURITY.md #27)', async (_case, authorization, error, description) => {
-    const response = await verify(server.publicUrl, { authorization });
-    expect(response.status).toBe(401);
-    expect(response.body.error).toBe(error);
-    expect(response.body.error_description).toMatch(description);
-    expect(response.headers.get('www-authenticate')).toBe(BASIC_CHALLENGE);
-  });
+  ])(
+    'refuses %s with 401 and the Basic challenge (SECURITY.md #27)',
+    async (_case, authorization, error, description) => {
+      const response = await verify(server.publicUrl, { authorization });
+      expect(response.status).toBe(401);
+      expect(response.body.error).toBe(error);
+      expect(response.body.error_description).toMatch(description);
+      expect(response.headers.get('www-authenticate')).toBe(BASIC_CHALLENGE);
+    },
+  );
 
   it('answers a 64 KB Authorization header with 431 before any parsing', async () => {
     const response = await fetch(`${server.publicUrl}/auth/verify`, {
@@ -120,7 +134,9 @@ describe.each(storeKinds())('HTTP Basic on %s', (kind) => {
     expect((await verify(server.publicUrl, old)).status).toBe(200); // from the cache
     expect(server.running.services.basicCache.size).toBeGreaterThan(0);
 
-    expect((await server.admin('PUT', `/admin/v1/users/${bob.id}/password`, { password: 'bob-new-password' })).status).toBe(204);
+    expect(
+      (await server.admin('PUT', `/admin/v1/users/${bob.id}/password`, { password: 'bob-new-password' })).status,
+    ).toBe(204);
     expect((await verify(server.publicUrl, old)).status).toBe(401);
     expect((await verify(server.publicUrl, fresh)).status).toBe(200);
 
@@ -144,7 +160,10 @@ describe.each(storeKinds())('HTTP Basic on %s', (kind) => {
     expect(logins.body.data.length).toBeGreaterThan(0);
     expect(logins.body.data[0]).toMatchObject({ actor: alice.id, outcome: 'success', details: { method: 'basic' } });
     const failures = await server.admin('GET', `/admin/v1/audit-events?action=auth.failed&target=${alice.id}`);
-    expect(failures.body.data[0]).toMatchObject({ outcome: 'failure', details: { method: 'basic', reason: 'wrong_password' } });
+    expect(failures.body.data[0]).toMatchObject({
+      outcome: 'failure',
+      details: { method: 'basic', reason: 'wrong_password' },
+    });
     const logs = server.logs.join('');
     expect(logs).not.toContain('sekret-wrong-password');
     expect(logs).not.toContain('correct horse battery');
@@ -180,10 +199,73 @@ describe.each(storeKinds())('rehash on login on %s', (kind) => {
               .executeTakeFirstOrThrow()
           ).password_hash;
         expect(await hashOf()).toMatch(/^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);
-        expect((await verify(second.publicUrl, { authorization: basicHeader('ria', 'ria-password') })).status).toBe(200);
+        expect((await verify(second.publicUrl, { authorization: basicHeader('ria', 'ria-password') })).status).toBe(
+          200,
+        );
         expect(await hashOf()).toMatch(/^\$argon2id\$v=19\$m=24576,t=3,p=1\$/);
       } finally {
         await second.stop();
+      }
+    } finally {
+      await database.drop();
+      dir.remove();
+    }
+  });
+});
+
+describe.each(storeKinds())('pepper and blocklist on %s', (kind) => {
+  it('peppers new hashes, re-peppers old ones at login, and fails closed without the pepper (SECURITY.md #30, #35)', async () => {
+    const dir = tempDir();
+    const database = await createTestDatabase(kind, dir.path);
+    const shared = { dataDir: dir.path, databaseUrl: database.url, masterKey: 'c'.repeat(64) };
+    const blocklist = path.join(dir.path, 'breached.txt');
+    writeFileSync(blocklist, 'password123\nletmein-please\n');
+    const pepper = 'd'.repeat(64);
+    const hashOf = (server: TestServer, username: string) =>
+      server.running.services.store.db
+        .selectFrom('users')
+        .select(['password_hash', 'password_pepper_id'])
+        .where('username', '=', username)
+        .executeTakeFirstOrThrow();
+    try {
+      const plain = await startTestServer(kind, { ...shared, env: { GATEHOUSE_DEV: 'true' } });
+      await createUser(plain, { username: 'early', password: 'early-password' });
+      await plain.stop();
+
+      const peppered = await startTestServer(kind, {
+        ...shared,
+        env: { GATEHOUSE_DEV: 'true', GATEHOUSE_PASSWORD_PEPPER: pepper, GATEHOUSE_PASSWORD_BLOCKLIST_FILE: blocklist },
+      });
+      try {
+        const refused = await peppered.admin('POST', '/admin/v1/users', {
+          username: 'late',
+          password: 'LetMeIn-Please',
+        });
+        expect(refused.status).toBe(400);
+        expect(refused.body.errors[0]).toEqual({
+          field: 'password',
+          message: 'is in the list of breached or common passwords; choose another',
+        });
+        await createUser(peppered, { username: 'late', password: 'late-password' });
+        expect((await hashOf(peppered, 'late')).password_pepper_id).toMatch(/^[0-9a-f]{16}$/);
+        expect((await hashOf(peppered, 'early')).password_pepper_id).toBeNull();
+        expect(
+          (await verify(peppered.publicUrl, { authorization: basicHeader('early', 'early-password') })).status,
+        ).toBe(200);
+        expect((await hashOf(peppered, 'early')).password_pepper_id).toMatch(/^[0-9a-f]{16}$/);
+      } finally {
+        await peppered.stop();
+      }
+
+      const without = await startTestServer(kind, { ...shared, env: { GATEHOUSE_DEV: 'true' } });
+      try {
+        const denied = await verify(without.publicUrl, { authorization: basicHeader('late', 'late-password') });
+        expect(denied.status).toBe(401);
+        expect(denied.body).toEqual(INVALID);
+        expect(without.logs.join('')).toContain('a pepper that is not configured');
+        expect(without.logs.join('')).not.toContain(pepper);
+      } finally {
+        await without.stop();
       }
     } finally {
       await database.drop();

@@ -31,5 +31,10 @@ export const BASIC_CHALLENGE = 'Basic realm="gatehouse", charset="UTF-8"';
 /** A clock tests move by hand. */
 export function manualClock(start = Date.parse('2030-01-01T00:00:00Z')) {
   let now = start;
-  return { now: () => now, advance: (ms: number) => void (now += ms) };
+  return {
+    now: () => now,
+    advance: (ms: number) => {
+      now += ms;
+    },
+  };
 }
