@@ -114,7 +114,7 @@ export function createBasicAuthenticator(options: BasicAuthenticatorOptions): Au
         return rejected({
           status: 429,
           error: 'too_many_attempts',
-          description: `Too many failed attempts; retry after ${result.retryAfterSeconds} seconds`,
+          description: `Too many failed attempts; retry after ${result.retryAfterSeconds} second${result.retryAfterSeconds === 1 ? '' : 's'}`,
           reason: `throttled_${result.scope}`,
           // RFC 6585 §4, RFC 9110 §10.2.3
           headers: { 'retry-after': String(result.retryAfterSeconds) },
