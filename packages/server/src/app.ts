@@ -12,12 +12,17 @@ import { createPipeline, type Pipeline } from './core/pipeline/pipeline.js';
 import type { Authenticator } from './core/pipeline/types.js';
 import { newId } from './core/secrets/random.js';
 import type { SealedBox } from './core/secrets/sealed-box.js';
+import { createJwtAuthenticator } from './core/tokens/jwt-authenticator.js';
+import type { UserDirectory } from './core/tokens/login.js';
+import { createTokens, type Tokens } from './core/tokens/tokens.js';
 import { adminSurface } from './http/admin/index.js';
 import { createFastify } from './http/fastify.js';
 import { publicSurface } from './http/public/index.js';
 import { adminCredentialRepository } from './store/admin-credential-repository.js';
 import { auditRepository } from './store/audit-repository.js';
 import type { Store } from './store/database.js';
+import { signingKeyRepository } from './store/signing-key-repository.js';
+import { refreshTokenRepository, revocationRepository } from './store/token-repository.js';
 import { VERSION } from './version.js';
 
 /** The domain services, shared by every listener. */
@@ -30,6 +35,8 @@ export interface Services {
   readonly audit: AuditLog;
   readonly auditStore: AuditStore;
   readonly adminCredentials: AdminCredentialStore;
+  /** Signing keys, access and refresh tokens, revocation (docs/jwt.md). */
+  readonly tokens: Tokens;
   readonly pipeline: Pipeline;
 }
 
@@ -38,7 +45,10 @@ export interface Services {
  * here; `auth.methods` in the config picks which run and in what order.
  */
 type AuthenticatorFactory = (services: Omit<Services, 'pipeline'>) => Authenticator;
-const AUTHENTICATOR_FACTORIES: Partial<Record<GatehouseConfig['auth']['methods'][number], AuthenticatorFactory>> = {};
+const AUTHENTICATOR_FACTORIES: Partial<Record<GatehouseConfig['auth']['methods'][number], AuthenticatorFactory>> = {
+  jwt: ({ tokens, config }) =>
+    createJwtAuthenticator({ verifier: tokens.verifier, maxTokenLength: config.tokens.maxLength }),
+};
 
 export interface ServiceOptions {
   readonly config: GatehouseConfig;
@@ -46,6 +56,8 @@ export interface ServiceOptions {
   readonly logger: Logger;
   readonly sealedBox: SealedBox;
   readonly clock?: Clock;
+  /** Checks usernames and passwords for /auth/login (the users feature provides it). */
+  readonly users?: UserDirectory;
 }
 
 export function createServices(options: ServiceOptions): Services {
@@ -70,6 +82,18 @@ export function createServices(options: ServiceOptions): Services {
     audit,
     auditStore,
     adminCredentials: adminCredentialRepository(options.store.db),
+    tokens: createTokens({
+      config: options.config,
+      clock,
+      sealedBox: options.sealedBox,
+      audit,
+      signingKeys: signingKeyRepository(options.store.db),
+      refreshTokenStore: refreshTokenRepository(options.store.db),
+      revocations: revocationRepository(options.store.db),
+      users: options.users,
+      onError: (error, context) =>
+        options.logger.warn({ err: { message: (error as Error).message } }, `${context} failed; keeping the last copy`),
+    }),
   };
   const authenticators = options.config.auth.methods.flatMap((name) => {
     const factory = AUTHENTICATOR_FACTORIES[name];
@@ -107,6 +131,8 @@ export async function buildApps(options: AppOptions): Promise<GatehouseApps> {
     pipeline: services.pipeline,
     audit: services.audit,
     isShuttingDown,
+    tokens: services.tokens,
+    jwksMaxAgeMs: services.config.keys.jwksMaxAgeMs,
   });
 
   const adminApp = createFastify({ logger: services.logger.child({ listener: 'admin' }), logRequests: true });
@@ -116,12 +142,16 @@ export async function buildApps(options: AppOptions): Promise<GatehouseApps> {
     audit: services.audit,
     auditStore: services.auditStore,
     isShuttingDown,
+    keyRing: services.tokens.keyRing,
+    tokenService: services.tokens.service,
     status: {
       version: VERSION,
       store: { kind: services.store.kind, description: services.store.description },
       startedAt: options.startedAt ?? new Date(),
       listeners: options.listeners,
-      issuer: services.config.issuer,
+      get issuer() {
+        return services.tokens.identity.issuer;
+      },
     },
   });
   return { public: publicApp, admin: adminApp, proxy: null };

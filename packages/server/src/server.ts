@@ -6,7 +6,14 @@
  */
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import { buildApps, createServices, type GatehouseApps, type Listeners, type Services } from './app.js';
+import {
+  buildApps,
+  createServices,
+  type GatehouseApps,
+  type Listeners,
+  type ServiceOptions,
+  type Services,
+} from './app.js';
 import type { GatehouseConfig } from './config/types.js';
 import type { Clock } from './core/audit/audit.js';
 import { bootstrapAdminKey } from './startup/admin-key.js';
@@ -21,6 +28,8 @@ export interface StartOptions {
   /** Where the one-time admin key message goes; default stderr. */
   readonly announce?: (text: string) => void;
   readonly clock?: Clock;
+  /** The user directory for /auth/login (provided by the users feature). */
+  readonly users?: ServiceOptions['users'];
 }
 
 export interface RunningGatehouse {
@@ -61,7 +70,14 @@ export async function startGatehouse(options: StartOptions): Promise<RunningGate
       meta: metaRepository(store.db),
       logger,
     });
-    services = createServices({ config, store, logger, sealedBox, ...(options.clock ? { clock: options.clock } : {}) });
+    services = createServices({
+      config,
+      store,
+      logger,
+      sealedBox,
+      ...(options.clock ? { clock: options.clock } : {}),
+      ...(options.users ? { users: options.users } : {}),
+    });
     await bootstrapAdminKey({
       credentials: services.adminCredentials,
       preset: config.adminKey,
@@ -71,12 +87,16 @@ export async function startGatehouse(options: StartOptions): Promise<RunningGate
       audit: services.audit,
       announce: options.announce ?? ((text) => process.stderr.write(`${text}\n`)),
     });
+    // Signing keys are loaded (and the first one created) before anything can ask for a token.
+    await services.tokens.start();
     apps = await buildApps({ services, isShuttingDown: () => shuttingDown, listeners: () => ({ ...urls }) });
     urls.public = await listen(apps.public, config.public.host, config.public.port, 'http');
+    services.tokens.identity.settle(urls.public);
     urls.admin = await listen(apps.admin, config.admin.host, config.admin.port, 'http');
     if (apps.proxy) urls.proxy = await listen(apps.proxy, config.proxy.host, config.proxy.port, 'http');
   } catch (error) {
     await Promise.allSettled([apps?.public.close(), apps?.admin.close(), apps?.proxy?.close()]);
+    services?.tokens.close();
     await services?.audit.close();
     await store.close();
     throw error;
@@ -107,6 +127,7 @@ export async function startGatehouse(options: StartOptions): Promise<RunningGate
             'in-flight requests did not finish in time; closing anyway',
           );
         }
+        readyServices.tokens.close();
         await readyServices.audit.close();
         await store.close();
         logger.info('gatehouse stopped');
