@@ -23,7 +23,8 @@ export interface TokenRoutesOptions {
 const BASIC_CHALLENGE = 'Basic realm="gatehouse", charset="UTF-8"';
 
 const loginSchema = {
-  type: 'object',
+  // No body at all is fine when the credentials come in a Basic header.
+  type: ['object', 'null'],
   additionalProperties: false,
   properties: {
     username: { type: 'string', minLength: 1, maxLength: 512 },
