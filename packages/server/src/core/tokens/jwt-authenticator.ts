@@ -28,14 +28,23 @@ const rejected = (reason: JwtErrorCode | 'revoked'): AuthOutcome => ({
   },
 });
 
-/** The JWT-shaped bearer token of a request, `undefined` when there is none, `null` when oversized. */
-export function bearerJwt(authorization: string | undefined, maxTokenLength: number): string | undefined | null {
-  if (authorization === undefined || authorization.length < 8) return undefined;
-  const token = BEARER.exec(authorization)?.[1];
-  // Only JWT-shaped bearer tokens are ours; other bearer credentials (API keys) are another
-  // mechanism's to judge.
-  if (token === undefined || !token.includes('.')) return undefined;
-  return token.length > maxTokenLength ? null : token;
+const BEARER_SCHEME = /^bearer +/i;
+
+/**
+ * The JWT-shaped bearer token of a request: `undefined` when there is none (no Authorization, another
+ * scheme, or a bearer credential without dots, such as an API key: another mechanism's to judge),
+ * or the refusal for one that is ours but unusable (oversized, or not RFC 6750 b64token syntax).
+ */
+export function bearerJwt(
+  authorization: string | undefined,
+  maxTokenLength: number,
+): string | undefined | { readonly refuse: 'ERR_JWT_TOO_LARGE' | 'ERR_JWT_MALFORMED' } {
+  if (authorization === undefined || !BEARER_SCHEME.test(authorization)) return undefined;
+  const value = authorization.replace(BEARER_SCHEME, '').trim();
+  if (!value.includes('.')) return undefined;
+  // SECURITY.md #12: cap the length before decoding.
+  if (value.length > maxTokenLength) return { refuse: 'ERR_JWT_TOO_LARGE' };
+  return BEARER.test(authorization) ? value : { refuse: 'ERR_JWT_MALFORMED' };
 }
 
 export function createJwtAuthenticator(options: {
@@ -53,8 +62,7 @@ export function createJwtAuthenticator(options: {
     async authenticate(request) {
       const token = bearerJwt(request.header('authorization'), options.maxTokenLength);
       if (token === undefined) return { kind: 'absent' };
-      // SECURITY.md #12: cap the length before decoding.
-      if (token === null) return rejected('ERR_JWT_TOO_LARGE');
+      if (typeof token !== 'string') return rejected(token.refuse);
       const checked = await options.verifier.verify(token);
       return checked.ok ? { kind: 'authenticated', identity: checked.identity } : rejected(checked.reason);
     },

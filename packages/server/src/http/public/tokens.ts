@@ -150,7 +150,7 @@ export function registerTokenRoutes(app: FastifyInstance, options: TokenRoutesOp
       const bearer = findDuplicateHeader(request.raw.rawHeaders)
         ? undefined
         : bearerJwt(request.headers.authorization, Number.MAX_SAFE_INTEGER);
-      if (bearer) {
+      if (typeof bearer === 'string') {
         const checked = await tokens.verifier.verify(bearer);
         if (checked.ok && checked.identity.credentialId) {
           await tokens.service.revokeAccessToken(checked.identity.credentialId, checked.expiresAt);
