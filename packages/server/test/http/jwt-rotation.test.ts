@@ -57,7 +57,8 @@ describe.each(storeKinds())('signing-key rotation on %s', (kind) => {
   const kidOf = (token: string) => (decodeJwtUnverified(token) as { header: { kid: string } }).header.kid;
   const verify = (token: string) =>
     fetch(`${server.publicUrl}/auth/verify`, { headers: { authorization: `Bearer ${token}` } });
-  const keys = async () => (await server.admin('GET', '/admin/v1/signing-keys')).body.data as Array<Record<string, any>>;
+  const keys = async () =>
+    (await server.admin('GET', '/admin/v1/signing-keys')).body.data as Array<Record<string, any>>;
 
   it('rotates on schedule: publish ahead, switch, keep the old key until its tokens expire', async () => {
     const start = clock.now();
@@ -226,8 +227,14 @@ describe.each(storeKinds())('several gatehouse processes on one %s store', (kind
       admin(b.admin, 'POST', '/admin/v1/signing-keys/rotate', {}),
     ]);
     expect(answers.map((answer) => answer.status)).toEqual([200, 200, 200, 200]);
-    const listA = (await admin(a.admin, 'GET', '/admin/v1/signing-keys')).body.data as Array<{ kid: string; state: string }>;
-    const listB = (await admin(b.admin, 'GET', '/admin/v1/signing-keys')).body.data as Array<{ kid: string; state: string }>;
+    const listA = (await admin(a.admin, 'GET', '/admin/v1/signing-keys')).body.data as Array<{
+      kid: string;
+      state: string;
+    }>;
+    const listB = (await admin(b.admin, 'GET', '/admin/v1/signing-keys')).body.data as Array<{
+      kid: string;
+      state: string;
+    }>;
     expect(listA.map((key) => key.state)).toEqual(['next', 'active']);
     expect(listB).toEqual(listA);
   });

@@ -72,7 +72,9 @@ describe.each(storeKinds())('shared JWT vectors over /auth/verify on %s', (kind)
       return;
     }
     expect(response.status, vector.description).toBe(401);
-    const line = server.logs.find((entry) => entry.includes(`"request_id":"vector-${name}"`) && entry.includes('denied'));
+    const line = server.logs.find(
+      (entry) => entry.includes(`"request_id":"vector-${name}"`) && entry.includes('denied'),
+    );
     if (vector.token.length === 0 || !vector.token.includes('.')) {
       // Not a JWT at all (no dots): no bearer JWT was presented.
       expect(line).toContain('"reason":"no_credentials"');
@@ -89,7 +91,13 @@ function oversizedRequestStatus(url: string, token: string): Promise<number> {
   const target = new URL(url);
   return new Promise((resolve, reject) => {
     const request = http.request(
-      { host: target.hostname, port: target.port, path: target.pathname, agent: false, headers: { authorization: `Bearer ${token}` } },
+      {
+        host: target.hostname,
+        port: target.port,
+        path: target.pathname,
+        agent: false,
+        headers: { authorization: `Bearer ${token}` },
+      },
       (response) => {
         response.resume();
         resolve(response.statusCode ?? 0);
