@@ -18,7 +18,10 @@ interface KeyView {
 type AdminFlags = { adminUrl?: string; adminKey?: string; dataDir?: string; json?: boolean };
 
 function printKeys(keys: readonly KeyView[], json: boolean | undefined): void {
-  if (json) return printJson({ data: keys });
+  if (json) {
+    printJson({ data: keys });
+    return;
+  }
   process.stdout.write(
     `${formatTable(keys, [
       { header: 'kid', value: (key) => key.kid },
