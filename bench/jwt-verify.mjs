@@ -20,7 +20,7 @@ import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { createVerifier } from 'fast-jwt';
 import Fastify from 'fastify';
-import { importJWK, jwtVerify, SignJWT } from 'jose';
+import { jwtVerify, SignJWT } from 'jose';
 import { verifyJwt } from '../packages/sdk/dist/jwt/index.js';
 import { loadConfig } from '../packages/server/dist/config/load.js';
 import { createLogger } from '../packages/server/dist/logging.js';

@@ -6,6 +6,7 @@
  * To add a setting: add an entry here and a field to `GatehouseConfig` in ./types.ts; the loader,
  * the validation and the reference follow.
  */
+import { hs256SecretBytes } from '../core/tokens/hmac-secret.js';
 import { formatDuration, parseDuration } from './duration.js';
 
 /** What a parser answers: the value, or a sentence saying what is wrong with the input. */
@@ -181,12 +182,7 @@ export const SIGNING_ALGORITHMS = ['ES256', 'EdDSA', 'RS256', 'HS256'] as const;
 export const parseHmacSecret = (raw: unknown): Parsed<string> => {
   if (typeof raw !== 'string') return bad('must be at least 32 bytes as hex or base64url');
   const text = raw.trim();
-  if (
-    (/^[0-9a-fA-F]+$/.test(text) && text.length % 2 === 0 && text.length >= 64) ||
-    /^[A-Za-z0-9_-]{43,}={0,2}$/.test(text)
-  ) {
-    return ok(text);
-  }
+  if (/^[A-Za-z0-9_-]+={0,2}$/.test(text) && hs256SecretBytes(text).length >= 32) return ok(text);
   return bad(
     'must be at least 32 random bytes as hex (64+ characters) or base64url (43+ characters); `gatehouse secret` makes one',
   );
