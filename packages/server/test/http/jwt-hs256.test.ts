@@ -8,18 +8,18 @@ import { decodeJwtUnverified } from '@gatehouse/sdk/jwt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { storeKinds } from '../support/databases.js';
 import { startTestServer, type TestServer } from '../support/server.js';
-import { testUserDirectory } from '../support/users.js';
+import { createUser } from '../support/basic.js';
 
 const SECRET = 'f'.repeat(16) + '0123456789abcdef'.repeat(3);
-const alice = { id: 'usr_alice', username: 'alice', password: 'correct horse battery staple', scopes: ['read'] };
+const alice = { username: 'alice', password: 'correct horse battery staple', scopes: ['read'] };
 
 describe.each(storeKinds())('HS256 tokens on %s', (kind) => {
   let server: TestServer;
   beforeAll(async () => {
     server = await startTestServer(kind, {
-      users: testUserDirectory([alice]),
       env: { GATEHOUSE_KEYS_ALGORITHM: 'HS256', GATEHOUSE_KEYS_HS256_SECRET: SECRET },
     });
+    await createUser(server, alice);
   });
   afterAll(async () => server?.stop());
 

@@ -12,11 +12,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnServer, waitForExit } from '../support/cli.js';
 import { createTestDatabase, storeKinds, tempDir } from '../support/databases.js';
 import { startTestServer, TEST_MASTER_KEY, type TestServer } from '../support/server.js';
-import { manualClock, testUserDirectory } from '../support/users.js';
+import { createUser, manualClock } from '../support/basic.js';
 
 const DAY = 86_400_000;
 const MINUTE = 60_000;
-const alice = { id: 'usr_alice', username: 'alice', password: 'correct horse battery staple', scopes: ['read'] };
+const alice = { username: 'alice', password: 'correct horse battery staple', scopes: ['read'] };
 
 type Jwk = { kid: string; alg: string; kty: string };
 
@@ -37,7 +37,8 @@ describe.each(storeKinds())('signing-key rotation on %s', (kind) => {
   const clock = manualClock();
 
   beforeAll(async () => {
-    server = await startTestServer(kind, { clock, users: testUserDirectory([alice]) });
+    server = await startTestServer(kind, { clock });
+    await createUser(server, alice);
   });
   afterAll(async () => server?.stop());
 

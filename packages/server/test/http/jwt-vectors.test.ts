@@ -11,7 +11,7 @@ import { tokenVectors, vectorSet } from '../../../../test/vectors/jwt/vectors.js
 import { storeKinds } from '../support/databases.js';
 import { rawRequest } from '../support/http.js';
 import { startTestServer, type TestServer } from '../support/server.js';
-import { manualClock } from '../support/users.js';
+import { manualClock } from '../support/basic.js';
 
 describe.each(storeKinds())('shared JWT vectors over /auth/verify on %s', (kind) => {
   let server: TestServer;

@@ -5,7 +5,6 @@
 import { Writable } from 'node:stream';
 import { type LoadedConfig, loadConfig } from '../../src/config/load.js';
 import type { Clock } from '../../src/core/audit/audit.js';
-import type { UserDirectory } from '../../src/core/tokens/login.js';
 import { createLogger } from '../../src/logging.js';
 import { type RunningGatehouse, startGatehouse } from '../../src/server.js';
 import { createTestDatabase, type StoreKind, type TestDatabase, tempDir } from './databases.js';
@@ -37,8 +36,6 @@ export interface TestServerOptions {
   readonly masterKey?: string;
   /** An injected clock (rotation and expiry tests move time instead of sleeping). */
   readonly clock?: Clock;
-  /** The user directory behind /auth/login. */
-  readonly users?: UserDirectory;
 }
 
 export const TEST_MASTER_KEY = 'a'.repeat(64);
@@ -74,7 +71,6 @@ export async function startTestServer(kind: StoreKind, options: TestServerOption
     logger: createLogger(loaded.config, sink),
     announce: (text) => announcements.push(text),
     ...(options.clock ? { clock: options.clock } : {}),
-    ...(options.users ? { users: options.users } : {}),
   });
   const adminKey =
     env.GATEHOUSE_ADMIN_KEY ?? (await import('node:fs')).readFileSync(`${dataDir}/admin.key`, 'utf8').trim();

@@ -7,6 +7,7 @@ import type { AdminCredentialStore } from '../../core/admin/admin-keys.js';
 import type { AuditLog, AuditStore } from '../../core/audit/audit.js';
 import type { KeyRing } from '../../core/tokens/key-ring.js';
 import type { TokenService } from '../../core/tokens/token-service.js';
+import type { UserService } from '../../core/users/user-service.js';
 import type { Store } from '../../store/database.js';
 import { registerHealthRoutes } from '../health.js';
 import { notFoundHandler, problemErrorHandler } from '../problem.js';
@@ -15,6 +16,7 @@ import { requireAdminKey } from './authenticate.js';
 import { registerSigningKeyRoutes } from './signing-keys.js';
 import { registerStatusRoute, type StatusInfo } from './status.js';
 import { registerTokenAdminRoutes } from './tokens.js';
+import { registerUserRoutes } from './users.js';
 
 export interface AdminSurfaceOptions {
   readonly store: Store;
@@ -25,6 +27,7 @@ export interface AdminSurfaceOptions {
   readonly isShuttingDown: () => boolean;
   readonly keyRing: KeyRing;
   readonly tokenService: TokenService;
+  readonly users: UserService;
 }
 
 export async function adminSurface(app: FastifyInstance, options: AdminSurfaceOptions): Promise<void> {
@@ -36,4 +39,5 @@ export async function adminSurface(app: FastifyInstance, options: AdminSurfaceOp
   registerAuditRoutes(app, options.auditStore);
   registerSigningKeyRoutes(app, options.keyRing);
   registerTokenAdminRoutes(app, options.tokenService, options.audit);
+  registerUserRoutes(app, options.users);
 }
