@@ -17,12 +17,12 @@ import { parsePasswordBlocklist } from './core/passwords/password-policy.js';
 import { createPipeline, type Pipeline } from './core/pipeline/pipeline.js';
 import type { Authenticator, Identity } from './core/pipeline/types.js';
 import { newId } from './core/secrets/random.js';
-import { createJwtAuthenticator } from './core/tokens/jwt-authenticator.js';
-import { userDirectory } from './core/tokens/login.js';
-import { createTokens, type Tokens } from './core/tokens/tokens.js';
 import { decodeMasterKey, type SealedBox } from './core/secrets/sealed-box.js';
 import { createLoginThrottle } from './core/throttle/login-throttle.js';
 import { createMemoryThrottleStore } from './core/throttle/memory-throttle-store.js';
+import { createJwtAuthenticator } from './core/tokens/jwt-authenticator.js';
+import { userDirectory } from './core/tokens/login.js';
+import { createTokens, type Tokens } from './core/tokens/tokens.js';
 import { createUserService, type UserService } from './core/users/user-service.js';
 import { createUserPasswordVerifier, type UserPasswordVerifier } from './core/users/verify-user-password.js';
 import { adminSurface } from './http/admin/index.js';
@@ -225,7 +225,11 @@ export async function buildApps(options: AppOptions): Promise<GatehouseApps> {
     jwksMaxAgeMs: services.config.keys.jwksMaxAgeMs,
   });
 
-  const adminApp = createFastify({ logger: services.logger.child({ listener: 'admin' }), logRequests: true, trustProxy });
+  const adminApp = createFastify({
+    logger: services.logger.child({ listener: 'admin' }),
+    logRequests: true,
+    trustProxy,
+  });
   await adminApp.register(adminSurface, {
     store: services.store,
     users: services.users,

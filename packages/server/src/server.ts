@@ -6,13 +6,7 @@
  */
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import {
-  buildApps,
-  createServices,
-  type GatehouseApps,
-  type Listeners,
-  type Services,
-} from './app.js';
+import { buildApps, createServices, type GatehouseApps, type Listeners, type Services } from './app.js';
 import type { GatehouseConfig } from './config/types.js';
 import type { Clock } from './core/audit/audit.js';
 import { bootstrapAdminKey } from './startup/admin-key.js';

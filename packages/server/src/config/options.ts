@@ -179,7 +179,9 @@ export const PROXY_NAMES = ['loopback', 'linklocal', 'uniquelocal'] as const;
 export const parseProxyList = (raw: unknown): Parsed<string[]> => {
   const listed = parseList()(raw);
   if (!listed.ok) return listed;
-  const invalid = listed.value.filter((entry) => !isIpOrCidr(entry) && !(PROXY_NAMES as readonly string[]).includes(entry));
+  const invalid = listed.value.filter(
+    (entry) => !isIpOrCidr(entry) && !(PROXY_NAMES as readonly string[]).includes(entry),
+  );
   if (invalid.length > 0) {
     return bad(
       `has entries that are neither an IP address, a CIDR range nor one of ${PROXY_NAMES.join(', ')}: ${invalid.join(', ')}`,
@@ -824,7 +826,9 @@ function checkTokenSettings(values: ReadonlyMap<string, unknown>): string[] {
     problems.push('keys.rotate_every: must be longer than keys.publish_ahead');
   }
   if (values.get('keys.algorithm') === 'HS256' && values.get('keys.hs256_secret') === undefined) {
-    problems.push('keys.algorithm: HS256 needs keys.hs256_secret (at least 32 random bytes; `gatehouse secret` makes one)');
+    problems.push(
+      'keys.algorithm: HS256 needs keys.hs256_secret (at least 32 random bytes; `gatehouse secret` makes one)',
+    );
   }
   if (number('tokens.refresh_idle_ttl') > number('tokens.refresh_ttl')) {
     problems.push('tokens.refresh_idle_ttl: must not be longer than tokens.refresh_ttl');

@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { type User, type UserStore, UsernameTakenError } from '../core/users/user.js';
+import { type User, UsernameTakenError, type UserStore } from '../core/users/user.js';
 import { isUniqueViolation } from './errors.js';
 import { decodeCursor, InvalidCursorError, pageOf } from './pagination.js';
 import type { Database, UserTable } from './schema.js';
@@ -57,9 +57,7 @@ export function userRepository(db: Kysely<Database>): UserStore {
         // Batches keep each statement under SQLite's and PostgreSQL's bound-parameter limits.
         for (let i = 0; i < users.length; i += 500) {
           const batch = users.slice(i, i + 500);
-          await uniqueUsername('', () =>
-            trx.insertInto('users').values(batch.map(toRow)).execute(),
-          );
+          await uniqueUsername('', () => trx.insertInto('users').values(batch.map(toRow)).execute());
         }
       });
     },

@@ -3,10 +3,10 @@
  * `keys list|rotate|retire`, `token login` (password on stdin), `token decode`, `token verify`.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createUser } from '../support/basic.js';
 import { runCli } from '../support/cli.js';
 import { storeKinds } from '../support/databases.js';
 import { startTestServer, type TestServer } from '../support/server.js';
-import { createUser } from '../support/basic.js';
 
 const alice = {
   username: 'alice',

@@ -52,7 +52,11 @@ describe.each(storeKinds())('htpasswd import on %s', (kind) => {
     expect(imported.stdout).toMatch(/3 imported, 0 skipped/);
 
     const anna = JSON.parse((await cli(['show', 'anna', '--json'])).stdout);
-    expect(anna).toMatchObject({ password_scheme: 'bcrypt', scopes: ['legacy'], metadata: { imported_from: 'htpasswd' } });
+    expect(anna).toMatchObject({
+      password_scheme: 'bcrypt',
+      scopes: ['legacy'],
+      metadata: { imported_from: 'htpasswd' },
+    });
     expect(await storedHash('anna')).toMatch(/^\$2y\$05\$/);
 
     expect((await verify(server.publicUrl, { authorization: basicHeader('anna', 'anna passworD') })).status).toBe(401);
@@ -66,7 +70,9 @@ describe.each(storeKinds())('htpasswd import on %s', (kind) => {
     server.running.services.basicCache.invalidateUser(anna.id);
     expect((await verify(server.publicUrl, { authorization: basicHeader('anna', 'anna password') })).status).toBe(200);
 
-    expect((await verify(server.publicUrl, { authorization: basicHeader('ben', 'bén-pässword:with:colons') })).status).toBe(200);
+    expect(
+      (await verify(server.publicUrl, { authorization: basicHeader('ben', 'bén-pässword:with:colons') })).status,
+    ).toBe(200);
     expect(await storedHash('ben')).toMatch(/^\$argon2id\$/);
 
     // 80 bytes: bcrypt would compare only 72, so Gatehouse refuses rather than truncate.
@@ -74,7 +80,10 @@ describe.each(storeKinds())('htpasswd import on %s', (kind) => {
     expect(await storedHash('cleo')).toMatch(/^\$2y\$/);
 
     await server.running.services.audit.flush();
-    const rehashed = await server.admin('GET', `/admin/v1/audit-events?action=user.password_rehashed&target=${anna.id}`);
+    const rehashed = await server.admin(
+      'GET',
+      `/admin/v1/audit-events?action=user.password_rehashed&target=${anna.id}`,
+    );
     expect(rehashed.body.data[0]).toMatchObject({ actor: 'system', details: { from: 'bcrypt', to: 'argon2id' } });
   });
 
@@ -87,7 +96,9 @@ describe.each(storeKinds())('htpasswd import on %s', (kind) => {
     appendFileSync(file, '# a comment\n\nplainuser:plaintext-password\n');
     const result = await cli(['import', '--htpasswd', file]);
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain('line 2 (md5user) uses MD5-crypt ($apr1$, htpasswd -m), which is too weak to import');
+    expect(result.stderr).toContain(
+      'line 2 (md5user) uses MD5-crypt ($apr1$, htpasswd -m), which is too weak to import',
+    );
     expect(result.stderr).toContain('line 3 (shauser) uses SHA-1 ({SHA}, htpasswd -s)');
     expect(result.stderr).toContain('line 4 (cryptuser) uses DES crypt (htpasswd -d)');
     expect(result.stderr).toContain('line 7 (plainuser) has an unrecognised or plain-text password field');
@@ -113,6 +124,8 @@ describe.each(storeKinds())('htpasswd import on %s', (kind) => {
     const duplicate = await cli(['import', '--htpasswd', twice]);
     expect(duplicate.code).toBe(2);
     expect(duplicate.stderr).toMatch(/line 2 \(ERIK\): the same user as line 1/);
-    expect((await cli(['import', '--htpasswd', path.join(dir.path, 'missing')])).stderr).toMatch(/cannot read .*missing \(ENOENT\)/);
+    expect((await cli(['import', '--htpasswd', path.join(dir.path, 'missing')])).stderr).toMatch(
+      /cannot read .*missing \(ENOENT\)/,
+    );
   });
 });

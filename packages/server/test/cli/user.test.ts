@@ -18,10 +18,14 @@ describe.each(storeKinds())('gatehouse user on %s', (kind) => {
   });
   afterAll(async () => server?.stop());
 
-  const cli = (args: string[], input?: string) => runCli(['user', ...args], { env, ...(input === undefined ? {} : { input }) });
+  const cli = (args: string[], input?: string) =>
+    runCli(['user', ...args], { env, ...(input === undefined ? {} : { input }) });
 
   it('creates a user with --password-stdin; the user then passes Basic', async () => {
-    const created = await cli(['create', '--username', 'alice', '--scopes', 'read,write', '--password-stdin', '--json'], 'alice-password\n');
+    const created = await cli(
+      ['create', '--username', 'alice', '--scopes', 'read,write', '--password-stdin', '--json'],
+      'alice-password\n',
+    );
     expect(created.stderr).toBe('');
     expect(created.code).toBe(0);
     const user = JSON.parse(created.stdout);
@@ -30,7 +34,9 @@ describe.each(storeKinds())('gatehouse user on %s', (kind) => {
     const response = await verify(server.publicUrl, { authorization: basicHeader('alice', 'alice-password') });
     expect(response.status).toBe(200);
     expect(response.headers.get('x-auth-subject')).toBe(user.id);
-    expect((await verify(server.publicUrl, { authorization: basicHeader('alice', 'alice-password\n') })).status).toBe(401);
+    expect((await verify(server.publicUrl, { authorization: basicHeader('alice', 'alice-password\n') })).status).toBe(
+      401,
+    );
   });
 
   it('never takes a password as an argument, and will not prompt without a terminal', async () => {
@@ -89,9 +95,13 @@ sys.exit(os.waitstatus_to_exitcode(status))
 `;
     // Asynchronously: the server under test runs in this process and must keep answering.
     const result = await new Promise<{ status: number | null; stdout: string }>((resolve, reject) => {
-      const child = spawn('/usr/bin/python3', ['-c', script, process.execPath, CLI, 'user', 'create', '--username', 'tess', '--json'], {
-        env: { ...process.env, ...env },
-      });
+      const child = spawn(
+        '/usr/bin/python3',
+        ['-c', script, process.execPath, CLI, 'user', 'create', '--username', 'tess', '--json'],
+        {
+          env: { ...process.env, ...env },
+        },
+      );
       let stdout = '';
       child.stdout.on('data', (chunk) => (stdout += chunk));
       child.on('error', reject);
@@ -115,22 +125,30 @@ sys.exit(os.waitstatus_to_exitcode(status))
     expect(list.stdout).toMatch(/^ID\s+USERNAME\s+SCOPES\s+DISABLED\s+PASSWORD\s+LAST LOGIN/);
     expect(list.stdout).toMatch(/alice\s+read write\s+argon2id/);
     const listed = JSON.parse(listedJson.stdout);
-    expect(listed.data.map((user: { username: string }) => user.username)).toEqual(expect.arrayContaining(['alice', 'dave']));
+    expect(listed.data.map((user: { username: string }) => user.username)).toEqual(
+      expect.arrayContaining(['alice', 'dave']),
+    );
 
     expect(shown.code).toBe(0);
     expect(shown.stdout).toMatch(/username:\s+dave/);
     expect(shown.stdout).toMatch(/last login:\s+never/);
 
-    const updated = JSON.parse((await cli(['update', 'dave', '--scopes', 'ops', '--metadata', '{"team":"sre"}', '--json'])).stdout);
+    const updated = JSON.parse(
+      (await cli(['update', 'dave', '--scopes', 'ops', '--metadata', '{"team":"sre"}', '--json'])).stdout,
+    );
     expect(updated).toMatchObject({ scopes: ['ops'], metadata: { team: 'sre' } });
     expect((await cli(['update', 'dave'])).code).toBe(2);
 
     const passwd = await cli(['passwd', 'dave', '--password-stdin'], 'dave-new-password\n');
     expect(passwd.stdout).toBe('password changed for dave\n');
-    expect((await verify(server.publicUrl, { authorization: basicHeader('dave', 'dave-new-password') })).status).toBe(200);
+    expect((await verify(server.publicUrl, { authorization: basicHeader('dave', 'dave-new-password') })).status).toBe(
+      200,
+    );
 
     expect(JSON.parse((await cli(['disable', 'dave', '--json'])).stdout).disabled).toBe(true);
-    expect((await verify(server.publicUrl, { authorization: basicHeader('dave', 'dave-new-password') })).status).toBe(401);
+    expect((await verify(server.publicUrl, { authorization: basicHeader('dave', 'dave-new-password') })).status).toBe(
+      401,
+    );
     expect(JSON.parse((await cli(['enable', updated.id, '--json'])).stdout).disabled).toBe(false);
 
     const deleted = await cli(['delete', 'dave']);

@@ -82,7 +82,8 @@ describe('login throttle', () => {
   it('keeps its memory bounded', async () => {
     const store = createMemoryThrottleStore({ maxEntries: 100 });
     const throttle = createLoginThrottle(store, policy);
-    for (let i = 0; i < 1000; i++) await throttle.recordFailure({ username: `u${i}`, ip: `10.0.${i >> 8}.${i & 255}` }, i);
+    for (let i = 0; i < 1000; i++)
+      await throttle.recordFailure({ username: `u${i}`, ip: `10.0.${i >> 8}.${i & 255}` }, i);
     const records = await store.read(['user\u0000u0', 'user\u0000u999'], 1000);
     expect(records[0]).toBeUndefined();
     expect(records[1]).toEqual({ failures: 1, lastFailureAt: 999 });

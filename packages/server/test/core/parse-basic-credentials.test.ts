@@ -36,7 +36,9 @@ describe('parseBasicAuthorization', () => {
     expect(parseBasicAuthorization(basic('alice:pa:ss:word'))).toMatchObject({
       credentials: { username: 'alice', password: 'pa:ss:word' },
     });
-    expect(parseBasicAuthorization(basic('alice:'))).toMatchObject({ credentials: { username: 'alice', password: '' } });
+    expect(parseBasicAuthorization(basic('alice:'))).toMatchObject({
+      credentials: { username: 'alice', password: '' },
+    });
   });
 
   it.each([

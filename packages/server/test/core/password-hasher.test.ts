@@ -26,8 +26,12 @@ describe('password hasher', () => {
   });
 
   it('refuses parameters below the OWASP floor', () => {
-    expect(() => createPasswordHasher({ argon2: { memoryKib: 4096, iterations: 2, parallelism: 1 } })).toThrow(RangeError);
-    expect(() => createPasswordHasher({ argon2: { memoryKib: 19456, iterations: 1, parallelism: 1 } })).toThrow(RangeError);
+    expect(() => createPasswordHasher({ argon2: { memoryKib: 4096, iterations: 2, parallelism: 1 } })).toThrow(
+      RangeError,
+    );
+    expect(() => createPasswordHasher({ argon2: { memoryKib: 19456, iterations: 1, parallelism: 1 } })).toThrow(
+      RangeError,
+    );
   });
 
   it('asks for a rehash when a hash is weaker than the current setting, a bcrypt import, or lacks the pepper', async () => {
@@ -60,7 +64,9 @@ describe('password hasher', () => {
     const imported = { hash: bcrypt.hashSync('password-three', 5).replace(/^\$2b\$/, '$2y$'), pepperId: null };
     expect(await hasher.verify(imported, 'password-three')).toBe(true);
     expect(await hasher.verify(imported, 'password-thre')).toBe(false);
-    await expect(hasher.verify({ hash: '$apr1$abc$def', pepperId: null }, 'x')).rejects.toBeInstanceOf(PasswordHashError);
+    await expect(hasher.verify({ hash: '$apr1$abc$def', pepperId: null }, 'x')).rejects.toBeInstanceOf(
+      PasswordHashError,
+    );
     await expect(
       hasher.verify({ hash: '$argon2id$v=19$m=19456,t=2,p=1$!!!$!!!', pepperId: null }, 'x'),
     ).rejects.toBeInstanceOf(PasswordHashError);

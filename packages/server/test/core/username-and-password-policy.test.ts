@@ -1,6 +1,10 @@
 /** Username canonicalisation (RFC 8265 §3.3-like) and the password policy (SECURITY.md #31). */
 import { describe, expect, it } from 'vitest';
-import { checkNewPassword, normalisePassword, parsePasswordBlocklist } from '../../src/core/passwords/password-policy.js';
+import {
+  checkNewPassword,
+  normalisePassword,
+  parsePasswordBlocklist,
+} from '../../src/core/passwords/password-policy.js';
 import { normaliseUsername } from '../../src/core/users/username.js';
 
 describe('normaliseUsername', () => {
@@ -50,13 +54,22 @@ describe('checkNewPassword', () => {
 
   it('allows 1024 bytes and refuses 1025: never truncates', () => {
     expect(checkNewPassword('a'.repeat(1024), policy)).toEqual({ ok: true, password: 'a'.repeat(1024) });
-    expect(checkNewPassword('a'.repeat(1025), policy)).toEqual({ ok: false, problem: 'must be at most 1024 bytes (UTF-8)' });
+    expect(checkNewPassword('a'.repeat(1025), policy)).toEqual({
+      ok: false,
+      problem: 'must be at most 1024 bytes (UTF-8)',
+    });
     expect(checkNewPassword('é'.repeat(513), policy).ok).toBe(false); // 1026 bytes
   });
 
   it('refuses control characters (RFC 7617 §2: Basic could never send them) and the username', () => {
-    expect(checkNewPassword('password\u0007x', policy)).toMatchObject({ ok: false, problem: expect.stringMatching(/control/) });
-    expect(checkNewPassword('Alice-Smith', policy, 'alice-smith')).toMatchObject({ ok: false, problem: 'must not be the username' });
+    expect(checkNewPassword('password\u0007x', policy)).toMatchObject({
+      ok: false,
+      problem: expect.stringMatching(/control/),
+    });
+    expect(checkNewPassword('Alice-Smith', policy, 'alice-smith')).toMatchObject({
+      ok: false,
+      problem: 'must not be the username',
+    });
   });
 
   it('refuses blocklisted passwords case-insensitively', () => {

@@ -5,11 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AuditEvent, createAuditLog } from '../../src/core/audit/audit.js';
-import {
-  ARGON2_FLOOR,
-  createPasswordHasher,
-  type PasswordHasher,
-} from '../../src/core/passwords/password-hasher.js';
+import { ARGON2_FLOOR, createPasswordHasher, type PasswordHasher } from '../../src/core/passwords/password-hasher.js';
 import { newId } from '../../src/core/secrets/random.js';
 import { createLoginThrottle } from '../../src/core/throttle/login-throttle.js';
 import { createMemoryThrottleStore } from '../../src/core/throttle/memory-throttle-store.js';
@@ -39,7 +35,14 @@ describe.each(storeKinds())('verifyUserPassword on %s', (kind) => {
   const events: AuditEvent[] = [];
   const clock = { now: () => 1_700_000_000_000 };
   const counting = countingHasher(createPasswordHasher({ argon2: ARGON2_FLOOR }));
-  const audit = createAuditLog({ store: { append: async (batch) => void events.push(...batch), list: async () => ({ events: [], nextCursor: null }) }, clock, newId: () => newId('evt') });
+  const audit = createAuditLog({
+    store: {
+      append: async (batch) => void events.push(...batch),
+      list: async () => ({ events: [], nextCursor: null }),
+    },
+    clock,
+    newId: () => newId('evt'),
+  });
   let service: ReturnType<typeof createUserService>;
   let verifier: ReturnType<typeof createUserPasswordVerifier>;
 
@@ -107,20 +110,32 @@ describe.each(storeKinds())('verifyUserPassword on %s', (kind) => {
     const stored = await userRepository(store.db).findByUsername('carol');
     expect(stored?.lastLoginAt).toBe(new Date(clock.now()).toISOString());
     await audit.flush();
-    expect(events.find((event) => event.action === 'user.login')).toMatchObject({ target: stored?.id, ip: '192.0.2.1' });
+    expect(events.find((event) => event.action === 'user.login')).toMatchObject({
+      target: stored?.id,
+      ip: '192.0.2.1',
+    });
   });
 
   it('throttles before hashing: a throttled attempt costs no argon2id', async () => {
     for (let i = 0; i < 3; i++) await attempt('erin', 'wrong-password', '203.0.113.5');
     counting.reset();
     const result = await attempt('erin', 'wrong-password', '203.0.113.5');
-    expect(result).toEqual({ ok: false, error: 'throttled', reason: 'throttled', scope: 'user', retryAfterSeconds: 1, userId: null });
+    expect(result).toEqual({
+      ok: false,
+      error: 'throttled',
+      reason: 'throttled',
+      scope: 'user',
+      retryAfterSeconds: 1,
+      userId: null,
+    });
     expect(counting.calls).toEqual({ verify: 0, verifyDummy: 0, hash: 0 });
   });
 
   it('refuses without hashing what cannot match: malformed usernames, empty and over-long passwords', async () => {
     counting.reset();
-    expect(await attempt('bad name', 'whatever-password', '203.0.113.9')).toMatchObject({ reason: 'malformed_username' });
+    expect(await attempt('bad name', 'whatever-password', '203.0.113.9')).toMatchObject({
+      reason: 'malformed_username',
+    });
     expect(await attempt('carol', '', '203.0.113.9')).toMatchObject({ reason: 'empty_password' });
     expect(await attempt('carol', 'a'.repeat(1025), '203.0.113.9')).toMatchObject({ reason: 'password_too_long' });
     expect(counting.calls).toEqual({ verify: 0, verifyDummy: 0, hash: 0 });
@@ -148,13 +163,21 @@ describe.each(storeKinds())('verifyUserPassword on %s', (kind) => {
     const frank = await service.create({ username: 'frank', password: 'frank-password' }, 'test');
     if (!frank.ok) throw new Error('create failed');
     expect(weak.needsRehash(frank.value.password)).toBe(false);
-    const login = () => strongVerifier.verifyUserPassword({ username: 'frank', password: 'frank-password', clientIp: '192.0.2.2', method: 'test' });
+    const login = () =>
+      strongVerifier.verifyUserPassword({
+        username: 'frank',
+        password: 'frank-password',
+        clientIp: '192.0.2.2',
+        method: 'test',
+      });
     expect((await login()).ok).toBe(true);
     const after = await users.findById(frank.value.id);
     expect(after?.password.hash).toMatch(/^\$argon2id\$v=19\$m=20480,t=3,p=1\$/);
     expect((await login()).ok).toBe(true);
     expect((await users.findById(frank.value.id))?.password.hash).toBe(after?.password.hash);
     await audit.flush();
-    expect(events.filter((event) => event.action === 'user.password_rehashed' && event.target === frank.value.id)).toHaveLength(1);
+    expect(
+      events.filter((event) => event.action === 'user.password_rehashed' && event.target === frank.value.id),
+    ).toHaveLength(1);
   });
 });

@@ -251,22 +251,23 @@ describe('TLS configuration', () => {
   });
 
   it('stops with one clear line for a missing file or a key that does not match', () => {
-    const missing = loadConfig({ env: env({ GATEHOUSE_TLS_CERT: '/nonexistent.crt', GATEHOUSE_TLS_KEY: certificate.keyFile }) });
+    const missing = loadConfig({
+      env: env({ GATEHOUSE_TLS_CERT: '/nonexistent.crt', GATEHOUSE_TLS_KEY: certificate.keyFile }),
+    });
     expect(() => loadTlsCredentials(missing.config)).toThrow(ConfigError);
     expect(() => loadTlsCredentials(missing.config)).toThrow(/tls.cert: cannot read \/nonexistent.crt \(ENOENT\)/);
     const other = makeSelfSignedCertificate(certDir.path, 'other');
-    const mismatch = loadConfig({ env: env({ GATEHOUSE_TLS_CERT: certificate.certFile, GATEHOUSE_TLS_KEY: other.keyFile }) });
+    const mismatch = loadConfig({
+      env: env({ GATEHOUSE_TLS_CERT: certificate.certFile, GATEHOUSE_TLS_KEY: other.keyFile }),
+    });
     expect(() => loadTlsCredentials(mismatch.config)).toThrow(/cannot be used together/);
     expect(() => loadTlsCredentials(mismatch.config)).not.toThrow(/PRIVATE KEY/);
   });
 
   it('validates trust_proxy entries', () => {
-    expect(loadConfig({ env: env({ GATEHOUSE_TRUST_PROXY: '10.0.0.0/8, 192.168.1.5 ,::1,loopback' }) }).config.trustProxy).toEqual([
-      '10.0.0.0/8',
-      '192.168.1.5',
-      '::1',
-      'loopback',
-    ]);
+    expect(
+      loadConfig({ env: env({ GATEHOUSE_TRUST_PROXY: '10.0.0.0/8, 192.168.1.5 ,::1,loopback' }) }).config.trustProxy,
+    ).toEqual(['10.0.0.0/8', '192.168.1.5', '::1', 'loopback']);
     expect(() => loadConfig({ env: env({ GATEHOUSE_TRUST_PROXY: 'example.com,10.0.0.0/33' }) })).toThrow(
       /neither an IP address.*example.com, 10.0.0.0\/33/,
     );

@@ -17,7 +17,11 @@ describe.each(storeKinds())('HTTP Basic on %s', (kind) => {
   let alice: any;
   beforeAll(async () => {
     server = await startTestServer(kind, { env: { GATEHOUSE_DEV: 'true' } });
-    alice = await createUser(server, { username: 'Alice', password: 'correct horse battery', scopes: ['read', 'write'] });
+    alice = await createUser(server, {
+      username: 'Alice',
+      password: 'correct horse battery',
+      scopes: ['read', 'write'],
+    });
   });
   afterAll(async () => server?.stop());
 
@@ -69,18 +73,26 @@ describe.each(storeKinds())('HTTP Basic on %s', (kind) => {
     ['empty user', basicHeader('', 'correct horse battery'), 'invalid_request', /empty user-id/],
     ['invalid base64', 'Basic @@@not-base64@@@', 'invalid_request', /not valid base64/],
     ['base64url instead of base64', 'Basic YWxpY2U6Pz8_', 'invalid_request', /not valid base64/],
-    ['non-UTF-8 bytes', `Basic ${Buffer.from([0x61, 0x3a, 0xe9, 0x74, 0xe9]).toString('base64')}`, 'invalid_request', /UTF-8/],
+    [
+      'non-UTF-8 bytes',
+      `Basic ${Buffer.from([0x61, 0x3a, 0xe9, 0x74, 0xe9]).toString('base64')}`,
+      'invalid_request',
+      /UTF-8/,
+    ],
     ['a control character', basicHeader('alice', 'correct\u0001horse'), 'invalid_request', /control character/],
     ['Basic with no value', 'Basic', 'invalid_request', /no credentials/],
     ['an 8 KB value', `Basic ${'QUFB'.repeat(2048)}`, 'invalid_request', /too long/],
     ['empty password', basicHeader('alice', ''), 'invalid_credentials', /incorrect/],
-  ])('refuses %s with 401 and the Basic challenge (SECURITY.md #27)', async (_case, authorization, error, description) => {
-    const response = await verify(server.publicUrl, { authorization });
-    expect(response.status).toBe(401);
-    expect(response.body.error).toBe(error);
-    expect(response.body.error_description).toMatch(description);
-    expect(response.headers.get('www-authenticate')).toBe(BASIC_CHALLENGE);
-  });
+  ])(
+    'refuses %s with 401 and the Basic challenge (SECURITY.md #27)',
+    async (_case, authorization, error, description) => {
+      const response = await verify(server.publicUrl, { authorization });
+      expect(response.status).toBe(401);
+      expect(response.body.error).toBe(error);
+      expect(response.body.error_description).toMatch(description);
+      expect(response.headers.get('www-authenticate')).toBe(BASIC_CHALLENGE);
+    },
+  );
 
   it('answers a 64 KB Authorization header with 431 before any parsing', async () => {
     const response = await fetch(`${server.publicUrl}/auth/verify`, {
@@ -120,7 +132,9 @@ describe.each(storeKinds())('HTTP Basic on %s', (kind) => {
     expect((await verify(server.publicUrl, old)).status).toBe(200); // from the cache
     expect(server.running.services.basicCache.size).toBeGreaterThan(0);
 
-    expect((await server.admin('PUT', `/admin/v1/users/${bob.id}/password`, { password: 'bob-new-password' })).status).toBe(204);
+    expect(
+      (await server.admin('PUT', `/admin/v1/users/${bob.id}/password`, { password: 'bob-new-password' })).status,
+    ).toBe(204);
     expect((await verify(server.publicUrl, old)).status).toBe(401);
     expect((await verify(server.publicUrl, fresh)).status).toBe(200);
 
@@ -144,7 +158,10 @@ describe.each(storeKinds())('HTTP Basic on %s', (kind) => {
     expect(logins.body.data.length).toBeGreaterThan(0);
     expect(logins.body.data[0]).toMatchObject({ actor: alice.id, outcome: 'success', details: { method: 'basic' } });
     const failures = await server.admin('GET', `/admin/v1/audit-events?action=auth.failed&target=${alice.id}`);
-    expect(failures.body.data[0]).toMatchObject({ outcome: 'failure', details: { method: 'basic', reason: 'wrong_password' } });
+    expect(failures.body.data[0]).toMatchObject({
+      outcome: 'failure',
+      details: { method: 'basic', reason: 'wrong_password' },
+    });
     const logs = server.logs.join('');
     expect(logs).not.toContain('sekret-wrong-password');
     expect(logs).not.toContain('correct horse battery');
@@ -180,7 +197,9 @@ describe.each(storeKinds())('rehash on login on %s', (kind) => {
               .executeTakeFirstOrThrow()
           ).password_hash;
         expect(await hashOf()).toMatch(/^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);
-        expect((await verify(second.publicUrl, { authorization: basicHeader('ria', 'ria-password') })).status).toBe(200);
+        expect((await verify(second.publicUrl, { authorization: basicHeader('ria', 'ria-password') })).status).toBe(
+          200,
+        );
         expect(await hashOf()).toMatch(/^\$argon2id\$v=19\$m=24576,t=3,p=1\$/);
       } finally {
         await second.stop();

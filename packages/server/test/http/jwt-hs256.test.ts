@@ -6,9 +6,9 @@
 import { createHmac } from 'node:crypto';
 import { decodeJwtUnverified } from '@gatehouse/sdk/jwt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createUser } from '../support/basic.js';
 import { storeKinds } from '../support/databases.js';
 import { startTestServer, type TestServer } from '../support/server.js';
-import { createUser } from '../support/basic.js';
 
 const SECRET = 'f'.repeat(16) + '0123456789abcdef'.repeat(3);
 const alice = { username: 'alice', password: 'correct horse battery staple', scopes: ['read'] };

@@ -5,10 +5,10 @@
 import { createPublicKey } from 'node:crypto';
 import { decodeJwtUnverified, verifyJwt } from '@gatehouse/sdk/jwt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createUser, manualClock } from '../support/basic.js';
 import { storeKinds } from '../support/databases.js';
 import { rawRequest } from '../support/http.js';
 import { startTestServer, type TestServer } from '../support/server.js';
-import { createUser, manualClock } from '../support/basic.js';
 
 const alice = {
   username: 'alice',

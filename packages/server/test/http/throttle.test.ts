@@ -53,7 +53,10 @@ describe.each(storeKinds())('login throttling on %s', (kind) => {
     for (const answer of answers) {
       expect(answer.status).toBe(429);
       expect(answer.headers.get('retry-after')).toBe('1');
-      expect(answer.body).toEqual({ error: 'too_many_attempts', error_description: 'Too many failed attempts; retry after 1 seconds' });
+      expect(answer.body).toEqual({
+        error: 'too_many_attempts',
+        error_description: 'Too many failed attempts; retry after 1 seconds',
+      });
     }
     // While throttled, even the right password is not checked.
     expect((await attempt('alice', 'alice-password', '198.51.100.1')).status).toBe(429);

@@ -44,7 +44,10 @@ describe.each(storeKinds())('users admin API on %s', (kind) => {
     for (const username of ['WILMA', 'wilma', 'Ｗilma']) {
       const clash = await server.admin('POST', '/admin/v1/users', { username, password: 'another-password' });
       expect(clash.status, username).toBe(409);
-      expect(clash.body).toMatchObject({ type: 'urn:gatehouse:problem:conflict', detail: 'The username "wilma" is taken' });
+      expect(clash.body).toMatchObject({
+        type: 'urn:gatehouse:problem:conflict',
+        detail: 'The username "wilma" is taken',
+      });
     }
   });
 
@@ -71,7 +74,10 @@ describe.each(storeKinds())('users admin API on %s', (kind) => {
   });
 
   it('answers a 2 MB password with 413 naming the limit, not a 500', async () => {
-    const response = await server.admin('POST', '/admin/v1/users', { username: 'huge', password: 'a'.repeat(2 * 1024 * 1024) });
+    const response = await server.admin('POST', '/admin/v1/users', {
+      username: 'huge',
+      password: 'a'.repeat(2 * 1024 * 1024),
+    });
     expect(response.status).toBe(413);
     expect(response.body).toMatchObject({
       type: 'urn:gatehouse:problem:payload-too-large',
@@ -79,7 +85,9 @@ describe.each(storeKinds())('users admin API on %s', (kind) => {
     });
     expect((await server.admin('GET', '/admin/v1/users?username=huge')).body.data).toEqual([]);
     const user = (await server.admin('GET', '/admin/v1/users?username=wilma')).body.data[0];
-    const reset = await server.admin('PUT', `/admin/v1/users/${user.id}/password`, { password: 'b'.repeat(2 * 1024 * 1024) });
+    const reset = await server.admin('PUT', `/admin/v1/users/${user.id}/password`, {
+      password: 'b'.repeat(2 * 1024 * 1024),
+    });
     expect(reset.status).toBe(413);
   });
 
@@ -115,7 +123,8 @@ describe.each(storeKinds())('users admin API on %s', (kind) => {
   });
 
   it('updates, sets the password, disables, enables and deletes, each audited without secrets', async () => {
-    const created = (await server.admin('POST', '/admin/v1/users', { username: 'otto', password: 'otto-password' })).body;
+    const created = (await server.admin('POST', '/admin/v1/users', { username: 'otto', password: 'otto-password' }))
+      .body;
     const updated = await server.admin('PATCH', `/admin/v1/users/${created.id}`, {
       username: 'Otto2',
       scopes: ['a', 'b'],
@@ -124,13 +133,17 @@ describe.each(storeKinds())('users admin API on %s', (kind) => {
     expect(updated.status).toBe(200);
     expect(updated.body).toMatchObject({ username: 'otto2', scopes: ['a', 'b'], metadata: { n: 1 } });
     expect((await server.admin('PATCH', `/admin/v1/users/${created.id}`, {})).status).toBe(400);
-    expect((await server.admin('PATCH', `/admin/v1/users/${created.id}`, { password: 'sneaky-password' })).body.errors[0]).toEqual({
+    expect(
+      (await server.admin('PATCH', `/admin/v1/users/${created.id}`, { password: 'sneaky-password' })).body.errors[0],
+    ).toEqual({
       field: 'password',
       message: 'is not a known field',
     });
     expect((await server.admin('PATCH', `/admin/v1/users/${created.id}`, { username: 'wilma' })).status).toBe(409);
 
-    const passwordSet = await server.admin('PUT', `/admin/v1/users/${created.id}/password`, { password: 'otto-new-password' });
+    const passwordSet = await server.admin('PUT', `/admin/v1/users/${created.id}/password`, {
+      password: 'otto-new-password',
+    });
     expect(passwordSet.status).toBe(204);
     const tooShort = await server.admin('PUT', `/admin/v1/users/${created.id}/password`, { password: 'short' });
     expect(tooShort.body.errors[0].field).toBe('password');
@@ -140,7 +153,9 @@ describe.each(storeKinds())('users admin API on %s', (kind) => {
     expect((await server.admin('DELETE', `/admin/v1/users/${created.id}`)).status).toBe(204);
     expect((await server.admin('GET', `/admin/v1/users/${created.id}`)).status).toBe(404);
     expect((await server.admin('DELETE', `/admin/v1/users/${created.id}`)).status).toBe(404);
-    expect((await server.admin('PUT', `/admin/v1/users/${created.id}/password`, { password: 'whatever-password' })).status).toBe(404);
+    expect(
+      (await server.admin('PUT', `/admin/v1/users/${created.id}/password`, { password: 'whatever-password' })).status,
+    ).toBe(404);
     expect((await server.admin('POST', '/admin/v1/users/usr_nope/disable')).status).toBe(404);
 
     await server.running.services.audit.flush();

@@ -153,13 +153,13 @@ export function registerUser(program: Command): void {
     if (cursor) process.stderr.write(`more users: --cursor ${cursor} (or --all)\n`);
   });
 
-  addAdminOptions(user.command('show').description('show one user').argument('<user>', 'id (usr_…) or username')).action(
-    async (name: string, options: AdminFlags) => {
-      const client = createAdminClient(options);
-      const id = await resolveUserId(client, name);
-      printUser(await client.request<UserResource>('GET', `/admin/v1/users/${encodeURIComponent(id)}`), options.json);
-    },
-  );
+  addAdminOptions(
+    user.command('show').description('show one user').argument('<user>', 'id (usr_…) or username'),
+  ).action(async (name: string, options: AdminFlags) => {
+    const client = createAdminClient(options);
+    const id = await resolveUserId(client, name);
+    printUser(await client.request<UserResource>('GET', `/admin/v1/users/${encodeURIComponent(id)}`), options.json);
+  });
 
   addAdminOptions(
     user
@@ -261,7 +261,8 @@ export function registerUser(program: Command): void {
     });
     if (options.json) return printJson(report);
     for (const entry of report.imported) process.stdout.write(`imported ${entry.username} (${entry.id})\n`);
-    for (const entry of report.skipped) process.stdout.write(`skipped ${entry.username}: exists (line ${entry.line})\n`);
+    for (const entry of report.skipped)
+      process.stdout.write(`skipped ${entry.username}: exists (line ${entry.line})\n`);
     process.stdout.write(
       `${report.imported.length} imported, ${report.skipped.length} skipped; passwords become argon2id at each user’s first login\n`,
     );

@@ -3,8 +3,9 @@
  * and password (with its throttling and constant-time answers, SECURITY.md #32–33), and finding a
  * user again at refresh time (a deleted or disabled user can no longer refresh).
  */
-import type { UserService } from '../users/user-service.js';
+
 import type { User } from '../users/user.js';
+import type { UserService } from '../users/user-service.js';
 import type { UserPasswordVerifier } from '../users/verify-user-password.js';
 import type { ClaimSourceUser } from './claim-mapping.js';
 

@@ -7,7 +7,7 @@ import type { AuditLog, Clock } from '../audit/audit.js';
 import { parseHtpasswd } from '../passwords/htpasswd.js';
 import type { PasswordHasher } from '../passwords/password-hasher.js';
 import { checkNewPassword, type PasswordPolicy } from '../passwords/password-policy.js';
-import { type User, type UserListQuery, type UserPatch, type UserStore, UsernameTakenError } from './user.js';
+import { type User, type UserListQuery, UsernameTakenError, type UserPatch, type UserStore } from './user.js';
 import { normaliseUsername } from './username.js';
 
 export interface FieldIssue {
@@ -158,7 +158,8 @@ export function createUserService(options: UserServiceOptions): UserService {
       try {
         user = await users.update(id, patch);
       } catch (error) {
-        if (error instanceof UsernameTakenError) return { ok: false, error: 'username_taken', username: error.username };
+        if (error instanceof UsernameTakenError)
+          return { ok: false, error: 'username_taken', username: error.username };
         throw error;
       }
       if (!user) return notFound;
@@ -197,7 +198,10 @@ export function createUserService(options: UserServiceOptions): UserService {
       for (const entry of parsed.entries) {
         const username = normaliseUsername(entry.username);
         if (!username.ok) {
-          issues.push({ field: 'htpasswd', message: `line ${entry.line} (${entry.username}): the username ${username.problem}` });
+          issues.push({
+            field: 'htpasswd',
+            message: `line ${entry.line} (${entry.username}): the username ${username.problem}`,
+          });
           continue;
         }
         const earlier = firstLine.get(username.username);
@@ -229,21 +233,19 @@ export function createUserService(options: UserServiceOptions): UserService {
       const at = now();
       const fresh = accepted
         .filter((entry) => !existing.has(entry.username))
-        .map(
-          (entry): User & { line: number } => ({
-            line: entry.line,
-            id: options.newId(),
-            username: entry.username,
-            password: { hash: entry.hash, pepperId: null },
-            passwordChangedAt: at,
-            scopes: [...new Set(input.scopes ?? [])],
-            metadata: { imported_from: 'htpasswd' },
-            disabled: false,
-            createdAt: at,
-            updatedAt: at,
-            lastLoginAt: null,
-          }),
-        );
+        .map((entry): User & { line: number } => ({
+          line: entry.line,
+          id: options.newId(),
+          username: entry.username,
+          password: { hash: entry.hash, pepperId: null },
+          passwordChangedAt: at,
+          scopes: [...new Set(input.scopes ?? [])],
+          metadata: { imported_from: 'htpasswd' },
+          disabled: false,
+          createdAt: at,
+          updatedAt: at,
+          lastLoginAt: null,
+        }));
       try {
         await users.insertMany(fresh.map(({ line: _line, ...user }) => user));
       } catch (error) {
@@ -263,7 +265,12 @@ export function createUserService(options: UserServiceOptions): UserService {
         details: { format: 'htpasswd', imported: fresh.length, skipped: clashes.length },
       });
       for (const user of fresh) {
-        audit.record({ actor, action: 'user.created', target: user.id, details: { username: user.username, source: 'htpasswd' } });
+        audit.record({
+          actor,
+          action: 'user.created',
+          target: user.id,
+          details: { username: user.username, source: 'htpasswd' },
+        });
       }
       return {
         ok: true,

@@ -20,7 +20,9 @@ export const USERNAME_MAX_LENGTH = 128;
 
 const ALLOWED = /^[\p{L}\p{M}\p{N}\p{P}\p{S}]+$/u;
 
-export type UsernameCheck = { readonly ok: true; readonly username: string } | { readonly ok: false; readonly problem: string };
+export type UsernameCheck =
+  | { readonly ok: true; readonly username: string }
+  | { readonly ok: false; readonly problem: string };
 
 /** The canonical form of a username, or why it cannot be one. */
 export function normaliseUsername(input: string): UsernameCheck {

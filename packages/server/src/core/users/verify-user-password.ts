@@ -18,7 +18,7 @@
  * `/auth/verify` route does so for every denial), passing `userId` as the target.
  */
 import type { AuditLog, Clock } from '../audit/audit.js';
-import { type PasswordHasher, PasswordHashError, passwordScheme } from '../passwords/password-hasher.js';
+import { PasswordHashError, type PasswordHasher, passwordScheme } from '../passwords/password-hasher.js';
 import { normalisePassword, PASSWORD_MAX_BYTES } from '../passwords/password-policy.js';
 import type { LoginThrottle } from '../throttle/login-throttle.js';
 import type { User, UserStore } from './user.js';
@@ -179,4 +179,3 @@ export function createUserPasswordVerifier(options: UserPasswordVerifierOptions)
     },
   };
 }
-

@@ -94,10 +94,7 @@ export function registerUserRoutes(app: FastifyInstance, users: UserService): vo
       };
       const result = await users.create(body, adminActor(request));
       if (!result.ok) throw failure(result);
-      return reply
-        .code(201)
-        .header('location', `/admin/v1/users/${result.value.id}`)
-        .send(userResource(result.value));
+      return reply.code(201).header('location', `/admin/v1/users/${result.value.id}`).send(userResource(result.value));
     },
   );
 
