@@ -20,6 +20,9 @@ import { newId } from './core/secrets/random.js';
 import { decodeMasterKey, type SealedBox } from './core/secrets/sealed-box.js';
 import { createLoginThrottle } from './core/throttle/login-throttle.js';
 import { createMemoryThrottleStore } from './core/throttle/memory-throttle-store.js';
+import { createJwtAuthenticator } from './core/tokens/jwt-authenticator.js';
+import { userDirectory } from './core/tokens/login.js';
+import { createTokens, type Tokens } from './core/tokens/tokens.js';
 import { createUserService, type UserService } from './core/users/user-service.js';
 import { createUserPasswordVerifier, type UserPasswordVerifier } from './core/users/verify-user-password.js';
 import { adminSurface } from './http/admin/index.js';
@@ -28,6 +31,8 @@ import { publicSurface } from './http/public/index.js';
 import { adminCredentialRepository } from './store/admin-credential-repository.js';
 import { auditRepository } from './store/audit-repository.js';
 import type { Store } from './store/database.js';
+import { signingKeyRepository } from './store/signing-key-repository.js';
+import { refreshTokenRepository, revocationRepository } from './store/token-repository.js';
 import { userRepository } from './store/user-repository.js';
 import { VERSION } from './version.js';
 
@@ -41,6 +46,8 @@ export interface Services {
   readonly audit: AuditLog;
   readonly auditStore: AuditStore;
   readonly adminCredentials: AdminCredentialStore;
+  /** Signing keys, access and refresh tokens, revocation (docs/jwt.md). */
+  readonly tokens: Tokens;
   /** Managing users (admin API). */
   readonly users: UserService;
   /**
@@ -59,6 +66,8 @@ export interface Services {
  */
 type AuthenticatorFactory = (services: Omit<Services, 'pipeline'>) => Authenticator;
 const AUTHENTICATOR_FACTORIES: Partial<Record<GatehouseConfig['auth']['methods'][number], AuthenticatorFactory>> = {
+  jwt: ({ tokens, config }) =>
+    createJwtAuthenticator({ verifier: tokens.verifier, maxTokenLength: config.tokens.maxLength }),
   basic: (services) =>
     createBasicAuthenticator({
       realm: services.config.basic.realm,
@@ -90,6 +99,7 @@ export function createServices(options: ServiceOptions): Services {
         'audit events could not be written; retrying',
       ),
   });
+  const userServices = createUserServices(options.config, options.store, options.logger, audit, clock);
   const base = {
     config: options.config,
     store: options.store,
@@ -99,7 +109,19 @@ export function createServices(options: ServiceOptions): Services {
     audit,
     auditStore,
     adminCredentials: adminCredentialRepository(options.store.db),
-    ...createUserServices(options.config, options.store, options.logger, audit, clock),
+    tokens: createTokens({
+      config: options.config,
+      clock,
+      sealedBox: options.sealedBox,
+      audit,
+      signingKeys: signingKeyRepository(options.store.db),
+      refreshTokenStore: refreshTokenRepository(options.store.db),
+      revocations: revocationRepository(options.store.db),
+      users: userDirectory(userServices.passwordVerifier, userServices.users),
+      onError: (error, context) =>
+        options.logger.warn({ err: { message: (error as Error).message } }, `${context} failed; keeping the last copy`),
+    }),
+    ...userServices,
   };
   const authenticators = options.config.auth.methods.flatMap((name) => {
     const factory = AUTHENTICATOR_FACTORIES[name];
@@ -199,6 +221,8 @@ export async function buildApps(options: AppOptions): Promise<GatehouseApps> {
     pipeline: services.pipeline,
     audit: services.audit,
     isShuttingDown,
+    tokens: services.tokens,
+    jwksMaxAgeMs: services.config.keys.jwksMaxAgeMs,
   });
 
   const adminApp = createFastify({
@@ -213,12 +237,16 @@ export async function buildApps(options: AppOptions): Promise<GatehouseApps> {
     audit: services.audit,
     auditStore: services.auditStore,
     isShuttingDown,
+    keyRing: services.tokens.keyRing,
+    tokenService: services.tokens.service,
     status: {
       version: VERSION,
       store: { kind: services.store.kind, description: services.store.description },
       startedAt: options.startedAt ?? new Date(),
       listeners: options.listeners,
-      issuer: services.config.issuer,
+      get issuer() {
+        return services.tokens.identity.issuer;
+      },
     },
   });
   return { public: publicApp, admin: adminApp, proxy: null };

@@ -67,7 +67,13 @@ export async function startGatehouse(options: StartOptions): Promise<RunningGate
       meta: metaRepository(store.db),
       logger,
     });
-    services = createServices({ config, store, logger, sealedBox, ...(options.clock ? { clock: options.clock } : {}) });
+    services = createServices({
+      config,
+      store,
+      logger,
+      sealedBox,
+      ...(options.clock ? { clock: options.clock } : {}),
+    });
     await bootstrapAdminKey({
       credentials: services.adminCredentials,
       preset: config.adminKey,
@@ -77,13 +83,17 @@ export async function startGatehouse(options: StartOptions): Promise<RunningGate
       audit: services.audit,
       announce: options.announce ?? ((text) => process.stderr.write(`${text}\n`)),
     });
+    // Signing keys are loaded (and the first one created) before anything can ask for a token.
+    await services.tokens.start();
     apps = await buildApps({ services, isShuttingDown: () => shuttingDown, listeners: () => ({ ...urls }), tls });
     urls.public = await listen(apps.public, config.public.host, config.public.port, scheme);
+    services.tokens.identity.settle(urls.public);
     urls.admin = await listen(apps.admin, config.admin.host, config.admin.port, 'http');
     if (apps.proxy) urls.proxy = await listen(apps.proxy, config.proxy.host, config.proxy.port, scheme);
     warnAboutBasicTransport(config, logger, tls !== null);
   } catch (error) {
     await Promise.allSettled([apps?.public.close(), apps?.admin.close(), apps?.proxy?.close()]);
+    services?.tokens.close();
     await services?.audit.close();
     await store.close();
     throw error;
@@ -114,6 +124,7 @@ export async function startGatehouse(options: StartOptions): Promise<RunningGate
             'in-flight requests did not finish in time; closing anyway',
           );
         }
+        readyServices.tokens.close();
         await readyServices.audit.close();
         await store.close();
         logger.info('gatehouse stopped');

@@ -36,7 +36,7 @@ export interface TestServerOptions {
   readonly dataDir?: string;
   readonly databaseUrl?: string;
   readonly masterKey?: string;
-  /** A controllable clock (throttling, expiry) instead of the system's. */
+  /** An injected clock (rotation and expiry tests move time instead of sleeping). */
   readonly clock?: Clock;
 }
 

@@ -5,13 +5,17 @@
 import type { FastifyInstance } from 'fastify';
 import type { AdminCredentialStore } from '../../core/admin/admin-keys.js';
 import type { AuditLog, AuditStore } from '../../core/audit/audit.js';
+import type { KeyRing } from '../../core/tokens/key-ring.js';
+import type { TokenService } from '../../core/tokens/token-service.js';
 import type { UserService } from '../../core/users/user-service.js';
 import type { Store } from '../../store/database.js';
 import { registerHealthRoutes } from '../health.js';
 import { notFoundHandler, problemErrorHandler } from '../problem.js';
 import { registerAuditRoutes } from './audit-events.js';
 import { requireAdminKey } from './authenticate.js';
+import { registerSigningKeyRoutes } from './signing-keys.js';
 import { registerStatusRoute, type StatusInfo } from './status.js';
+import { registerTokenAdminRoutes } from './tokens.js';
 import { registerUserRoutes } from './users.js';
 
 export interface AdminSurfaceOptions {
@@ -21,6 +25,8 @@ export interface AdminSurfaceOptions {
   readonly auditStore: AuditStore;
   readonly status: StatusInfo;
   readonly isShuttingDown: () => boolean;
+  readonly keyRing: KeyRing;
+  readonly tokenService: TokenService;
   readonly users: UserService;
 }
 
@@ -31,5 +37,7 @@ export async function adminSurface(app: FastifyInstance, options: AdminSurfaceOp
   requireAdminKey(app, options.adminCredentials, options.audit);
   registerStatusRoute(app, options.status);
   registerAuditRoutes(app, options.auditStore);
+  registerSigningKeyRoutes(app, options.keyRing);
+  registerTokenAdminRoutes(app, options.tokenService, options.audit);
   registerUserRoutes(app, options.users);
 }
