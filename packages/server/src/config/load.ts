@@ -292,6 +292,9 @@ export function describeConfig(config: GatehouseConfig): Array<{ key: string; va
   });
 }
 
+/** A Markdown table cell: a literal `|` would end the cell. */
+const cell = (text: string): string => text.replaceAll('|', '\\|');
+
 /** Markdown reference of every option, generated from OPTIONS (docs/configuration.md). */
 export function configReference(): string {
   const lines = [
@@ -327,7 +330,7 @@ export function configReference(): string {
             ? option.show(option.default)
             : String(option.default);
     lines.push(
-      `| \`${option.key}\` | \`${option.env}\` | ${option.flag ? `\`--${option.flag}\`` : ''} | ${option.type} | \`${fallback}\` | ${option.doc} |`,
+      `| \`${option.key}\` | \`${option.env}\` | ${option.flag ? `\`--${option.flag}\`` : ''} | ${cell(option.type)} | \`${fallback}\` | ${cell(option.doc)} |`,
     );
   }
   return `${lines.join('\n')}\n`;
