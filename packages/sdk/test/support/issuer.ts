@@ -138,9 +138,11 @@ export async function startIssuer(options: { audience?: string } = {}): Promise<
       : {};
     switch (state.jwksMode) {
       case 'ok':
-        return json(res, 200, { keys: published.map((key) => key.publicJwk) }, cacheControl);
+        json(res, 200, { keys: published.map((key) => key.publicJwk) }, cacheControl);
+        return;
       case 'empty':
-        return json(res, 200, { keys: [] });
+        json(res, 200, { keys: [] });
+        return;
       case 'garbage':
         res.writeHead(200, { 'content-type': 'application/json' });
         res.end('{"keys": [ this is not json');
@@ -150,9 +152,11 @@ export async function startIssuer(options: { audience?: string } = {}): Promise<
         res.end('<!doctype html><html><body><h1>Welcome to nginx!</h1></body></html>');
         return;
       case 'private-key':
-        return json(res, 200, { keys: published.map((key) => key.privateJwk) });
+        json(res, 200, { keys: published.map((key) => key.privateJwk) });
+        return;
       case 'error':
-        return json(res, 502, { error: 'bad gateway' });
+        json(res, 502, { error: 'bad gateway' });
+        return;
       case 'redirect':
         res.writeHead(302, { location: `${serverUrl}/elsewhere` });
         res.end();
