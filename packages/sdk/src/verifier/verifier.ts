@@ -190,7 +190,7 @@ function createKeySource<K extends EngineKey>(
   if (given.keys === undefined && given.secret === undefined) {
     const publicAlgorithms = new Set([...options.algorithms].filter((alg): alg is PublicAlgorithm => alg !== 'HS256'));
     return new RemoteKeySet<K>({
-      url: async () => (await discovery.get()).jwksUri,
+      url: async () => options.jwksUri ?? (await discovery.get()).jwksUri,
       importKey: (key) => runtime.engine.importPublicJwk(key),
       algorithms: publicAlgorithms,
       fetch: options.fetch,

@@ -187,6 +187,13 @@ export const webCryptoEngine: JwtEngine<WebCryptoKey> = {
   },
   async importSecret(secret, kid) {
     if (secret.byteLength < MIN_HMAC_KEY_BYTES) throw new TypeError('HS256 secrets must be at least 32 bytes');
-    return cryptoKeyKey(kid, 'HS256', await importJWK({ kty: 'oct', k: base64url.encode(secret) }, 'HS256'));
+    const key = await crypto.subtle.importKey(
+      'raw',
+      Uint8Array.from(secret),
+      { name: 'HMAC', hash: 'SHA-256' },
+      false,
+      ['verify'],
+    );
+    return cryptoKeyKey(kid, 'HS256', key);
   },
 };
