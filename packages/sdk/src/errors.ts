@@ -14,8 +14,8 @@ export type AuthErrorCode =
   | 'insufficient_scope'
   /** No credential at all: RFC 6750 §3.1 says the challenge then carries no error code. */
   | 'unauthorized'
-  /** The issuer throttled the credential (HTTP 429). */
-  | 'too_many_requests'
+  /** The issuer throttled the credential (HTTP 429), as Gatehouse names it. */
+  | 'rate_limited'
   /** Keys or the issuer cannot be reached: fail closed with 503, never allow. */
   | 'temporarily_unavailable';
 
@@ -42,7 +42,7 @@ export interface GatehouseAuthErrorOptions {
 export class GatehouseAuthError extends Error {
   /** The HTTP status a resource server answers: 400, 401, 403, 429 or 503. */
   readonly status: 400 | 401 | 403 | 429 | 503;
-  /** The RFC 6750 error code (or `unauthorized` / `too_many_requests` / `temporarily_unavailable`). */
+  /** The RFC 6750 error code (or `unauthorized` / `rate_limited` / `temporarily_unavailable`). */
   readonly error: AuthErrorCode;
   /** A stable, precise code for logs: `ERR_JWT_EXPIRED`, `ERR_JWKS_TIMEOUT`, `ERR_NO_CREDENTIALS`… */
   readonly code: string;
@@ -70,7 +70,7 @@ const DEFAULT_DESCRIPTIONS: Record<AuthErrorCode, string> = {
   invalid_token: 'The access token is invalid',
   insufficient_scope: 'The access token lacks a required scope',
   unauthorized: 'Authentication is required',
-  too_many_requests: 'Too many attempts; try again later',
+  rate_limited: 'Too many attempts; try again later',
   temporarily_unavailable: 'Credentials cannot be verified right now; try again shortly',
 };
 
@@ -157,7 +157,7 @@ export class InsufficientScopeError extends GatehouseAuthError {
 export class RateLimitedError extends GatehouseAuthError {
   readonly retryAfter: number | undefined;
   constructor(message: string, retryAfter: number | undefined) {
-    super(429, 'too_many_requests', 'ERR_RATE_LIMITED', message);
+    super(429, 'rate_limited', 'ERR_RATE_LIMITED', message);
     this.retryAfter = retryAfter;
   }
 }

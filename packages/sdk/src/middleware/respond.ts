@@ -79,7 +79,7 @@ const quotable = (value: string): string => value.replace(/[^\x20-\x21\x23-\x5b\
 
 /**
  * The response for a refusal: status, challenges and body. The Bearer challenge is always there
- * (it carries the error); Basic's is added when Basic is accepted (RFC 7617 §2).
+ * (it carries the error); API keys' and Basic's (RFC 7617 §2) are added on a 401 when accepted.
  */
 export function refusal(error: GatehouseAuthError, verifier: Verifier, options: AuthOptions | undefined): Refusal {
   const headers: Record<string, string> = { 'cache-control': 'no-store' };
@@ -99,7 +99,11 @@ export function refusal(error: GatehouseAuthError, verifier: Verifier, options: 
   const scope = scopes.length > 0 ? [`scope="${quotable(scopes.join(' '))}"`] : [];
   const bearer = [...realm, ...described, ...scope];
   const challenges = [bearer.length > 0 ? `Bearer ${bearer.join(', ')}` : 'Bearer'];
-  if (verifier.accepts.has('basic') && error.status === 401) {
+  if (error.status === 401 && verifier.accepts.has('apikey')) {
+    // No registered scheme exists for API keys; Gatehouse's names where the key goes (RFC 9110 §11.6.1).
+    challenges.push(`ApiKey realm="${quotable(options?.realm ?? 'gatehouse')}", header="${verifier.apiKeyHeader}"`);
+  }
+  if (error.status === 401 && verifier.accepts.has('basic')) {
     // RFC 7617 §2: realm is required; §2.1: charset says credentials are UTF-8.
     challenges.push(`Basic realm="${quotable(options?.realm ?? 'gatehouse')}", charset="UTF-8"`);
   }

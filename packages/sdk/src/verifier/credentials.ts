@@ -55,11 +55,16 @@ function single(lookup: HeaderLookup, name: string): string | undefined {
 }
 
 /**
- * The credential a request carries, undefined when it carries none we recognise (another
+ * The credential a request carries (`Bearer` tokens starting with `<apiKeyPrefix>_` are API keys,
+ * as Gatehouse reads them), undefined when it carries none we recognise (another
  * `Authorization` scheme counts as none: it is not for us). Throws {@link InvalidRequestError}
  * for a malformed or ambiguous request.
  */
-export function findCredential(lookup: HeaderLookup, apiKeyHeader: string): PresentedCredential | undefined {
+export function findCredential(
+  lookup: HeaderLookup,
+  apiKeyHeader: string,
+  apiKeyPrefix: string,
+): PresentedCredential | undefined {
   const authorization = single(lookup, 'authorization');
   const apiKey = single(lookup, apiKeyHeader);
   let found: PresentedCredential | undefined;
@@ -73,7 +78,8 @@ export function findCredential(lookup: HeaderLookup, apiKeyHeader: string): Pres
         throw new InvalidRequestError('ERR_MALFORMED_AUTHORIZATION', 'The Bearer credentials are malformed');
       }
       found = {
-        kind: JWS_SHAPE.test(credentials) ? 'jwt' : 'opaque',
+        // Gatehouse accepts its API keys as bearer tokens too: they are recognised by their prefix.
+        kind: credentials.startsWith(`${apiKeyPrefix}_`) ? 'apikey' : JWS_SHAPE.test(credentials) ? 'jwt' : 'opaque',
         value: credentials,
         header: 'authorization',
         headerValue: authorization,

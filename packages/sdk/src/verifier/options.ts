@@ -70,8 +70,10 @@ export interface VerifierOptions {
    * `apikey`, `basic` and `opaque` (non-JWT bearer tokens) are verified by asking the issuer.
    */
   readonly accept?: readonly CredentialKind[];
-  /** The header API keys come in; default `x-api-key`. */
+  /** The header API keys come in; default `x-api-key` (Gatehouse's `apikeys.header`). */
   readonly apiKeyHeader?: string;
+  /** The prefix of API keys sent as bearer tokens; default `gk` (Gatehouse's `apikeys.prefix`). */
+  readonly apiKeyPrefix?: string;
   /** Client credentials to introspect opaque tokens (RFC 7662); without them, `/auth/verify` is asked. */
   readonly introspection?: ClientAuthentication;
   /** How long an answer of the issuer about a credential is reused, ms; default 30 000. */
@@ -112,6 +114,7 @@ export interface ResolvedOptions {
   readonly jwksMaxBytes: number;
   readonly accept: ReadonlySet<CredentialKind>;
   readonly apiKeyHeader: string;
+  readonly apiKeyPrefix: string;
   readonly introspection: ClientAuthentication | undefined;
   readonly remoteCacheTtl: number;
   readonly remoteNegativeCacheTtl: number;
@@ -195,6 +198,9 @@ export function resolveOptions(options: VerifierOptions): ResolvedOptions {
   if (!/^[a-z0-9-]+$/.test(apiKeyHeader) || apiKeyHeader === 'authorization') {
     throw new TypeError('apiKeyHeader must be a header name other than authorization');
   }
+  const apiKeyPrefix = options.apiKeyPrefix ?? 'gk';
+  if (!/^[a-z][a-z0-9_]{0,31}$/.test(apiKeyPrefix))
+    throw new TypeError('apiKeyPrefix must be lower-case letters, digits and _');
   const fetchImpl = options.fetch ?? globalThis.fetch;
   if (typeof fetchImpl !== 'function') throw new TypeError('No fetch available: pass options.fetch');
   return Object.freeze({
@@ -214,6 +220,7 @@ export function resolveOptions(options: VerifierOptions): ResolvedOptions {
     jwksMaxBytes: count(options.jwksMaxBytes, 256 * 1024, 'jwksMaxBytes', 1024),
     accept,
     apiKeyHeader,
+    apiKeyPrefix,
     introspection: options.introspection,
     remoteCacheTtl: duration(options.remoteCacheTtl, 30_000, 'remoteCacheTtl'),
     remoteNegativeCacheTtl: duration(options.remoteNegativeCacheTtl, 5000, 'remoteNegativeCacheTtl'),

@@ -170,7 +170,7 @@ export function buildVerifier<K extends EngineKey>(
   return Object.freeze({
     verify,
     async verifyRequest(headers: HeaderSource, verifyOptions?: VerifyOptions) {
-      const credential = findCredential(toHeaderLookup(headers), options.apiKeyHeader);
+      const credential = findCredential(toHeaderLookup(headers), options.apiKeyHeader, options.apiKeyPrefix);
       if (credential === undefined) throw new MissingCredentialsError();
       return withScopes(await verifyPresented(credential), verifyOptions);
     },
