@@ -23,7 +23,11 @@ const clock = () => now;
 const GOOD_KEY = 'gk_4Xw9aZ0bC1dE2fG3hI4jK5lM6nO7pQ8rS9tU0vW1xY2';
 
 /** Answers like Gatehouse's /auth/verify: identity headers on 200, RFC 6750 JSON otherwise. */
-function gatehouseVerify(request: RecordedRequest) {
+function gatehouseVerify(request: RecordedRequest): {
+  status: number;
+  headers: Record<string, string>;
+  body?: unknown;
+} {
   const key = request.headers['x-api-key'] ?? String(request.headers.authorization ?? '').replace(/^Bearer /, '');
   if (key === GOOD_KEY) {
     return {
@@ -183,6 +187,7 @@ describe('opaque tokens through RFC 7662 introspection', () => {
   const introspection = { clientId: 'svc_orders', clientSecret: 's3cr3t:with/odd chars' };
 
   beforeEach(() => {
+    const issuedAt = now;
     issuer.handlers.set('/oauth/introspect', (request) => {
       // RFC 6749 §2.3.1: client_id and secret form-encoded, then Basic.
       const expected = `Basic ${Buffer.from('svc_orders:s3cr3t%3Awith%2Fodd+chars').toString('base64')}`;
@@ -199,7 +204,7 @@ describe('opaque tokens through RFC 7662 introspection', () => {
             client_id: 'cli_web',
             aud: issuer.audience,
             iss: issuer.url,
-            exp: Math.floor(now / 1000) + 10,
+            exp: Math.floor(issuedAt / 1000) + 10,
           },
         };
       }
@@ -224,7 +229,8 @@ describe('opaque tokens through RFC 7662 introspection', () => {
     await verifier.verify('opaque-good');
     expect(issuer.count('/oauth/introspect')).toBe(1);
     now += 1;
-    await refusal(verifier.verify('opaque-good')); // the issuer now says exp has passed
+    // At exp the cache lets go, asks again, and the answer's exp has passed.
+    expect(await refusal(verifier.verify('opaque-good'))).toMatchObject({ code: 'ERR_JWT_EXPIRED' });
     expect(issuer.count('/oauth/introspect')).toBe(2);
     expect(issuer.count('/auth/verify')).toBe(0);
   });
