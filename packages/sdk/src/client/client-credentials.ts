@@ -5,7 +5,7 @@
  * this service received. Runtime-neutral (fetch, WebCrypto through jose).
  */
 import { decodeJwt } from 'jose';
-import { IssuerDiscovery } from '../http/issuer-metadata.js';
+import { checkEndpointUrl, IssuerDiscovery } from '../http/issuer-metadata.js';
 import { sha256Hex } from '../sha256-hex.js';
 import {
   type AssertionAlgorithm,
@@ -137,6 +137,8 @@ export function createClientCredentials(options: ClientCredentialsOptions): Clie
   if (options.privateKey && options.clientSecret) throw new TypeError('Give clientSecret or privateKey, not both');
   checkClientAuthentication(auth, 'createClientCredentials');
   if (typeof options.issuer !== 'string' || !options.issuer) throw new TypeError('issuer is required');
+  checkEndpointUrl(options.issuer, 'issuer', options.allowHttp === true);
+  if (options.tokenEndpoint) checkEndpointUrl(options.tokenEndpoint, 'tokenEndpoint', options.allowHttp === true);
   const clock = options.clock ?? Date.now;
   const fetchImpl = options.fetch ?? globalThis.fetch;
   const timeoutMs = options.timeout ?? 10_000;
@@ -147,8 +149,6 @@ export function createClientCredentials(options: ClientCredentialsOptions): Clie
     { fetch: fetchImpl, timeoutMs, allowHttp: options.allowHttp === true, now: clock },
     options.tokenEndpoint ? { tokenEndpoint: options.tokenEndpoint } : {},
   );
-  // Validates the URLs now: a typo is a startup error.
-  if (options.tokenEndpoint) new URL(options.tokenEndpoint);
 
   let held: HeldToken | undefined;
   let refreshing: Promise<HeldToken> | undefined;

@@ -27,11 +27,14 @@ export interface RecordedRequest {
   readonly body: string;
 }
 
-export type Handler = (
-  request: RecordedRequest,
-) =>
-  | { status: number; headers?: Record<string, string | string[]>; body?: unknown }
-  | Promise<{ status: number; headers?: Record<string, string | string[]>; body?: unknown }>;
+/** A handler's answer: JSON unless `body` is a string. */
+export interface Answer {
+  status: number;
+  headers?: Record<string, string | string[] | undefined>;
+  body?: unknown;
+}
+
+export type Handler = (request: RecordedRequest) => Answer | Promise<Answer>;
 
 export interface TestIssuer {
   readonly url: string;
@@ -111,9 +114,10 @@ export async function startIssuer(options: { audience?: string } = {}): Promise<
       const answer = await handler(request);
       const body =
         answer.body === undefined ? '' : typeof answer.body === 'string' ? answer.body : JSON.stringify(answer.body);
+      const headers = Object.entries(answer.headers ?? {}).filter(([, value]) => value !== undefined);
       res.writeHead(answer.status, {
         ...(answer.body !== undefined && typeof answer.body !== 'string' ? { 'content-type': 'application/json' } : {}),
-        ...answer.headers,
+        ...(Object.fromEntries(headers) as Record<string, string | string[]>),
       });
       res.end(body);
       return;
