@@ -7,7 +7,19 @@ import type { Identity } from '../identity.js';
 import type { Verifier } from '../verifier/verifier.js';
 import { type AuthOptions, authenticateHeaders, refusal } from './respond.js';
 
-/** The refusal as a `Response`: status, `WWW-Authenticate` (RFC 6750 §3) and a JSON body. */
+/**
+ * The refusal as a `Response`: status, `WWW-Authenticate` (RFC 6750 §3) and a JSON body.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   identity = await verifier.verifyRequest(request.headers);
+ * } catch (error) {
+ *   if (error instanceof GatehouseAuthError) return refusalResponse(error, verifier);
+ *   throw error;
+ * }
+ * ```
+ */
 export function refusalResponse(error: GatehouseAuthError, verifier: Verifier, options?: AuthOptions): Response {
   const { status, headers, challenges, body } = refusal(error, verifier, options);
   const response = new Response(JSON.stringify(body), {

@@ -14,7 +14,16 @@ export type { AuthOptions } from './respond.js';
 /** A request once authenticated: `auth` is the identity (undefined for an anonymous `optional` request). */
 export type AuthenticatedRequest<R extends IncomingMessage = IncomingMessage> = R & { auth?: Identity | undefined };
 
-/** Writes a refusal (status, `WWW-Authenticate`, JSON body) on a Node response. */
+/**
+ * Writes a refusal (status, `WWW-Authenticate`, JSON body) on a Node response.
+ *
+ * @example
+ * ```ts
+ * verifier.verifyRequest(req.headers).catch((error) => {
+ *   if (error instanceof GatehouseAuthError) sendRefusal(res, error, verifier, { realm: 'orders' });
+ * });
+ * ```
+ */
 export function sendRefusal(
   res: ServerResponse,
   error: GatehouseAuthError,
