@@ -37,10 +37,15 @@ export function toHeaderLookup(source: HeaderSource): HeaderLookup {
 
 /** RFC 6750 §2.1: b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"=". */
 const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
-/** RFC 9110 §11.1: auth-scheme, then 1*SP, then the credentials. */
-const AUTHORIZATION = /^([A-Za-z][A-Za-z0-9!#$%&'*+.^_`|~-]*)(?: +(.*))?$/;
-/** Three dot-separated parts: a compact JWS (anything else is an opaque token or an API key). */
-const JWS_SHAPE = /^[^.]+\.[^.]+\.[^.]*$/;
+/** RFC 9110 §11.1: auth-scheme = token. */
+const AUTH_SCHEME = /^[A-Za-z][A-Za-z0-9!#$%&'*+.^_`|~-]*$/;
+
+/** Three non-empty-headed dot-separated parts: a compact JWS (anything else is opaque or an API key). */
+export function hasJwsShape(token: string): boolean {
+  const first = token.indexOf('.');
+  const second = first < 1 ? -1 : token.indexOf('.', first + 1);
+  return second > first + 1 && token.indexOf('.', second + 1) === -1;
+}
 
 function single(lookup: HeaderLookup, name: string): string | undefined {
   const value = lookup(name);
@@ -69,22 +74,28 @@ export function findCredential(
   const apiKey = single(lookup, apiKeyHeader);
   let found: PresentedCredential | undefined;
   if (authorization !== undefined && authorization !== '') {
-    const match = AUTHORIZATION.exec(authorization.trim());
-    if (!match) throw new InvalidRequestError('ERR_MALFORMED_AUTHORIZATION', 'The Authorization header is malformed');
-    const scheme = (match[1] as string).toLowerCase();
-    const credentials = match[2]?.trim() ?? '';
-    if (scheme === 'bearer') {
+    // RFC 9110 §11.4: credentials = auth-scheme [ 1*SP ( token68 / auth-param list ) ].
+    const space = authorization.indexOf(' ');
+    const scheme = space < 0 ? authorization : authorization.slice(0, space);
+    if (!AUTH_SCHEME.test(scheme)) {
+      throw new InvalidRequestError('ERR_MALFORMED_AUTHORIZATION', 'The Authorization header is malformed');
+    }
+    let start = space + 1;
+    while (space >= 0 && authorization.charCodeAt(start) === 32) start++;
+    const credentials = space < 0 ? '' : authorization.slice(start).trimEnd();
+    const lowered = scheme.length === 6 || scheme.length === 5 ? scheme.toLowerCase() : '';
+    if (lowered === 'bearer') {
       if (!B64TOKEN.test(credentials)) {
         throw new InvalidRequestError('ERR_MALFORMED_AUTHORIZATION', 'The Bearer credentials are malformed');
       }
       found = {
         // Gatehouse accepts its API keys as bearer tokens too: they are recognised by their prefix.
-        kind: credentials.startsWith(`${apiKeyPrefix}_`) ? 'apikey' : JWS_SHAPE.test(credentials) ? 'jwt' : 'opaque',
+        kind: credentials.startsWith(`${apiKeyPrefix}_`) ? 'apikey' : hasJwsShape(credentials) ? 'jwt' : 'opaque',
         value: credentials,
         header: 'authorization',
         headerValue: authorization,
       };
-    } else if (scheme === 'basic') {
+    } else if (lowered === 'basic') {
       if (credentials === '') {
         throw new InvalidRequestError('ERR_MALFORMED_AUTHORIZATION', 'The Basic credentials are missing');
       }

@@ -19,7 +19,7 @@ const toKeyObject = (key: CryptoKey | Uint8Array): KeyObject =>
   key instanceof Uint8Array ? createSecretKey(key) : KeyObject.from(key);
 
 export const nodeEngine: JwtEngine<VerificationKey> = {
-  verify: (token, lookup, rules) => verifyJwt(token, lookup, rules),
+  verify: verifyJwt,
   async importPublicJwk({ kid, alg, jwk }) {
     return checked(kid, alg, toKeyObject(await importJWK(jwk, alg, { extractable: true })));
   },

@@ -21,6 +21,7 @@ import {
   type CredentialKind,
   findCredential,
   type HeaderSource,
+  hasJwsShape,
   type PresentedCredential,
   toHeaderLookup,
 } from './credentials.js';
@@ -161,7 +162,7 @@ export function buildVerifier<K extends EngineKey>(
     }
     if (typeof token !== 'string') return Promise.reject(new TypeError('verify(token) needs a string'));
     const identity =
-      accept.has('opaque') && remote !== undefined && !/^[^.]+\.[^.]+\.[^.]*$/.test(token)
+      accept.has('opaque') && remote !== undefined && !hasJwsShape(token)
         ? remote.verify({ kind: 'opaque', value: token, header: 'authorization', headerValue: `Bearer ${token}` })
         : verifyJwtLocally(token);
     return verifyOptions === undefined ? identity : identity.then((found) => withScopes(found, verifyOptions));

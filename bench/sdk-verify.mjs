@@ -1,0 +1,260 @@
+#!/usr/bin/env node
+/**
+ * @gatehouse/sdk verification speed (issue 8), everything in the same run on the same tokens:
+ *
+ * 1. per algorithm (ES256, EdDSA, RS256, HS256), ops/s of
+ *    - raw `node:crypto` (`crypto.verify` / HMAC over the signing input): the baseline;
+ *    - the SDK's `verifier.verify(token)` on first sight (cache off, distinct tokens): target ≥ 0.8× raw;
+ *    - the SDK's WebCrypto verifier (`@gatehouse/sdk/fetch`) on first sight, for information;
+ *    - jose `jwtVerify`; fast-jwt without cache;
+ *    - a repeated token: fast-jwt with its cache (default, hashed keys) and the SDK with its
+ *      verified-token cache: target SDK ≥ fast-jwt's cache.
+ * 2. HTTP (autocannon): a Fastify route behind the SDK's plugin with a repeated token, next to the
+ *    same route without it.
+ *
+ * Run after `npm run build`: `node bench/sdk-verify.mjs [--seconds 1] [--rounds 3] [--http-seconds 5]`.
+ * Cells are measured in interleaved rounds and the best round counts, so that a neighbour's burst
+ * of CPU on a shared machine does not decide a ratio.
+ * Prints a table and writes bench/results/sdk-verify-<time>.json.
+ */
+import { createHmac, generateKeyPairSync, randomBytes, verify } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+import { createVerifier as createFastJwtVerifier } from 'fast-jwt';
+import Fastify from 'fastify';
+import { exportJWK, jwtVerify, SignJWT } from 'jose';
+import { createVerifier as createWebCryptoVerifier } from '../packages/sdk/dist/fetch.js';
+import { createVerifier } from '../packages/sdk/dist/index.js';
+import { gatehouse } from '../packages/sdk/dist/middleware/fastify.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const argument = (name, fallback) => {
+  const index = process.argv.indexOf(`--${name}`);
+  return index > 0 ? Number(process.argv[index + 1]) : fallback;
+};
+const SECONDS = argument('seconds', 1);
+/** Each cell is measured this many times, interleaved with the others; the best run counts (noise only slows). */
+const ROUNDS = argument('rounds', 3);
+const HTTP_SECONDS = argument('http-seconds', 5);
+const TOKENS = 512;
+const ISSUER = 'https://auth.bench.test';
+const AUDIENCE = 'https://api.bench.test';
+
+/** Runs `step(i)` (sync or async) for `seconds`; answers operations per second. */
+async function rate(step, seconds = SECONDS) {
+  for (let i = 0; i < 500; i++) await step(i); // warm-up
+  const end = performance.now() + seconds * 1000;
+  let count = 0;
+  const start = performance.now();
+  while (performance.now() < end) {
+    for (let j = 0; j < 100; j++) await step(count++);
+  }
+  return count / ((performance.now() - start) / 1000);
+}
+
+function keysFor(alg) {
+  if (alg === 'HS256') return { secret: randomBytes(32) };
+  const type = { ES256: 'ec', EdDSA: 'ed25519', RS256: 'rsa' }[alg];
+  const { publicKey, privateKey } = generateKeyPairSync(
+    type,
+    type === 'ec' ? { namedCurve: 'P-256' } : { modulusLength: 2048 },
+  );
+  return { publicKey, privateKey, pem: publicKey.export({ type: 'spki', format: 'pem' }) };
+}
+
+async function signTokens(alg, keys, kid) {
+  const now = Math.floor(Date.now() / 1000);
+  const tokens = [];
+  for (let i = 0; i < TOKENS; i++) {
+    tokens.push(
+      await new SignJWT({ client_id: 'cli_bench', scope: 'read write', jti: `jti-${i}` })
+        .setProtectedHeader({ alg, kid, typ: 'at+jwt' })
+        .setIssuer(ISSUER)
+        .setAudience(AUDIENCE)
+        .setSubject(`usr_${i}`)
+        .setIssuedAt(now)
+        .setExpirationTime(now + 3600)
+        .sign(alg === 'HS256' ? keys.secret : keys.privateKey),
+    );
+  }
+  return tokens;
+}
+
+async function measureAlgorithm(alg) {
+  const keys = keysFor(alg);
+  const kid = `bench-${alg.toLowerCase()}`;
+  const tokens = await signTokens(alg, keys, kid);
+  const parts = tokens.map((token) => {
+    const dot = token.lastIndexOf('.');
+    return { input: Buffer.from(token.slice(0, dot)), signature: Buffer.from(token.slice(dot + 1), 'base64url') };
+  });
+  const raw = {
+    ES256: (i) => {
+      const p = parts[i % TOKENS];
+      return verify('sha256', p.input, { key: keys.publicKey, dsaEncoding: 'ieee-p1363' }, p.signature);
+    },
+    EdDSA: (i) => {
+      const p = parts[i % TOKENS];
+      return verify(null, p.input, keys.publicKey, p.signature);
+    },
+    RS256: (i) => {
+      const p = parts[i % TOKENS];
+      return verify('sha256', p.input, keys.publicKey, p.signature);
+    },
+    HS256: (i) => {
+      const p = parts[i % TOKENS];
+      return createHmac('sha256', keys.secret).update(p.input).digest().equals(p.signature);
+    },
+  }[alg];
+
+  const sdkKeys =
+    alg === 'HS256'
+      ? { secret: { secret: new Uint8Array(keys.secret), kid } }
+      : { keys: [{ ...(await exportJWK(keys.publicKey)), kid, alg }] };
+  const common = { issuer: ISSUER, audience: AUDIENCE, ...sdkKeys };
+  const firstSight = createVerifier({ ...common, cacheSize: 0 });
+  const webFirstSight = createWebCryptoVerifier({ ...common, cacheSize: 0 });
+  const cached = createVerifier(common);
+  const must = async (promise) => {
+    const identity = await promise;
+    if (!identity.subject) throw new Error('no subject');
+  };
+  const joseKey = alg === 'HS256' ? keys.secret : keys.publicKey;
+  const fastOptions = {
+    key: alg === 'HS256' ? keys.secret : keys.pem,
+    algorithms: [alg],
+    allowedIss: ISSUER,
+    allowedAud: AUDIENCE,
+  };
+  const fastNoCache = createFastJwtVerifier({ ...fastOptions, cache: false });
+  const fastCache = createFastJwtVerifier({ ...fastOptions, cache: TOKENS * 2 });
+  const one = tokens[0];
+
+  const cells = {
+    raw,
+    sdkFirstSight: (i) => must(firstSight.verify(tokens[i % TOKENS])),
+    sdkWebCryptoFirstSight: (i) => must(webFirstSight.verify(tokens[i % TOKENS])),
+    jose: (i) =>
+      jwtVerify(tokens[i % TOKENS], joseKey, { issuer: ISSUER, audience: AUDIENCE, typ: 'at+jwt', algorithms: [alg] }),
+    fastJwt: (i) => fastNoCache(tokens[i % TOKENS]),
+    fastJwtCacheRepeated: () => fastCache(one),
+    sdkCacheRepeated: () => must(cached.verify(one)),
+    // The same caches over 512 tokens in turn (all hits after the first round).
+    fastJwtCacheCycled: (i) => fastCache(tokens[i % TOKENS]),
+    sdkCacheCycled: (i) => must(cached.verify(tokens[i % TOKENS])),
+  };
+  const row = { alg };
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const [name, step] of Object.entries(cells)) row[name] = Math.max(row[name] ?? 0, await rate(step));
+  }
+  return row;
+}
+
+/** A Fastify route behind the SDK plugin (repeated token) next to the same route bare. */
+async function measureHttp() {
+  const keys = keysFor('ES256');
+  const kid = 'bench-http';
+  const [token] = await signTokens('ES256', keys, kid);
+  const verifier = createVerifier({
+    issuer: ISSUER,
+    audience: AUDIENCE,
+    keys: [{ ...(await exportJWK(keys.publicKey)), kid, alg: 'ES256' }],
+  });
+  const start = async (protect) => {
+    const app = Fastify();
+    if (protect) await app.register(gatehouse, { verifier });
+    app.get('/orders', async (request) => ({ user: request.auth?.subject ?? null }));
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    return { app, url: `http://127.0.0.1:${app.server.address().port}/orders` };
+  };
+  const bare = await start(false);
+  const protectedApp = await start(true);
+  const check = await fetch(protectedApp.url, { headers: { authorization: `Bearer ${token}` } });
+  if (check.status !== 200) throw new Error(`protected route answered ${check.status}`);
+  const load = (url, headers = {}) =>
+    autocannon({ url, connections: 50, pipelining: 1, duration: HTTP_SECONDS, headers });
+  // Alternate, so that neither side always runs on a warmer machine.
+  const bareFirst = await load(bare.url);
+  const sdk = await load(protectedApp.url, { authorization: `Bearer ${token}` });
+  const bareSecond = await load(bare.url);
+  await bare.app.close();
+  await protectedApp.app.close();
+  return {
+    bare: (bareFirst.requests.average + bareSecond.requests.average) / 2,
+    sdk: sdk.requests.average,
+    sdkNon2xx: sdk.non2xx,
+    sdkP99Ms: sdk.latency.p99,
+    bareP99Ms: bareFirst.latency.p99,
+  };
+}
+
+const fmt = (value) => Math.round(value).toLocaleString('en-US');
+const ratio = (a, b) => (a / b).toFixed(2);
+
+const rows = [];
+for (const alg of ['ES256', 'EdDSA', 'RS256', 'HS256']) rows.push(await measureAlgorithm(alg));
+
+console.log(
+  `\nFirst sight, ops/s (best of ${ROUNDS} × ${SECONDS}s per cell, ${TOKENS} distinct tokens cycled, caches off; Node ${process.version})\n`,
+);
+console.log(
+  ['alg', 'raw crypto', 'SDK', 'vs raw', 'SDK WebCrypto', 'vs raw', 'jose', 'vs raw', 'fast-jwt', 'vs raw']
+    .map((c) => c.padStart(14))
+    .join(''),
+);
+for (const row of rows) {
+  console.log(
+    [
+      row.alg,
+      fmt(row.raw),
+      fmt(row.sdkFirstSight),
+      ratio(row.sdkFirstSight, row.raw),
+      fmt(row.sdkWebCryptoFirstSight),
+      ratio(row.sdkWebCryptoFirstSight, row.raw),
+      fmt(row.jose),
+      ratio(row.jose, row.raw),
+      fmt(row.fastJwt),
+      ratio(row.fastJwt, row.raw),
+    ]
+      .map((c) => String(c).padStart(14))
+      .join(''),
+  );
+}
+console.log('\nSeen before (verified-token caches), ops/s\n');
+console.log(
+  ['alg', 'fast-jwt 1 tok', 'SDK 1 tok', 'vs fast-jwt', 'fast-jwt 512', 'SDK 512', 'vs fast-jwt']
+    .map((c) => c.padStart(15))
+    .join(''),
+);
+for (const row of rows) {
+  console.log(
+    [
+      row.alg,
+      fmt(row.fastJwtCacheRepeated),
+      fmt(row.sdkCacheRepeated),
+      ratio(row.sdkCacheRepeated, row.fastJwtCacheRepeated),
+      fmt(row.fastJwtCacheCycled),
+      fmt(row.sdkCacheCycled),
+      ratio(row.sdkCacheCycled, row.fastJwtCacheCycled),
+    ]
+      .map((c) => String(c).padStart(15))
+      .join(''),
+  );
+}
+
+const http = await measureHttp();
+console.log(`\nHTTP, requests/s (autocannon, 50 connections, ${HTTP_SECONDS}s each)\n`);
+console.log(`  bare Fastify route                      ${fmt(http.bare)}   p99 ${http.bareP99Ms} ms`);
+console.log(
+  `  same route behind the SDK plugin (JWT)  ${fmt(http.sdk)}   p99 ${http.sdkP99Ms} ms   (${ratio(http.sdk, http.bare)}× bare; non-2xx ${http.sdkNon2xx})`,
+);
+
+mkdirSync(path.join(here, 'results'), { recursive: true });
+const file = path.join(here, 'results', `sdk-verify-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+writeFileSync(
+  file,
+  `${JSON.stringify({ node: process.version, seconds: SECONDS, rounds: ROUNDS, rows, http }, null, 2)}\n`,
+);
+console.log(`\nwrote ${path.relative(process.cwd(), file)}`);
