@@ -208,8 +208,16 @@ describe('opaque tokens through RFC 7662 introspection', () => {
           },
         };
       }
-      if (token === 'opaque-elsewhere')
+      if (token === 'opaque-elsewhere') {
         return { status: 200, body: { active: true, sub: 'usr_carol', aud: 'https://other' } };
+      }
+      // What Gatehouse answers for a refresh token: active, but never an access token.
+      if (token === 'refresh-token') {
+        return {
+          status: 200,
+          body: { active: true, sub: 'usr_carol', client_id: 'cli_web', token_type: 'refresh_token' },
+        };
+      }
       return { status: 200, body: { active: false } };
     });
   });
@@ -235,10 +243,11 @@ describe('opaque tokens through RFC 7662 introspection', () => {
     expect(issuer.count('/auth/verify')).toBe(0);
   });
 
-  it('refuses inactive tokens and tokens for another audience (SECURITY.md #23)', async () => {
+  it('refuses inactive tokens, tokens for another audience, and refresh tokens (SECURITY.md #23)', async () => {
     const verifier = verifierFor({ introspection });
     expect(await refusal(verifier.verify('opaque-unknown'))).toMatchObject({ status: 401, code: 'ERR_TOKEN_INACTIVE' });
     expect(await refusal(verifier.verify('opaque-elsewhere'))).toMatchObject({ status: 401, code: 'ERR_JWT_AUDIENCE' });
+    expect(await refusal(verifier.verify('refresh-token'))).toMatchObject({ status: 401, code: 'ERR_TOKEN_TYPE' });
   });
 
   it('answers 503 when the issuer refuses the service’s own client credentials (a configuration error)', async () => {

@@ -62,11 +62,6 @@ export interface TokenExchangeOptions {
   readonly scope?: string | readonly string[];
   /** Default `urn:ietf:params:oauth:token-type:access_token`. */
   readonly requestedTokenType?: string;
-  /**
-   * Delegation (RFC 8693 §1.1): send this service's own token as `actor_token`, so the issued
-   * token says who acts for whom (`act` claim). Default false (impersonation semantics).
-   */
-  readonly actAsSelf?: boolean;
   readonly signal?: AbortSignal;
 }
 
@@ -79,7 +74,11 @@ export interface ClientCredentials {
   getToken(options?: { readonly forceRefresh?: boolean }): Promise<string>;
   /** `fetch` with `Authorization: Bearer <token>`; on a 401 `invalid_token`, refreshes once and retries. */
   fetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response>;
-  /** RFC 8693 token exchange; answers are cached (by a hash of the inputs) until shortly before expiry. */
+  /**
+   * RFC 8693 token exchange: a token for `audience` on behalf of the subject token's user, with
+   * this client as the actor (Gatehouse records it in the `act` claim). Answers are cached (by a
+   * hash of the inputs) until shortly before they expire.
+   */
   exchange(options: TokenExchangeOptions): Promise<TokenResponse>;
   /** A `fetch` that calls on behalf of `subjectToken`'s user, with an exchanged token. */
   onBehalfOf(subjectToken: string, options?: Omit<TokenExchangeOptions, 'subjectToken'>): typeof globalThis.fetch;
@@ -252,10 +251,6 @@ export function createClientCredentials(options: ClientCredentialsOptions): Clie
     addAudience(params, exchangeOptions);
     const scope = scopeParam(exchangeOptions.scope);
     if (scope) params.set('scope', scope);
-    if (exchangeOptions.actAsSelf) {
-      params.set('actor_token', await getToken());
-      params.set('actor_token_type', TOKEN_TYPES.accessToken);
-    }
     const key = await sha256Hex(params.toString());
     const now = clock();
     const cached = exchanges.get(key);
