@@ -199,50 +199,32 @@ for (const alg of ['ES256', 'EdDSA', 'RS256', 'HS256']) rows.push(await measureA
 console.log(
   `\nFirst sight, ops/s (best of ${ROUNDS} × ${SECONDS}s per cell, ${TOKENS} distinct tokens cycled, caches off; Node ${process.version})\n`,
 );
-console.log(
-  ['alg', 'raw crypto', 'SDK', 'vs raw', 'SDK WebCrypto', 'vs raw', 'jose', 'vs raw', 'fast-jwt', 'vs raw']
-    .map((c) => c.padStart(14))
-    .join(''),
-);
-for (const row of rows) {
-  console.log(
-    [
-      row.alg,
-      fmt(row.raw),
-      fmt(row.sdkFirstSight),
-      ratio(row.sdkFirstSight, row.raw),
-      fmt(row.sdkWebCryptoFirstSight),
-      ratio(row.sdkWebCryptoFirstSight, row.raw),
-      fmt(row.jose),
-      ratio(row.jose, row.raw),
-      fmt(row.fastJwt),
-      ratio(row.fastJwt, row.raw),
-    ]
-      .map((c) => String(c).padStart(14))
-      .join(''),
-  );
+/** Prints a table: a header row, then one row per algorithm, cells right-aligned. */
+function table(width, header, cells) {
+  console.log(header.map((cell) => cell.padStart(width)).join(''));
+  for (const row of rows) console.log([row.alg, ...cells(row)].map((cell) => String(cell).padStart(width)).join(''));
 }
+/** A figure, then its ratio to the baseline. */
+const against = (value, baseline) => [fmt(value), ratio(value, baseline)];
+
+table(
+  14,
+  ['alg', 'raw crypto', 'SDK', 'vs raw', 'SDK WebCrypto', 'vs raw', 'jose', 'vs raw', 'fast-jwt', 'vs raw'],
+  (row) => [
+    fmt(row.raw),
+    ...against(row.sdkFirstSight, row.raw),
+    ...against(row.sdkWebCryptoFirstSight, row.raw),
+    ...against(row.jose, row.raw),
+    ...against(row.fastJwt, row.raw),
+  ],
+);
 console.log('\nSeen before (verified-token caches), ops/s\n');
-console.log(
-  ['alg', 'fast-jwt 1 tok', 'SDK 1 tok', 'vs fast-jwt', 'fast-jwt 512', 'SDK 512', 'vs fast-jwt']
-    .map((c) => c.padStart(15))
-    .join(''),
-);
-for (const row of rows) {
-  console.log(
-    [
-      row.alg,
-      fmt(row.fastJwtCacheRepeated),
-      fmt(row.sdkCacheRepeated),
-      ratio(row.sdkCacheRepeated, row.fastJwtCacheRepeated),
-      fmt(row.fastJwtCacheCycled),
-      fmt(row.sdkCacheCycled),
-      ratio(row.sdkCacheCycled, row.fastJwtCacheCycled),
-    ]
-      .map((c) => String(c).padStart(15))
-      .join(''),
-  );
-}
+table(15, ['alg', 'fast-jwt 1 tok', 'SDK 1 tok', 'vs fast-jwt', 'fast-jwt 512', 'SDK 512', 'vs fast-jwt'], (row) => [
+  fmt(row.fastJwtCacheRepeated),
+  ...against(row.sdkCacheRepeated, row.fastJwtCacheRepeated),
+  fmt(row.fastJwtCacheCycled),
+  ...against(row.sdkCacheCycled, row.fastJwtCacheCycled),
+]);
 
 const http = await measureHttp();
 console.log(`\nHTTP, requests/s (autocannon, 50 connections, ${HTTP_SECONDS}s each)\n`);

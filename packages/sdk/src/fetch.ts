@@ -11,32 +11,13 @@ import type { PemPublicKey, VerifierOptions } from './verifier/options.js';
 import { buildVerifier, type Verifier } from './verifier/verifier.js';
 import { cryptoKeyKey, type WebCryptoKey, webCryptoEngine } from './verifier/webcrypto-engine.js';
 
-export * from './client/index.js';
-export {
-  type AuthErrorCode,
-  GatehouseAuthError,
-  InsufficientScopeError,
-  InvalidRequestError,
-  InvalidTokenError,
-  MissingCredentialsError,
-  RateLimitedError,
-  RemoteDocumentError,
-  VerifierUnavailableError,
-} from './errors.js';
-export type { AuthMethod, Identity } from './identity.js';
-export type { JwtErrorCode } from './jwt/errors.js';
-export type { KeySetEvent } from './keys/remote-key-set.js';
 export {
   authenticateRequest,
   type RequestAuthentication,
   refusalResponse,
   withAuth,
 } from './middleware/fetch.js';
-export type { AuthOptions } from './middleware/respond.js';
-export { hasScopes, missingScopes, requireScopes } from './scopes.js';
-export type { CredentialKind, HeaderSource } from './verifier/credentials.js';
-export type { PemPublicKey, SharedSecret, VerifierOptions } from './verifier/options.js';
-export type { Verifier, VerifyOptions } from './verifier/verifier.js';
+export * from './public-api.js';
 
 /** A WebCrypto public key (or HMAC key), pinned to its algorithm. */
 export interface CryptoKeyKey {

@@ -6,14 +6,9 @@
  * Cached keys keep working through a brief outage, and stop after `jwksMaxStale`.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import {
-  createVerifier,
-  GatehouseAuthError,
-  type KeySetEvent,
-  RemoteDocumentError,
-  VerifierUnavailableError,
-} from '../src/index.js';
+import { createVerifier, type KeySetEvent, RemoteDocumentError, VerifierUnavailableError } from '../src/index.js';
 import { type JwksMode, startIssuer, type TestIssuer } from './support/issuer.js';
+import { refusal } from './support/refusal.js';
 
 let issuer: TestIssuer;
 let now: number;
@@ -24,16 +19,6 @@ beforeEach(async () => {
   now = Date.now();
 });
 afterEach(async () => issuer.close());
-
-async function refusal(promise: Promise<unknown>): Promise<GatehouseAuthError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof GatehouseAuthError) return error;
-    throw error;
-  }
-  throw new Error('the verifier allowed the request');
-}
 
 const cases: Array<{ mode: JwksMode; code: string; message: RegExp }> = [
   { mode: 'garbage', code: 'ERR_REMOTE_INVALID_JSON', message: /not valid UTF-8 JSON/ },

@@ -8,7 +8,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   createVerifier,
-  GatehouseAuthError,
   InvalidRequestError,
   InvalidTokenError,
   MissingCredentialsError,
@@ -16,6 +15,7 @@ import {
   VerifierUnavailableError,
 } from '../src/index.js';
 import { type RecordedRequest, startIssuer, type TestIssuer } from './support/issuer.js';
+import { refusal } from './support/refusal.js';
 
 let issuer: TestIssuer;
 let now: number;
@@ -65,16 +65,6 @@ const verifierFor = (extra: Partial<Parameters<typeof createVerifier>[0]> = {}) 
     accept: ['jwt', 'apikey', 'basic', 'opaque'],
     ...extra,
   });
-
-async function refusal(promise: Promise<unknown>): Promise<GatehouseAuthError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof GatehouseAuthError) return error;
-    throw error;
-  }
-  throw new Error('allowed');
-}
 
 describe('API keys and Basic through /auth/verify', () => {
   it('forwards the credential header as sent and reads the identity headers', async () => {

@@ -6,7 +6,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   createVerifier,
-  GatehouseAuthError,
   InsufficientScopeError,
   InvalidTokenError,
   type KeySetEvent,
@@ -14,6 +13,7 @@ import {
   type Verifier,
 } from '../src/index.js';
 import { startIssuer, type TestIssuer } from './support/issuer.js';
+import { refusal } from './support/refusal.js';
 
 let issuer: TestIssuer;
 let now: number;
@@ -32,16 +32,6 @@ const verifierFor = (extra: Partial<Parameters<typeof createVerifier>[0]> = {}):
 async function nextEvent(events: KeySetEvent[], type: KeySetEvent['type'], n: number): Promise<void> {
   while (events.filter((event) => event.type === type).length < n)
     await new Promise((resolve) => setImmediate(resolve));
-}
-
-async function rejection(promise: Promise<unknown>): Promise<GatehouseAuthError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof GatehouseAuthError) return error;
-    throw error;
-  }
-  throw new Error('expected a GatehouseAuthError, got a success');
 }
 
 describe('createVerifier', () => {
@@ -74,7 +64,7 @@ describe('createVerifier', () => {
       status: 200,
       body: { issuer: 'https://evil.example', jwks_uri: `${issuer.url}/jwks` },
     }));
-    const error = await rejection(verifierFor().verify(await issuer.sign()));
+    const error = await refusal(verifierFor().verify(await issuer.sign()));
     expect(error.status).toBe(503);
     expect(error.code).toBe('ERR_DISCOVERY_ISSUER_MISMATCH');
     expect(issuer.count('/jwks')).toBe(0);
@@ -83,31 +73,31 @@ describe('createVerifier', () => {
   it('throws typed errors carrying the RFC 6750 code and the ERR_JWT_* code', async () => {
     const verifier = verifierFor();
     const expired = await issuer.sign({}, { now: now - 3_600_000 });
-    const error = await rejection(verifier.verify(expired));
+    const error = await refusal(verifier.verify(expired));
     expect(error).toBeInstanceOf(InvalidTokenError);
     expect(error).toMatchObject({ status: 401, error: 'invalid_token', code: 'ERR_JWT_EXPIRED' });
     expect(error.description).toBe('The access token expired');
 
     const [h, p] = (await issuer.sign()).split('.');
     const forged = `${h}.${p}.${'A'.repeat(86)}`;
-    expect(await rejection(verifier.verify(forged))).toMatchObject({
+    expect(await refusal(verifier.verify(forged))).toMatchObject({
       code: 'ERR_JWT_SIGNATURE',
       error: 'invalid_token',
     });
     // The caller is not told which check failed, except expiry (SECURITY.md #34: generic errors).
-    expect((await rejection(verifier.verify(forged))).description).toBe('The access token is invalid');
+    expect((await refusal(verifier.verify(forged))).description).toBe('The access token is invalid');
 
     const otherAudience = await issuer.sign({ aud: 'https://other.example' });
-    expect(await rejection(verifier.verify(otherAudience))).toMatchObject({ code: 'ERR_JWT_AUDIENCE' });
+    expect(await refusal(verifier.verify(otherAudience))).toMatchObject({ code: 'ERR_JWT_AUDIENCE' });
     const idToken = await issuer.sign({}, { header: { typ: 'JWT' } });
-    expect(await rejection(verifier.verify(idToken))).toMatchObject({ code: 'ERR_JWT_TYPE' });
+    expect(await refusal(verifier.verify(idToken))).toMatchObject({ code: 'ERR_JWT_TYPE' });
   });
 
   it('requires scopes with 403 insufficient_scope naming what is missing', async () => {
     const verifier = verifierFor();
     const token = await issuer.sign({ scope: 'orders:read' });
     await expect(verifier.verify(token, { scopes: ['orders:read'] })).resolves.toMatchObject({ subject: 'usr_alice' });
-    const error = await rejection(verifier.verify(token, { scopes: ['orders:read', 'orders:write'] }));
+    const error = await refusal(verifier.verify(token, { scopes: ['orders:read', 'orders:write'] }));
     expect(error).toBeInstanceOf(InsufficientScopeError);
     expect(error).toMatchObject({ status: 403, error: 'insufficient_scope', missing: ['orders:write'] });
     // The same answer from the cache.
@@ -127,7 +117,7 @@ describe('createVerifier', () => {
     now += 299_000;
     expect(await verifier.verify(token)).toBe(first);
     now += 1000; // exactly exp
-    expect(await rejection(verifier.verify(token))).toMatchObject({ code: 'ERR_JWT_EXPIRED' });
+    expect(await refusal(verifier.verify(token))).toMatchObject({ code: 'ERR_JWT_EXPIRED' });
   });
 
   it('freezes identities, so one request cannot change what the next one sees from the cache', async () => {
@@ -180,10 +170,10 @@ describe('createVerifier', () => {
     now += 601_000;
     await verifier.verify(await issuer.sign({}, { key: next, now })); // an unknown kid: refetched at once
     await refreshed;
-    const error = await rejection(verifier.verify(await issuer.sign({}, { key: old, now })));
+    const error = await refusal(verifier.verify(await issuer.sign({}, { key: old, now })));
     expect(error.code).toBe('ERR_JWT_UNKNOWN_KID');
     // The old token, signed by the old key, is not answered from the cache either.
-    expect((await rejection(verifier.verify(token))).code).toMatch(/ERR_JWT_(UNKNOWN_KID|EXPIRED)/);
+    expect((await refusal(verifier.verify(token))).code).toMatch(/ERR_JWT_(UNKNOWN_KID|EXPIRED)/);
     expect(events.some((event) => event.type === 'jwks_refreshed' && !event.kids.includes(old?.kid as string))).toBe(
       true,
     );

@@ -5,29 +5,16 @@
  * let a token say one thing to us and another to a different parser, so duplicates are counted.
  */
 import { isUtf8 } from 'node:buffer';
-import { isCanonicalBase64url, topLevelMemberCount } from './syntax.js';
+import { type DecodedObject, isCanonicalBase64url, parseJsonObject } from './syntax.js';
 
-export { isCanonicalBase64url };
-
-export type DecodedObject = { ok: true; value: Record<string, unknown> } | { ok: false; problem: string };
+export { type DecodedObject, isCanonicalBase64url };
 
 /** Decodes one base64url segment into a JSON object with unique member names. */
 export function decodeJsonSegment(segment: string): DecodedObject {
   const bytes = Buffer.from(segment, 'base64url');
-  if (!isUtf8(bytes)) return { ok: false, problem: 'is not UTF-8' };
   const text = bytes.toString('utf8');
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    return { ok: false, problem: 'is not JSON' };
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    return { ok: false, problem: 'is not a JSON object' };
-  }
-  const object = value as Record<string, unknown>;
-  if (topLevelMemberCount(text) !== Object.keys(object).length) {
-    return { ok: false, problem: 'repeats a member name' };
-  }
-  return { ok: true, value: object };
+  // Invalid UTF-8 decodes to U+FFFD; only then is the full check worth its pass over the bytes
+  // (a genuine U+FFFD in the text is valid UTF-8 and passes it).
+  if (text.includes('\uFFFD') && !isUtf8(bytes)) return { ok: false, problem: 'is not UTF-8' };
+  return parseJsonObject(text);
 }

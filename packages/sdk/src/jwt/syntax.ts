@@ -1,8 +1,8 @@
 /**
  * The runtime-neutral half of strict compact-JWS decoding (no `node:` imports, so the WebCrypto
  * verifier of `@gatehouse/sdk/fetch` shares it): canonical unpadded base64url (RFC 7515 §2, §C)
- * and counting the members of a JSON object's text, to refuse repeated member names (RFC 7515 §4,
- * RFC 7519 §4) that `JSON.parse` would silently collapse.
+ * and JSON objects whose member names are unique (RFC 7515 §4, RFC 7519 §4), which `JSON.parse`
+ * alone would not tell: it silently keeps the last of two equal names.
  */
 const BASE64URL = /^[A-Za-z0-9_-]*$/;
 
@@ -48,4 +48,24 @@ export function topLevelMemberCount(text: string): number {
     else if (code === 58 /* : */ && depth === 1) count++;
   }
   return count;
+}
+
+export type DecodedObject = { ok: true; value: Record<string, unknown> } | { ok: false; problem: string };
+
+/** Decoded JSON text → an object whose member names are unique (RFC 7515 §4, RFC 7519 §4). */
+export function parseJsonObject(text: string): DecodedObject {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return { ok: false, problem: 'is not JSON' };
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return { ok: false, problem: 'is not a JSON object' };
+  }
+  const object = value as Record<string, unknown>;
+  if (topLevelMemberCount(text) !== Object.keys(object).length) {
+    return { ok: false, problem: 'repeats a member name' };
+  }
+  return { ok: true, value: object };
 }

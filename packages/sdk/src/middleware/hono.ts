@@ -9,7 +9,8 @@ import { InsufficientScopeError, MissingCredentialsError } from '../errors.js';
 import type { Identity } from '../identity.js';
 import { missingScopes } from '../scopes.js';
 import type { Verifier } from '../verifier/verifier.js';
-import { type AuthOptions, authenticateHeaders, refusal } from './respond.js';
+import { refusalResponse } from './fetch.js';
+import { type AuthOptions, authenticateHeaders } from './respond.js';
 
 export type { AuthOptions } from './respond.js';
 
@@ -24,16 +25,9 @@ function rawHeaders(c: Context): readonly string[] | undefined {
   return Array.isArray(incoming?.rawHeaders) ? (incoming.rawHeaders as string[]) : undefined;
 }
 
-function answer(c: Context, error: Parameters<typeof refusal>[0], verifier: Verifier, options?: AuthOptions) {
+function answer(error: Parameters<typeof refusalResponse>[0], verifier: Verifier, options?: AuthOptions): Response {
   if (options?.respond === false) throw error;
-  const { status, headers, challenges, body } = refusal(error, verifier, options);
-  const response = new Response(JSON.stringify(body), {
-    status,
-    headers: { ...headers, 'content-type': 'application/json; charset=utf-8' },
-  });
-  for (const challenge of challenges) response.headers.append('www-authenticate', challenge);
-  void c;
-  return response;
+  return refusalResponse(error, verifier, options);
 }
 
 /**
@@ -54,7 +48,7 @@ function answer(c: Context, error: Parameters<typeof refusal>[0], verifier: Veri
 export function gatehouse(verifier: Verifier, options?: AuthOptions): MiddlewareHandler<GatehouseEnv> {
   return async (c, next) => {
     const result = await authenticateHeaders(verifier, c.req.raw.headers, options, rawHeaders(c));
-    if (!result.ok) return answer(c, result.error, verifier, options);
+    if (!result.ok) return answer(result.error, verifier, options);
     c.set('auth', result.identity);
     contexts.set(c.req.raw, { verifier, options });
     await next();
@@ -76,9 +70,9 @@ export function requireScopes(...scopes: string[]): MiddlewareHandler<GatehouseE
     if (context === undefined) throw new Error('requireScopes() runs after gatehouse(verifier)');
     const options = { ...context.options, scopes };
     const identity = c.get('auth');
-    if (identity === undefined) return answer(c, new MissingCredentialsError(), context.verifier, options);
+    if (identity === undefined) return answer(new MissingCredentialsError(), context.verifier, options);
     const missing = missingScopes(identity, scopes);
-    if (missing.length > 0) return answer(c, new InsufficientScopeError(scopes, missing), context.verifier, options);
+    if (missing.length > 0) return answer(new InsufficientScopeError(scopes, missing), context.verifier, options);
     await next();
     return undefined;
   };

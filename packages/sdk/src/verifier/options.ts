@@ -7,6 +7,7 @@ import type { ClientAuthentication } from '../client/client-auth.js';
 import { checkClientAuthentication } from '../client/client-auth.js';
 import { checkEndpointUrl } from '../http/issuer-metadata.js';
 import type { JwtAlgorithm } from '../jwt/keys.js';
+import { DEFAULT_LEEWAY_SECONDS, DEFAULT_MAX_TOKEN_LENGTH, MAX_LEEWAY_SECONDS } from '../jwt/rules.js';
 import type { KeySetEvent } from '../keys/remote-key-set.js';
 import type { CredentialKind } from './credentials.js';
 
@@ -126,14 +127,6 @@ export interface ResolvedOptions {
   readonly clock: () => number;
   readonly onEvent: ((event: KeySetEvent) => void) | undefined;
 }
-
-/**
- * The core's defaults (`@gatehouse/sdk/jwt` exports them from a module that loads `node:crypto`,
- * which the Fetch entry must not); a test checks that they stay equal.
- */
-export const DEFAULT_LEEWAY_SECONDS = 30;
-export const MAX_LEEWAY_SECONDS = 300;
-export const DEFAULT_MAX_TOKEN_LENGTH = 8192;
 
 const CREDENTIAL_KINDS: readonly CredentialKind[] = ['jwt', 'apikey', 'basic', 'opaque'];
 const ALL_ALGORITHMS: readonly JwtAlgorithm[] = ['ES256', 'EdDSA', 'RS256', 'HS256'];
