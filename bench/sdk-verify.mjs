@@ -12,9 +12,8 @@
  * 2. HTTP (autocannon): a Fastify route behind the SDK's plugin with a repeated token, next to the
  *    same route without it.
  *
- * Run after `npm run build`: `node bench/sdk-verify.mjs [--seconds 1] [--rounds 3] [--http-seconds 5]`.
- * Cells are measured in interleaved rounds and the best round counts, so that a neighbour's burst
- * of CPU on a shared machine does not decide a ratio.
+ * Run after `npm run build`: `node bench/sdk-verify.mjs [--slice 0.1] [--rounds 15] [--http-seconds 3]`.
+ * Cells are measured in interleaved slices and the median counts (see ROUNDS).
  * Prints a table and writes bench/results/sdk-verify-<time>.json.
  */
 import { createHmac, generateKeyPairSync, randomBytes, verify } from 'node:crypto';
@@ -34,17 +33,21 @@ const argument = (name, fallback) => {
   const index = process.argv.indexOf(`--${name}`);
   return index > 0 ? Number(process.argv[index + 1]) : fallback;
 };
-const SECONDS = argument('seconds', 1);
-/** Each cell is measured this many times, interleaved with the others; the best run counts (noise only slows). */
-const ROUNDS = argument('rounds', 3);
-const HTTP_SECONDS = argument('http-seconds', 5);
+/** Length of one measurement slice, seconds. */
+const SLICE = argument('slice', 0.1);
+/**
+ * Every cell is measured in this many slices, interleaved with the other cells of its row, and the
+ * median slice counts: on a shared machine a neighbour's burst of CPU then hits every cell alike
+ * instead of deciding a ratio.
+ */
+const ROUNDS = argument('rounds', 15);
+const HTTP_SECONDS = argument('http-seconds', 3);
 const TOKENS = 512;
 const ISSUER = 'https://auth.bench.test';
 const AUDIENCE = 'https://api.bench.test';
 
 /** Runs `step(i)` (sync or async) for `seconds`; answers operations per second. */
-async function rate(step, seconds = SECONDS) {
-  for (let i = 0; i < 500; i++) await step(i); // warm-up
+async function rate(step, seconds = SLICE) {
   const end = performance.now() + seconds * 1000;
   let count = 0;
   const start = performance.now();
@@ -52,6 +55,11 @@ async function rate(step, seconds = SECONDS) {
     for (let j = 0; j < 100; j++) await step(count++);
   }
   return count / ((performance.now() - start) / 1000);
+}
+
+function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
 }
 
 function keysFor(alg) {
@@ -145,10 +153,13 @@ async function measureAlgorithm(alg) {
     fastJwtCacheCycled: (i) => fastCache(tokens[i % TOKENS]),
     sdkCacheCycled: (i) => must(cached.verify(tokens[i % TOKENS])),
   };
-  const row = { alg };
+  for (const step of Object.values(cells)) for (let i = 0; i < 500; i++) await step(i); // warm-up
+  const samples = Object.fromEntries(Object.keys(cells).map((name) => [name, []]));
   for (let round = 0; round < ROUNDS; round++) {
-    for (const [name, step] of Object.entries(cells)) row[name] = Math.max(row[name] ?? 0, await rate(step));
+    for (const [name, step] of Object.entries(cells)) samples[name].push(await rate(step));
   }
+  const row = { alg };
+  for (const [name, values] of Object.entries(samples)) row[name] = median(values);
   return row;
 }
 
@@ -175,18 +186,21 @@ async function measureHttp() {
   if (check.status !== 200) throw new Error(`protected route answered ${check.status}`);
   const load = (url, headers = {}) =>
     autocannon({ url, connections: 50, pipelining: 1, duration: HTTP_SECONDS, headers });
-  // Alternate, so that neither side always runs on a warmer machine.
-  const bareFirst = await load(bare.url);
-  const sdk = await load(protectedApp.url, { authorization: `Bearer ${token}` });
-  const bareSecond = await load(bare.url);
+  // Alternate three times, so that neither side always runs on a warmer (or busier) machine.
+  const bareRuns = [];
+  const sdkRuns = [];
+  for (let round = 0; round < 3; round++) {
+    bareRuns.push(await load(bare.url));
+    sdkRuns.push(await load(protectedApp.url, { authorization: `Bearer ${token}` }));
+  }
   await bare.app.close();
   await protectedApp.app.close();
   return {
-    bare: (bareFirst.requests.average + bareSecond.requests.average) / 2,
-    sdk: sdk.requests.average,
-    sdkNon2xx: sdk.non2xx,
-    sdkP99Ms: sdk.latency.p99,
-    bareP99Ms: bareFirst.latency.p99,
+    bare: median(bareRuns.map((run) => run.requests.average)),
+    sdk: median(sdkRuns.map((run) => run.requests.average)),
+    sdkNon2xx: sdkRuns.reduce((sum, run) => sum + run.non2xx, 0),
+    sdkP99Ms: median(sdkRuns.map((run) => run.latency.p99)),
+    bareP99Ms: median(bareRuns.map((run) => run.latency.p99)),
   };
 }
 
@@ -197,7 +211,7 @@ const rows = [];
 for (const alg of ['ES256', 'EdDSA', 'RS256', 'HS256']) rows.push(await measureAlgorithm(alg));
 
 console.log(
-  `\nFirst sight, ops/s (best of ${ROUNDS} × ${SECONDS}s per cell, ${TOKENS} distinct tokens cycled, caches off; Node ${process.version})\n`,
+  `\nFirst sight, ops/s (median of ${ROUNDS} interleaved ${SLICE}s slices per cell, ${TOKENS} distinct tokens cycled, caches off; Node ${process.version})\n`,
 );
 /** Prints a table: a header row, then one row per algorithm, cells right-aligned. */
 function table(width, header, cells) {
@@ -227,7 +241,7 @@ table(15, ['alg', 'fast-jwt 1 tok', 'SDK 1 tok', 'vs fast-jwt', 'fast-jwt 512', 
 ]);
 
 const http = await measureHttp();
-console.log(`\nHTTP, requests/s (autocannon, 50 connections, ${HTTP_SECONDS}s each)\n`);
+console.log(`\nHTTP, requests/s (autocannon, 50 connections, median of 3 alternated ${HTTP_SECONDS}s runs)\n`);
 console.log(`  bare Fastify route                      ${fmt(http.bare)}   p99 ${http.bareP99Ms} ms`);
 console.log(
   `  same route behind the SDK plugin (JWT)  ${fmt(http.sdk)}   p99 ${http.sdkP99Ms} ms   (${ratio(http.sdk, http.bare)}× bare; non-2xx ${http.sdkNon2xx})`,
@@ -237,6 +251,6 @@ mkdirSync(path.join(here, 'results'), { recursive: true });
 const file = path.join(here, 'results', `sdk-verify-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
 writeFileSync(
   file,
-  `${JSON.stringify({ node: process.version, seconds: SECONDS, rounds: ROUNDS, rows, http }, null, 2)}\n`,
+  `${JSON.stringify({ node: process.version, slice: SLICE, rounds: ROUNDS, rows, http }, null, 2)}\n`,
 );
 console.log(`\nwrote ${path.relative(process.cwd(), file)}`);
