@@ -5,8 +5,8 @@
  * the server's `/auth/verify`; cached keys keep working when the server goes away, and a verifier
  * that never had keys fails closed.
  *
- * It needs the JWT and users issues in the server: on a tree without `/auth/login` it says so and
- * skips (the SDK's own suites cover the same paths against a local issuer).
+ * It needs the JWT and users issues in the server: on a tree without `/auth/login` or the users
+ * admin API it says so and skips (the SDK's own suites cover the same paths against a local issuer).
  */
 import type { Server } from 'node:http';
 import express from 'express';
@@ -47,9 +47,11 @@ describe.each(storeKinds())('the SDK against a real Gatehouse on %s', (kind) => 
         GATEHOUSE_BASIC_ALLOW_INSECURE_LOOPBACK: 'true',
       },
     });
-    const probe = await fetch(`${server.publicUrl}/auth/login`, { method: 'POST' });
-    if (probe.status === 404) {
-      missing = 'this Gatehouse has no /auth/login yet (the JWT issue is not merged into this tree)';
+    const login = await fetch(`${server.publicUrl}/auth/login`, { method: 'POST' });
+    const users = await server.admin('GET', '/admin/v1/users');
+    if (login.status === 404 || users.status === 404) {
+      missing =
+        'this Gatehouse has no /auth/login or users yet (the JWT and users issues are not merged into this tree)';
       return;
     }
     const created = await server.admin('POST', '/admin/v1/users', alice);
