@@ -165,6 +165,10 @@ describe('API keys and Basic through /auth/verify', () => {
     const jwtOnly = verifierFor({ accept: ['jwt'] });
     expect(await refusal(jwtOnly.verifyRequest({ 'x-api-key': GOOD_KEY }))).toBeInstanceOf(MissingCredentialsError);
     expect(issuer.count('/auth/verify')).toBe(0);
+    const keysOnly = verifierFor({ accept: ['apikey'] });
+    const jwt = await refusal(keysOnly.verifyRequest({ authorization: `Bearer ${await issuer.sign()}` }));
+    expect(jwt).toBeInstanceOf(MissingCredentialsError);
+    expect(issuer.count('/jwks')).toBe(0);
     const both = await refusal(verifierFor().verifyRequest({ 'x-api-key': GOOD_KEY, authorization: 'Basic Ym9iOng=' }));
     expect(both).toBeInstanceOf(InvalidRequestError);
     expect(both.code).toBe('ERR_MULTIPLE_CREDENTIALS');
