@@ -143,7 +143,7 @@ export function buildVerifier<K extends EngineKey>(
     if ((credential.kind === 'jwt' && accept.has('jwt')) || (credential.kind === 'opaque' && !accept.has('opaque'))) {
       return verify(credential.value);
     }
-    if (!accept.has(credential.kind) || (credential.kind !== 'jwt' && remote === undefined)) {
+    if (credential.kind === 'jwt' || !accept.has(credential.kind) || remote === undefined) {
       // Not a credential this service takes: as if there were none (the challenge says what is).
       return Promise.reject(new MissingCredentialsError(`This service does not accept ${credential.kind} credentials`));
     }
