@@ -83,3 +83,32 @@ export const vectorVerifyOptions = {
   maxTokenLength: vectorSet.maxTokenLength,
   now: () => vectorSet.now * 1000,
 } as const;
+
+/**
+ * Deterministic mutations of the valid vectors — one character changed, a truncation, header or
+ * payload swapped with another token's — for differential tests (same seed, same tokens).
+ */
+export function mutatedTokens(count: number, seed: number): string[] {
+  const valid = tokenVectors.filter((vector) => vector.expect === 'valid').map((vector) => vector.token);
+  let state = seed;
+  const random = (n: number) => {
+    state = (state * 1_103_515_245 + 12_345) % 2 ** 31;
+    return state % n;
+  };
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.';
+  const tokens: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const base = valid[random(valid.length)] as string;
+    const kind = random(3);
+    if (kind === 0) {
+      const at = random(base.length);
+      tokens.push(base.slice(0, at) + alphabet[random(alphabet.length)] + base.slice(at + 1));
+    } else if (kind === 1) tokens.push(base.slice(0, random(base.length)));
+    else {
+      const [h, p, s] = base.split('.');
+      const other = (valid[random(valid.length)] as string).split('.');
+      tokens.push(random(2) ? [h, other[1], s].join('.') : [other[0], p, s].join('.'));
+    }
+  }
+  return tokens;
+}

@@ -33,6 +33,11 @@ const checked = new WeakMap<KeyObject, string>();
 /**
  * Why `key` cannot be used with `alg`, or undefined when it can. The answer is cached per
  * KeyObject, so the hot path pays one WeakMap lookup.
+ *
+ * @example
+ * ```ts
+ * keyProblem('HS256', createPublicKey(pem)); // → 'HS256 needs a secret key; an asymmetric key is never an HMAC secret'
+ * ```
  */
 export function keyProblem(alg: JwtAlgorithm, key: KeyObject): string | undefined {
   const cached = checked.get(key);
