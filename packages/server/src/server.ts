@@ -14,6 +14,7 @@ import type { Clock } from './core/audit/audit.js';
 import { ANONYMOUS, type RoutePolicy } from './core/policies/routes.js';
 import { bootstrapAdminKey } from './startup/admin-key.js';
 import { loadMasterKey } from './startup/master-key.js';
+import { loadTlsCredentials } from './startup/tls.js';
 import { openStore, type Store } from './store/database.js';
 import { metaRepository } from './store/meta-repository.js';
 import { migrateToLatest } from './store/migrate.js';
@@ -68,6 +69,9 @@ export async function openMigratedStore(config: GatehouseConfig, logger: Logger)
 
 export async function startGatehouse(options: StartOptions): Promise<RunningGatehouse> {
   const { logger } = options;
+  // Before the store: a TLS mistake should not leave a half-started server behind.
+  const tls = loadTlsCredentials(options.config);
+  const scheme = tls ? 'https' : 'http';
   const config = await withConcretePublicPort(options.config);
   const store = await openMigratedStore(config, logger);
   let shuttingDown = false;
@@ -101,12 +105,17 @@ export async function startGatehouse(options: StartOptions): Promise<RunningGate
       audit: services.audit,
       announce: options.announce ?? ((text) => process.stderr.write(`${text}\n`)),
     });
-    apps = await buildApps({ services, isShuttingDown: () => shuttingDown, listeners: () => ({ ...urls }) });
-    urls.public = await listen(apps.public, config.public.host, config.public.port, 'http');
+    // Signing keys are loaded (and the first one created) before anything can ask for a token.
+    await services.tokens.start();
+    apps = await buildApps({ services, isShuttingDown: () => shuttingDown, listeners: () => ({ ...urls }), tls });
+    urls.public = await listen(apps.public, config.public.host, config.public.port, scheme);
+    services.tokens.identity.settle(urls.public);
     urls.admin = await listen(apps.admin, config.admin.host, config.admin.port, 'http');
-    if (apps.proxy) urls.proxy = await listen(apps.proxy, config.proxy.host, config.proxy.port, 'http');
+    if (apps.proxy) urls.proxy = await listen(apps.proxy, config.proxy.host, config.proxy.port, scheme);
+    warnAboutBasicTransport(config, logger, tls !== null);
   } catch (error) {
     await Promise.allSettled([apps?.public.close(), apps?.admin.close(), apps?.proxy?.close()]);
+    services?.tokens.close();
     await services?.audit.close();
     await store.close();
     throw error;
@@ -138,6 +147,7 @@ export async function startGatehouse(options: StartOptions): Promise<RunningGate
             'in-flight requests did not finish in time; closing anyway',
           );
         }
+        readyServices.tokens.close();
         await readyServices.audit.close();
         await store.close();
         logger.info('gatehouse stopped');
@@ -145,6 +155,20 @@ export async function startGatehouse(options: StartOptions): Promise<RunningGate
       return stopping;
     },
   };
+}
+
+/** Says at start how Basic credentials can arrive, so a refused plain-HTTP request is no surprise. */
+function warnAboutBasicTransport(config: GatehouseConfig, logger: Logger, tls: boolean): void {
+  if (!config.auth.methods.includes('basic')) return;
+  if (config.dev) {
+    logger.warn('dev mode: Basic credentials are accepted over plain HTTP; never run production with --dev');
+  } else if (!tls && config.trustProxy.length === 0) {
+    logger.warn(
+      config.basic.allowInsecureLoopback
+        ? 'Basic authentication over plain HTTP is accepted from loopback clients only; configure tls.cert/tls.key or trust_proxy for others'
+        : 'Basic authentication needs HTTPS: configure tls.cert/tls.key, or trust_proxy for a TLS-terminating proxy; Basic requests over plain HTTP are refused',
+    );
+  }
 }
 
 async function listen(

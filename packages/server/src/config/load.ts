@@ -6,7 +6,7 @@
 import { accessSync, constants, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { parseDocument } from 'yaml';
-import { OPTIONS, type OptionSpec } from './options.js';
+import { CROSS_CHECKS, OPTIONS, type OptionSpec } from './options.js';
 import type { ConfigSource, GatehouseConfig } from './types.js';
 
 /** Thrown with every problem found; the CLI prints `problems` one per line and exits 2. */
@@ -180,6 +180,7 @@ export function loadConfig(input: ConfigInput = {}): LoadedConfig {
     }
   }
 
+  if (problems.length === 0) for (const check of CROSS_CHECKS) problems.push(...check(resolved));
   if (problems.length === 0 && input.checkDataDir) {
     checkDataDir(String(resolved.get('data_dir')), input.checkDataDir === 'create', problems);
   }
@@ -229,6 +230,58 @@ function toConfig(values: ReadonlyMap<string, unknown>, sources: ReadonlyMap<str
     auth: Object.freeze({ methods: Object.freeze([...get<string[]>('auth.methods')]) }),
     metrics: Object.freeze({ token: get<string | undefined>('metrics.token') }),
     shutdownTimeoutMs: get<number>('shutdown_timeout'),
+    keys: Object.freeze({
+      algorithm: get('keys.algorithm'),
+      rotateEveryMs: get<number>('keys.rotate_every'),
+      jwksMaxAgeMs: get<number>('keys.jwks_max_age'),
+      publishAheadMs: get<number>('keys.publish_ahead'),
+      hs256Secret: get<string | undefined>('keys.hs256_secret'),
+    }),
+    tokens: Object.freeze({
+      accessTtlMs: get<number>('tokens.access_ttl'),
+      refreshTtlMs: get<number>('tokens.refresh_ttl'),
+      refreshIdleTtlMs: get<number>('tokens.refresh_idle_ttl'),
+      audience: get<string>('tokens.audience'),
+      audiences: Object.freeze([...get<string[]>('tokens.audiences')]),
+      leewayMs: get<number>('tokens.leeway'),
+      maxLength: get<number>('tokens.max_length'),
+      claims: Object.freeze({ ...get<Record<string, string>>('tokens.claims') }),
+      cacheSize: get<number>('tokens.cache_size'),
+      syncIntervalMs: get<number>('tokens.sync_interval'),
+    }),
+    tls: Object.freeze({ cert: get<string | undefined>('tls.cert'), key: get<string | undefined>('tls.key') }),
+    trustProxy: Object.freeze([...get<string[]>('trust_proxy')]),
+    basic: Object.freeze({
+      realm: get<string>('basic.realm'),
+      allowInsecureLoopback: get<boolean>('basic.allow_insecure_loopback'),
+      cacheTtlMs: get<number>('basic.cache_ttl'),
+      cacheMaxEntries: get<number>('basic.cache_max_entries'),
+    }),
+    passwords: Object.freeze({
+      minLength: get<number>('passwords.min_length'),
+      blocklistFile: get<string | undefined>('passwords.blocklist_file'),
+      argon2: Object.freeze({
+        memoryKib: get<number>('passwords.argon2.memory_kib'),
+        iterations: get<number>('passwords.argon2.iterations'),
+        parallelism: get<number>('passwords.argon2.parallelism'),
+      }),
+      pepper: get<string | undefined>('passwords.pepper'),
+    }),
+    throttle: Object.freeze({
+      user: Object.freeze({
+        freeAttempts: get<number>('throttle.user.free_attempts'),
+        lockAfter: get<number>('throttle.user.lock_after'),
+      }),
+      ip: Object.freeze({
+        freeAttempts: get<number>('throttle.ip.free_attempts'),
+        lockAfter: get<number>('throttle.ip.lock_after'),
+      }),
+      backoffBaseMs: get<number>('throttle.backoff_base'),
+      backoffMaxMs: get<number>('throttle.backoff_max'),
+      lockDurationMs: get<number>('throttle.lock_duration'),
+      resetAfterMs: get<number>('throttle.reset_after'),
+      familiarTtlMs: get<number>('throttle.familiar_ttl'),
+    }),
     sources,
     values,
   }) as GatehouseConfig;
@@ -245,6 +298,9 @@ export function describeConfig(config: GatehouseConfig): Array<{ key: string; va
     return { key: option.key, value: shown, source: config.sources.get(option.key) ?? 'default' };
   });
 }
+
+/** A Markdown table cell: a literal `|` would end the cell. */
+const cell = (text: string): string => text.replaceAll('|', '\\|');
 
 /** Markdown reference of every option, generated from OPTIONS (docs/configuration.md). */
 export function configReference(): string {
@@ -281,7 +337,7 @@ export function configReference(): string {
             ? option.show(option.default)
             : String(option.default);
     lines.push(
-      `| \`${option.key}\` | \`${option.env}\` | ${option.flag ? `\`--${option.flag}\`` : ''} | ${option.type} | \`${fallback}\` | ${option.doc} |`,
+      `| \`${option.key}\` | \`${option.env}\` | ${option.flag ? `\`--${option.flag}\`` : ''} | ${cell(option.type)} | \`${fallback}\` | ${cell(option.doc)} |`,
     );
   }
   return `${lines.join('\n')}\n`;

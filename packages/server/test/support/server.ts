@@ -7,6 +7,7 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import { stringify } from 'yaml';
 import { type LoadedGatehouseConfig, loadConfigWithRoutes } from '../../src/config/routes.js';
+import type { Clock } from '../../src/core/audit/audit.js';
 import { createLogger } from '../../src/logging.js';
 import { type RunningGatehouse, startGatehouse } from '../../src/server.js';
 import { createTestDatabase, type StoreKind, type TestDatabase, tempDir } from './databases.js';
@@ -40,6 +41,8 @@ export interface TestServerOptions {
   readonly dataDir?: string;
   readonly databaseUrl?: string;
   readonly masterKey?: string;
+  /** An injected clock (rotation and expiry tests move time instead of sleeping). */
+  readonly clock?: Clock;
 }
 
 export const TEST_MASTER_KEY = 'a'.repeat(64);
@@ -83,6 +86,7 @@ export async function startTestServer(kind: StoreKind, options: TestServerOption
     announce: (text) => announcements.push(text),
     routes: loaded.routes,
     loadRoutes: () => loadConfigWithRoutes(input, { enabledMethods: loaded.config.auth.methods }),
+    ...(options.clock ? { clock: options.clock } : {}),
   });
   // Empty when another instance on the same database generated the key (concurrent-start tests).
   const keyFile = path.join(dataDir, 'admin.key');

@@ -5,6 +5,9 @@
 import type { FastifyInstance } from 'fastify';
 import type { AdminCredentialStore } from '../../core/admin/admin-keys.js';
 import type { AuditLog, AuditStore } from '../../core/audit/audit.js';
+import type { KeyRing } from '../../core/tokens/key-ring.js';
+import type { TokenService } from '../../core/tokens/token-service.js';
+import type { UserService } from '../../core/users/user-service.js';
 import type { GatehouseMetrics } from '../../observability/metrics.js';
 import type { Store } from '../../store/database.js';
 import { registerHealthRoutes } from '../health.js';
@@ -12,7 +15,10 @@ import { notFoundHandler, problemErrorHandler } from '../problem.js';
 import { registerAuditRoutes } from './audit-events.js';
 import { requireAdminKey } from './authenticate.js';
 import { registerMetricsRoute } from './metrics.js';
+import { registerSigningKeyRoutes } from './signing-keys.js';
 import { registerStatusRoute, type StatusInfo } from './status.js';
+import { registerTokenAdminRoutes } from './tokens.js';
+import { registerUserRoutes } from './users.js';
 
 export interface AdminSurfaceOptions {
   readonly store: Store;
@@ -24,6 +30,9 @@ export interface AdminSurfaceOptions {
   readonly metrics: GatehouseMetrics;
   /** `metrics.token`: when set, /metrics requires it (never the admin key). */
   readonly metricsToken: string | undefined;
+  readonly keyRing: KeyRing;
+  readonly tokenService: TokenService;
+  readonly users: UserService;
 }
 
 export async function adminSurface(app: FastifyInstance, options: AdminSurfaceOptions): Promise<void> {
@@ -34,4 +43,7 @@ export async function adminSurface(app: FastifyInstance, options: AdminSurfaceOp
   requireAdminKey(app, options.adminCredentials, options.audit);
   registerStatusRoute(app, options.status);
   registerAuditRoutes(app, options.auditStore);
+  registerSigningKeyRoutes(app, options.keyRing);
+  registerTokenAdminRoutes(app, options.tokenService, options.audit);
+  registerUserRoutes(app, options.users);
 }

@@ -6,10 +6,13 @@ import type { FastifyInstance } from 'fastify';
 import type { AuditLog } from '../../core/audit/audit.js';
 import type { Pipeline } from '../../core/pipeline/pipeline.js';
 import type { ActiveRoutes } from '../../core/policies/routes.js';
+import type { Tokens } from '../../core/tokens/tokens.js';
 import type { GatehouseMetrics } from '../../observability/metrics.js';
 import type { Store } from '../../store/database.js';
 import { registerHealthRoutes } from '../health.js';
 import { notFoundHandler, problemErrorHandler } from '../problem.js';
+import { registerJwksRoute } from './jwks.js';
+import { registerTokenRoutes } from './tokens.js';
 import { registerVerifyRoute } from './verify.js';
 
 export interface PublicSurfaceOptions {
@@ -19,6 +22,8 @@ export interface PublicSurfaceOptions {
   readonly isShuttingDown: () => boolean;
   readonly routes: ActiveRoutes;
   readonly metrics: GatehouseMetrics;
+  readonly tokens: Tokens;
+  readonly jwksMaxAgeMs: number;
 }
 
 export async function publicSurface(app: FastifyInstance, options: PublicSurfaceOptions): Promise<void> {
@@ -26,4 +31,6 @@ export async function publicSurface(app: FastifyInstance, options: PublicSurface
   app.setNotFoundHandler(notFoundHandler);
   registerHealthRoutes(app, options);
   registerVerifyRoute(app, options);
+  registerJwksRoute(app, { keyRing: options.tokens.keyRing, maxAgeMs: options.jwksMaxAgeMs });
+  registerTokenRoutes(app, { tokens: options.tokens, audit: options.audit });
 }

@@ -130,7 +130,12 @@ export function registerVerifyRoute(app: FastifyInstance, options: VerifyRouteOp
     const outcome = denial.reason === 'no_route' ? 'no_route' : (OUTCOMES[denial.status] ?? 'forbidden');
     metrics.decision('verify', routeLabel, denial.method ?? 'none', outcome, seconds);
     if (denial.reason !== 'no_credentials') {
-      audit.recordFailure({ method: denial.method ?? 'none', reason: denial.reason, ip: request.ip });
+      audit.recordFailure({
+        method: denial.method ?? 'none',
+        reason: denial.reason,
+        ip: request.ip,
+        target: denial.target ?? null,
+      });
     }
     request.log.info(
       { status: denial.status, method: denial.method, reason: denial.reason, route: route?.name },
