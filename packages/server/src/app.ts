@@ -17,6 +17,7 @@ import { parsePasswordBlocklist } from './core/passwords/password-policy.js';
 import { createPipeline, type Pipeline } from './core/pipeline/pipeline.js';
 import type { Authenticator, Identity } from './core/pipeline/types.js';
 import { type ActiveRoutes, createActiveRoutes, type RoutePolicy } from './core/policies/routes.js';
+import { createTokenTranslator, type TokenTranslator } from './core/policies/token-translation.js';
 import { newId } from './core/secrets/random.js';
 import { decodeMasterKey, type SealedBox } from './core/secrets/sealed-box.js';
 import { createLoginThrottle } from './core/throttle/login-throttle.js';
@@ -53,6 +54,8 @@ export interface Services {
   readonly metrics: GatehouseMetrics;
   /** The route policies in force (null table: no `routes` section), swapped on reload. */
   readonly routes: ActiveRoutes;
+  /** Internal JWTs for routes with `forward: jwt`. */
+  readonly tokenTranslator: TokenTranslator;
   /** Signing keys, access and refresh tokens, revocation (docs/jwt.md). */
   readonly tokens: Tokens;
   /** Managing users (admin API). */
@@ -109,6 +112,18 @@ export function createServices(options: ServiceOptions): Services {
       ),
   });
   const userServices = createUserServices(options.config, options.store, options.logger, audit, clock);
+  const tokens = createTokens({
+    config: options.config,
+    clock,
+    sealedBox: options.sealedBox,
+    audit,
+    signingKeys: signingKeyRepository(options.store.db),
+    refreshTokenStore: refreshTokenRepository(options.store.db),
+    revocations: revocationRepository(options.store.db),
+    users: userDirectory(userServices.passwordVerifier, userServices.users),
+    onError: (error, context) =>
+      options.logger.warn({ err: { message: (error as Error).message } }, `${context} failed; keeping the last copy`),
+  });
   const base = {
     config: options.config,
     store: options.store,
@@ -120,18 +135,8 @@ export function createServices(options: ServiceOptions): Services {
     adminCredentials: adminCredentialRepository(options.store.db),
     metrics: createMetrics(),
     routes: createActiveRoutes(options.routes ?? null),
-    tokens: createTokens({
-      config: options.config,
-      clock,
-      sealedBox: options.sealedBox,
-      audit,
-      signingKeys: signingKeyRepository(options.store.db),
-      refreshTokenStore: refreshTokenRepository(options.store.db),
-      revocations: revocationRepository(options.store.db),
-      users: userDirectory(userServices.passwordVerifier, userServices.users),
-      onError: (error, context) =>
-        options.logger.warn({ err: { message: (error as Error).message } }, `${context} failed; keeping the last copy`),
-    }),
+    tokens,
+    tokenTranslator: createTokenTranslator({ issue: (request) => tokens.accessTokens.issue(request), clock }),
     ...userServices,
   };
   const authenticators = options.config.auth.methods.flatMap((name) => {
@@ -234,6 +239,7 @@ export async function buildApps(options: AppOptions): Promise<GatehouseApps> {
     isShuttingDown,
     routes: services.routes,
     metrics: services.metrics,
+    tokenTranslator: services.tokenTranslator,
     tokens: services.tokens,
     jwksMaxAgeMs: services.config.keys.jwksMaxAgeMs,
   });
@@ -264,27 +270,35 @@ export async function buildApps(options: AppOptions): Promise<GatehouseApps> {
       },
     },
   });
-  return { public: publicApp, admin: adminApp, proxy: await buildGateway(services, isShuttingDown) };
+  return { public: publicApp, admin: adminApp, proxy: await buildGateway(services, isShuttingDown, options.tls) };
 }
 
 /** The gateway listener's app, when routes are configured. */
-async function buildGateway(services: Services, isShuttingDown: () => boolean): Promise<FastifyInstance | null> {
+async function buildGateway(
+  services: Services,
+  isShuttingDown: () => boolean,
+  tls: AppOptions['tls'],
+): Promise<FastifyInstance | null> {
   if (services.routes.current() === null) return null;
   const app = createFastify({
     logger: services.logger.child({ listener: 'proxy' }),
     logRequests: false,
+    https: tls ?? null,
+    trustProxy: services.config.trustProxy,
     // Bodies stream to the upstream for as long as they take; Node's headersTimeout still
     // bounds how long the request head may take to arrive.
     requestTimeout: 0,
   });
   await app.register(gatewaySurface, {
     routes: services.routes,
+    tokenTranslator: services.tokenTranslator,
     pipeline: services.pipeline,
     audit: services.audit,
     metrics: services.metrics,
     upstreamTimeoutMs: services.config.proxy.upstreamTimeoutMs,
     connectTimeoutMs: services.config.proxy.connectTimeoutMs,
     isShuttingDown,
+    trustProxy: services.config.trustProxy,
   });
   return app;
 }

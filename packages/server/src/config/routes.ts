@@ -12,6 +12,7 @@
  *     auth: [apikey, basic, jwt]               # or [anonymous], or [apikey, anonymous]
  *     scopes: [data:read]
  *     rate_limit: 100/minute
+ *     forward: jwt                             # the upstream gets one short-lived JWT (aud: data)
  * ```
  */
 import { canonicalHost } from '../core/policies/host.js';
@@ -25,8 +26,6 @@ export const ROUTES_SECTION = 'routes';
 export interface RouteContext {
   /** `auth.methods`: a route may only name mechanisms that are enabled. */
   readonly enabledMethods: readonly string[];
-  /** Whether `forward: jwt` can be honoured (needs the server's signing keys). */
-  readonly canSignTokens: boolean;
 }
 
 export type ParsedRoutes = { ok: true; routes: RoutePolicy[] } | { ok: false; problems: string[] };
@@ -41,6 +40,7 @@ const ROUTE_KEYS = [
   'scopes',
   'rate_limit',
   'forward',
+  'audience',
   'timeout',
   'responses',
 ] as const;
@@ -106,7 +106,8 @@ function parseRoute(raw: unknown, at: string, context: RouteContext, problems: s
   const auth = field('auth', parseAuth(context.enabledMethods), [...context.enabledMethods]);
   const scopes = field('scopes', parseScopes, []);
   const rateLimit = field('rate_limit', parseRateLimit, null);
-  const forward = field('forward', parseForward(context.canSignTokens), 'headers');
+  const forward = field('forward', parseForward, 'headers');
+  const audience = field('audience', parseAudience, null);
   const timeoutMs = field('timeout', parsePositiveDuration, null);
   const responses = field('responses', parseResponses, {});
 
@@ -115,6 +116,9 @@ function parseRoute(raw: unknown, at: string, context: RouteContext, problems: s
   }
   if (auth.length === 1 && auth[0] === ANONYMOUS && forward === 'jwt') {
     problems.push(`${at}.forward: jwt needs an authenticated caller; this route only admits anonymous ones`);
+  }
+  if (audience !== null && forward !== 'jwt') {
+    problems.push(`${at}.audience: only applies to translated tokens (forward: jwt)`);
   }
   if (stripPrefix && match?.exact) {
     problems.push(`${at}.strip_prefix: only applies to prefix routes (match.exact is true)`);
@@ -130,6 +134,7 @@ function parseRoute(raw: unknown, at: string, context: RouteContext, problems: s
     scopes: Object.freeze(scopes),
     rateLimit,
     forward,
+    audience,
     timeoutMs,
     responses: Object.freeze(responses),
   });
@@ -289,17 +294,14 @@ export function parseRateLimit(raw: unknown): Parsed<RateLimitPolicy> {
   return ok({ limit, windowMs });
 }
 
-const parseForward =
-  (canSignTokens: boolean) =>
-  (raw: unknown): Parsed<'headers' | 'jwt'> => {
-    if (raw === 'headers') return ok('headers');
-    if (raw === 'jwt') {
-      return canSignTokens
-        ? ok('jwt')
-        : bad('jwt needs the server’s token signing keys, which this build does not have yet; use headers');
-    }
-    return bad(`must be headers or jwt, got ${quote(raw)}`);
-  };
+const parseForward = (raw: unknown): Parsed<'headers' | 'jwt'> =>
+  raw === 'headers' || raw === 'jwt' ? ok(raw) : bad(`must be headers or jwt, got ${quote(raw)}`);
+
+/** RFC 7519 §4.1.3: a StringOrURI. */
+const parseAudience = (raw: unknown): Parsed<string> =>
+  typeof raw === 'string' && /^[\x21-\x7e]{1,256}$/.test(raw)
+    ? ok(raw)
+    : bad(`must be a string or URI of 1-256 printable characters, got ${quote(raw)}`);
 
 function parsePositiveDuration(raw: unknown): Parsed<number> {
   const parsed = parseDurationOption(raw);
@@ -354,12 +356,11 @@ export interface LoadedGatehouseConfig extends LoadedConfig {
 /** `loadConfig` with the `routes` section parsed too; every problem is reported at once. */
 export function loadConfigWithRoutes(
   input: ConfigInput,
-  options: { canSignTokens?: boolean; enabledMethods?: readonly string[] } = {},
+  options: { enabledMethods?: readonly string[] } = {},
 ): LoadedGatehouseConfig {
   const loaded = loadConfig({ ...input, extraSections: [...(input.extraSections ?? []), ROUTES_SECTION] });
   const routes = parseRoutes(loaded.sections.get(ROUTES_SECTION), {
     enabledMethods: options.enabledMethods ?? loaded.config.auth.methods,
-    canSignTokens: options.canSignTokens ?? false,
   });
   if (!routes.ok) throw new ConfigError(routes.problems);
   return { ...loaded, routes: loaded.sections.has(ROUTES_SECTION) ? routes.routes : null };

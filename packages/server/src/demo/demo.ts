@@ -92,6 +92,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<RunningDemo>
       scopes: [],
       rateLimit: null,
       forward: 'headers',
+      audience: null,
       timeoutMs: null,
       responses: { 401: { error: 'Unauthorized' }, 403: { error: 'Forbidden' } },
     };

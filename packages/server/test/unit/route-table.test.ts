@@ -13,6 +13,7 @@ const route = (name: string, match: Partial<RoutePolicy['match']>, extra: Partia
   scopes: [],
   rateLimit: null,
   forward: 'headers',
+  audience: null,
   timeoutMs: null,
   responses: {},
   ...extra,

@@ -6,7 +6,7 @@ import { ConfigError } from '../../src/config/load.js';
 import { loadConfigWithRoutes, parseRateLimit, parseRoutes } from '../../src/config/routes.js';
 import { tempDir } from '../support/databases.js';
 
-const context = { enabledMethods: ['apikey', 'jwt', 'basic'], canSignTokens: false };
+const context = { enabledMethods: ['apikey', 'jwt', 'basic'] };
 const problemsOf = (raw: unknown, ctx = context): string[] => {
   const parsed = parseRoutes(raw, ctx);
   return parsed.ok ? [] : parsed.problems;
@@ -43,6 +43,7 @@ describe('parseRoutes', () => {
       scopes: ['data:read'],
       rateLimit: { limit: 100, windowMs: 60_000 },
       forward: 'headers',
+      audience: null,
       timeoutMs: 5000,
       responses: { 401: { error: 'Unauthorized' } },
     });
@@ -55,7 +56,14 @@ describe('parseRoutes', () => {
     const problems = problemsOf([
       { name: 'bad path', match: { path: 'data' }, auth: ['apikey'] },
       { name: 'ok', match: { path: '/x/../y', methods: 'GET' }, auth: ['kerberos'], upstream: 'ftp://x' },
-      { name: 'ok2', match: { path: '/z', hots: 'a' }, scope: ['x'], rate_limit: 'lots', forward: 'jwt' },
+      {
+        name: 'ok2',
+        match: { path: '/z', hots: 'a' },
+        scope: ['x'],
+        rate_limit: 'lots',
+        forward: 'jwtt',
+        audience: 'x',
+      },
       { match: { path: '/w%2fx', host: 'a.com:80' }, auth: ['anonymous'], scopes: ['x'] },
       'not a mapping',
     ]);
@@ -69,7 +77,8 @@ describe('parseRoutes', () => {
       'routes[2].scope: is not a known field (did you mean "scopes"?)',
       'routes[2].match.hots: is not a known field (did you mean "host"?)',
       'routes[2].rate_limit: must be a count per window such as 100/minute, 10/second or 20/30s, got "lots"',
-      'routes[2].forward: jwt needs the server’s token signing keys, which this build does not have yet; use headers',
+      'routes[2].forward: must be headers or jwt, got "jwtt"',
+      'routes[2].audience: only applies to translated tokens (forward: jwt)',
       'routes[3].name: is required (a short unique name such as "orders")',
       'routes[3].match.path: it contains an encoded slash or backslash (%2F, %5C), got "/w%2fx"',
       'routes[3].match.host: must be a host name such as api.example.com or *.example.com (no port), got "a.com:80"',

@@ -50,8 +50,10 @@ export interface RoutePolicy {
   readonly scopes: readonly string[];
   /** Per identity. */
   readonly rateLimit: RateLimitPolicy | null;
-  /** How the identity reaches the upstream. */
+  /** How the identity reaches the upstream: `X-Auth-*` headers, or those plus a translated JWT. */
   readonly forward: 'headers' | 'jwt';
+  /** `aud` of translated tokens (`forward: jwt`); null: the route's name. */
+  readonly audience: string | null;
   /** Upstream response timeout override, in milliseconds. */
   readonly timeoutMs: number | null;
   /** Custom JSON bodies for denials, by status. */

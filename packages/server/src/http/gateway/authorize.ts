@@ -8,6 +8,7 @@
  * 3. `findRoute`      no route covers the request                       → 404 / 405
  * 4. `checkUpstream`  the route is for forward auth only                → 404
  * 5. `authenticate`   the route's mechanisms and scopes                 → 401 / 403 / 429
+ * 6. `translate`      `forward: jwt`: a short-lived internal JWT for the upstream
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import type { AuditLog } from '../../core/audit/audit.js';
@@ -17,6 +18,7 @@ import { canonicalHost } from '../../core/policies/host.js';
 import { canonicalTarget } from '../../core/policies/request-target.js';
 import { decideRouteAccess, type RouteDecision } from '../../core/policies/route-access.js';
 import { type ActiveRoutes, ANONYMOUS, type RoutePolicy } from '../../core/policies/routes.js';
+import type { TokenTranslator } from '../../core/policies/token-translation.js';
 import type { GatehouseMetrics, Outcome } from '../../observability/metrics.js';
 import { NO_ROUTE_LABEL } from '../../observability/metrics.js';
 import { authRequestFrom, findDuplicateHeader } from '../auth-request.js';
@@ -27,6 +29,7 @@ const GATEWAY_SINGLETON_HEADERS = ['authorization', 'proxy-authorization', 'x-ap
 
 export interface GatewayContext {
   readonly routes: ActiveRoutes;
+  readonly tokenTranslator: TokenTranslator;
   readonly pipeline: Pipeline;
   readonly audit: AuditLog;
   readonly metrics: GatehouseMetrics;
@@ -39,6 +42,8 @@ export interface GatewayRequest {
   readonly url: string;
   readonly headers: IncomingHttpHeaders;
   readonly rawHeaders: readonly string[];
+  /** The Host the client asked for (from a trusted proxy's X-Forwarded-Host when `trust_proxy` says so). */
+  readonly host: string;
   readonly clientIp: string;
   readonly secure: boolean;
 }
@@ -54,6 +59,8 @@ export type GatewayVerdict =
       /** Canonical path and the query as sent. */
       readonly path: string;
       readonly query: string;
+      /** The translated token for the upstream (`forward: jwt`), when there is one. */
+      readonly bearer: string | null;
     }
   | {
       readonly allow: false;
@@ -117,7 +124,7 @@ export async function authorizeGatewayRequest(
   // 2. checkTarget
   const target = canonicalTarget(request.url);
   if (!target.ok) return refuse(400, 'invalid-request', target.detail, `target_${target.reason}`, 'bad_request');
-  const host = canonicalHost(request.headers.host ?? '');
+  const host = canonicalHost(request.host);
   if (host === null)
     return refuse(400, 'invalid-request', 'The Host header is not a valid host', 'bad_host', 'bad_request');
   // 3. findRoute (default deny)
@@ -171,6 +178,11 @@ export async function authorizeGatewayRequest(
   const seconds = (performance.now() - started) / 1000;
   if (decision.allow) {
     context.metrics.decision('gateway', route.name, decision.identity?.method ?? ANONYMOUS, 'allowed', seconds);
+    // 6. translate (forward: jwt): the upstream gets one kind of credential, whatever was presented.
+    const bearer =
+      route.forward === 'jwt' && decision.identity
+        ? await context.tokenTranslator.translate(route, decision.identity)
+        : null;
     return {
       allow: true,
       route,
@@ -178,6 +190,7 @@ export async function authorizeGatewayRequest(
       identityHeaders: decision.headers,
       path: target.path,
       query: target.query,
+      bearer,
     };
   }
   const { denial } = decision;

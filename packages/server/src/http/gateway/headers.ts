@@ -48,6 +48,8 @@ export interface ForwardingContext {
   readonly requestId: string;
   /** Send the client's Host instead of the upstream's own. */
   readonly preserveHost: boolean;
+  /** A translated token (`forward: jwt`) for `Authorization`, replacing the client's credential. */
+  readonly bearer: string | null;
 }
 
 /**
@@ -76,6 +78,7 @@ export function upstreamRequestHeaders(
   out['x-forwarded-host'] = context.originalHost;
   out['x-request-id'] = context.requestId;
   if (context.preserveHost) out.host = context.originalHost;
+  if (context.bearer !== null) out.authorization = `Bearer ${context.bearer}`;
   setIdentityHeaders(out, context.identity, context.identityHeaders);
   return out;
 }

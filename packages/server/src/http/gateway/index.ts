@@ -26,6 +26,8 @@ export interface GatewaySurfaceOptions extends GatewayContext {
   readonly upstreamTimeoutMs: number;
   readonly connectTimeoutMs: number;
   readonly isShuttingDown: () => boolean;
+  /** `trust_proxy`, for WebSocket upgrades (Fastify applies it to every other request). */
+  readonly trustProxy: readonly string[];
 }
 
 type Allowed = Extract<GatewayVerdict, { allow: true }>;
@@ -80,6 +82,7 @@ export async function gatewaySurface(app: FastifyInstance, options: GatewaySurfa
       url: request.raw.url ?? '',
       headers: request.headers,
       rawHeaders: request.raw.rawHeaders,
+      host: request.host,
       clientIp: request.ip,
       secure: request.protocol === 'https',
     });
@@ -124,9 +127,10 @@ function forwardingOptionsOf(route: RoutePolicy, options: GatewaySurfaceOptions)
         identityHeaders: verdict.identityHeaders,
         clientIp: request.ip,
         proto: request.protocol === 'https' ? 'https' : 'http',
-        originalHost: request.headers.host ?? '',
+        originalHost: request.host,
         requestId: request.id,
         preserveHost: route.preserveHost,
+        bearer: verdict.bearer,
       });
     },
     rewriteHeaders: (headers) => clientResponseHeaders(headers as IncomingHttpHeaders),

@@ -15,6 +15,7 @@
 import http, { type IncomingMessage, ServerResponse } from 'node:http';
 import https from 'node:https';
 import type { Socket } from 'node:net';
+import proxyAddr from '@fastify/proxy-addr';
 import type { FastifyInstance } from 'fastify';
 import { withoutQueryParameters } from '../../core/policies/request-target.js';
 import { strippedPath } from '../../core/policies/routes.js';
@@ -24,15 +25,48 @@ import { authorizeGatewayRequest } from './authorize.js';
 import { CREDENTIAL_QUERY_PARAMETERS, upstreamRequestHeaders } from './headers.js';
 import type { GatewaySurfaceOptions } from './index.js';
 
+/** What the connection says about the client, with `trust_proxy` applied as Fastify applies it. */
+interface ConnectionFacts {
+  readonly clientIp: string;
+  readonly secure: boolean;
+  readonly host: string;
+}
+
+function connectionFacts(
+  request: IncomingMessage,
+  trust: ((address: string, hop: number) => boolean) | null,
+): ConnectionFacts {
+  const socket = request.socket as Socket & { encrypted?: boolean };
+  const own = {
+    clientIp: socket.remoteAddress ?? '',
+    secure: socket.encrypted === true,
+    host: request.headers.host ?? '',
+  };
+  if (trust === null || !trust(own.clientIp, 0)) return own;
+  const last = (value: string | string[] | undefined) => {
+    const text = Array.isArray(value) ? value.join(',') : value;
+    return text === undefined ? undefined : (text.slice(text.lastIndexOf(',') + 1).trim() as string);
+  };
+  const addresses = proxyAddr.all(request, trust);
+  return {
+    clientIp: addresses[addresses.length - 1] ?? own.clientIp,
+    secure: own.secure || last(request.headers['x-forwarded-proto']) === 'https',
+    host: last(request.headers['x-forwarded-host']) ?? own.host,
+  };
+}
+
 export function passWebSocketUpgrades(app: FastifyInstance, options: GatewaySurfaceOptions): void {
+  const trust = options.trustProxy.length > 0 ? proxyAddr.compile([...options.trustProxy]) : null;
   const open = new Set<Socket>();
   app.server.on('upgrade', (request: IncomingMessage, socket: Socket, head: Buffer) => {
     socket.on('error', () => socket.destroy());
     const id = requestId(request);
-    handleUpgrade(app, options, { request, socket, head, id }, open).catch((error: unknown) => {
-      app.log.error({ err: error, request_id: id }, 'websocket upgrade failed');
-      answer({ request, socket, id }, 500, 'internal', 'An internal error occurred; it has been logged');
-    });
+    handleUpgrade(app, options, { request, socket, head, id, facts: connectionFacts(request, trust) }, open).catch(
+      (error: unknown) => {
+        app.log.error({ err: error, request_id: id }, 'websocket upgrade failed');
+        answer({ request, socket, id }, 500, 'internal', 'An internal error occurred; it has been logged');
+      },
+    );
   });
   // Before the listener closes: it would otherwise wait for these long-lived connections.
   app.addHook('preClose', async () => {
@@ -50,22 +84,22 @@ interface Upgrade {
 async function handleUpgrade(
   app: FastifyInstance,
   options: GatewaySurfaceOptions,
-  upgrade: Upgrade & { readonly head: Buffer },
+  upgrade: Upgrade & { readonly head: Buffer; readonly facts: ConnectionFacts },
   open: Set<Socket>,
 ): Promise<void> {
-  const { request, socket, head, id } = upgrade;
+  const { request, socket, head, id, facts } = upgrade;
   if (options.isShuttingDown()) return answer(upgrade, 503, 'shutting-down', 'The server is shutting down');
   if (request.headers.upgrade?.toLowerCase() !== 'websocket' || request.method !== 'GET') {
     return answer(upgrade, 400, 'invalid-request', 'Only WebSocket upgrades (GET, Upgrade: websocket) are passed on');
   }
-  const clientIp = socket.remoteAddress ?? '';
   const verdict = await authorizeGatewayRequest(options, {
     method: request.method,
     url: request.url ?? '',
     headers: request.headers,
     rawHeaders: request.rawHeaders,
-    clientIp,
-    secure: false,
+    host: facts.host,
+    clientIp: facts.clientIp,
+    secure: facts.secure,
   });
   if (!verdict.allow) {
     app.log.info(
@@ -83,11 +117,12 @@ async function handleUpgrade(
     {
       identity: verdict.identity,
       identityHeaders: verdict.identityHeaders,
-      clientIp,
-      proto: 'http',
-      originalHost: request.headers.host ?? '',
+      clientIp: facts.clientIp,
+      proto: facts.secure ? 'https' : 'http',
+      originalHost: facts.host,
       requestId: id,
       preserveHost: route.preserveHost,
+      bearer: verdict.bearer,
     },
     { upgrade: true },
   );

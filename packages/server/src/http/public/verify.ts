@@ -11,7 +11,8 @@
  *
  * - 200 with identity headers (`X-Auth-Subject`, `X-Auth-Method`, `X-Auth-Scopes`,
  *   `X-Auth-Client-Id`, always all four, empty where they do not apply: see identity-headers.ts;
- *   `X-Auth-Method: anonymous` for an anonymous pass);
+ *   `X-Auth-Method: anonymous` for an anonymous pass), plus `Authorization: Bearer <internal JWT>`
+ *   for a route with `forward: jwt` (core/policies/token-translation.ts);
  * - 401 with one `WWW-Authenticate` challenge per accepted mechanism, 403 `insufficient_scope`
  *   or no route, 400 for malformed or ambiguous requests, 429 when throttled: JSON
  *   `{"error", "error_description"}` unless the route sets its own body;
@@ -27,6 +28,7 @@ import { canonicalHost } from '../../core/policies/host.js';
 import { canonicalTarget } from '../../core/policies/request-target.js';
 import { decideRouteAccess, type RouteDecision } from '../../core/policies/route-access.js';
 import { type ActiveRoutes, ANONYMOUS, type RoutePolicy } from '../../core/policies/routes.js';
+import type { TokenTranslator } from '../../core/policies/token-translation.js';
 import { type GatehouseMetrics, NO_ROUTE_LABEL, type Outcome } from '../../observability/metrics.js';
 import { findDuplicateHeader, toAuthRequest } from '../auth-request.js';
 import { setIdentityHeaders as identityHeaderValues } from '../identity-headers.js';
@@ -37,6 +39,7 @@ export interface VerifyRouteOptions {
   readonly audit: AuditLog;
   readonly routes: ActiveRoutes;
   readonly metrics: GatehouseMetrics;
+  readonly tokenTranslator: TokenTranslator;
 }
 
 const OUTCOMES: Record<number, Outcome> = {
@@ -70,7 +73,7 @@ interface Verdict {
 }
 
 export function registerVerifyRoute(app: FastifyInstance, options: VerifyRouteOptions): void {
-  const { pipeline, audit, routes, metrics } = options;
+  const { pipeline, audit, routes, metrics, tokenTranslator } = options;
 
   /** Forward auth without routes: every enabled mechanism, `?scope=` required. */
   const decideWithoutRoutes = async (request: FastifyRequest): Promise<Verdict> => {
@@ -123,6 +126,10 @@ export function registerVerifyRoute(app: FastifyInstance, options: VerifyRouteOp
     if (decision.allow) {
       metrics.decision('verify', routeLabel, decision.identity?.method ?? ANONYMOUS, 'allowed', seconds);
       setIdentityHeaders(reply, decision.identity, decision.headers);
+      // forward: jwt — the proxy copies this onto the request in place of the client's credential.
+      if (route?.forward === 'jwt' && decision.identity) {
+        reply.header('authorization', `Bearer ${await tokenTranslator.translate(route, decision.identity)}`);
+      }
       request.log.debug({ subject: decision.identity?.subject, route: route?.name }, 'allowed');
       return reply.code(200).header('cache-control', 'no-store').send();
     }
