@@ -14,7 +14,10 @@ import { newId } from './core/secrets/random.js';
 import type { SealedBox } from './core/secrets/sealed-box.js';
 import { adminSurface } from './http/admin/index.js';
 import { createFastify } from './http/fastify.js';
+import { oauthSurface } from './http/oauth/index.js';
 import { publicSurface } from './http/public/index.js';
+import { createInterimTokenService, type InterimTokenService } from './oauth-interim/token-service.js';
+import { createOAuthServices, type OAuthServices } from './oauth-services.js';
 import { adminCredentialRepository } from './store/admin-credential-repository.js';
 import { auditRepository } from './store/audit-repository.js';
 import type { Store } from './store/database.js';
@@ -31,6 +34,9 @@ export interface Services {
   readonly auditStore: AuditStore;
   readonly adminCredentials: AdminCredentialStore;
   readonly pipeline: Pipeline;
+  readonly oauth: OAuthServices;
+  /** INTERIM until the JWT feature is merged: signing keys, access and refresh tokens. */
+  readonly tokens: InterimTokenService;
 }
 
 /**
@@ -38,7 +44,9 @@ export interface Services {
  * here; `auth.methods` in the config picks which run and in what order.
  */
 type AuthenticatorFactory = (services: Omit<Services, 'pipeline'>) => Authenticator;
-const AUTHENTICATOR_FACTORIES: Partial<Record<GatehouseConfig['auth']['methods'][number], AuthenticatorFactory>> = {};
+const AUTHENTICATOR_FACTORIES: Partial<Record<GatehouseConfig['auth']['methods'][number], AuthenticatorFactory>> = {
+  jwt: (services) => services.tokens.authenticator,
+};
 
 export interface ServiceOptions {
   readonly config: GatehouseConfig;
@@ -71,11 +79,24 @@ export function createServices(options: ServiceOptions): Services {
     auditStore,
     adminCredentials: adminCredentialRepository(options.store.db),
   };
+  const tokens = createInterimTokenService({ issuer: options.config.issuer, clock });
+  let pipeline: Pipeline | undefined;
+  const oauth = createOAuthServices({
+    config: options.config,
+    store: options.store,
+    clock,
+    logger: options.logger,
+    audit,
+    ports: { issuer: tokens.issuer, accessTokens: tokens.accessTokens, refreshTokens: tokens.refreshTokens },
+    pipeline: () => pipeline as Pipeline,
+  });
+  const withOAuth = { ...base, oauth, tokens };
   const authenticators = options.config.auth.methods.flatMap((name) => {
     const factory = AUTHENTICATOR_FACTORIES[name];
-    return factory ? [factory(base)] : [];
+    return factory ? [factory(withOAuth)] : [];
   });
-  return { ...base, pipeline: createPipeline(authenticators) };
+  pipeline = createPipeline(authenticators);
+  return { ...withOAuth, pipeline };
 }
 
 export interface Listeners {
@@ -108,6 +129,16 @@ export async function buildApps(options: AppOptions): Promise<GatehouseApps> {
     audit: services.audit,
     isShuttingDown,
   });
+  await publicApp.register(oauthSurface, {
+    issuer: services.config.issuer,
+    audit: services.audit,
+    clientAuth: services.oauth.clientAuth,
+    tokenEndpoint: services.oauth.tokenEndpoint,
+    introspector: services.oauth.introspector,
+    revoker: services.oauth.revoker,
+    metadata: services.oauth.metadata,
+    jwks: services.tokens.jwks,
+  });
 
   const adminApp = createFastify({ logger: services.logger.child({ listener: 'admin' }), logRequests: true });
   await adminApp.register(adminSurface, {
@@ -116,6 +147,13 @@ export async function buildApps(options: AppOptions): Promise<GatehouseApps> {
     audit: services.audit,
     auditStore: services.auditStore,
     isShuttingDown,
+    oauthClients: {
+      clients: services.oauth.clients,
+      audit: services.audit,
+      clock: services.clock,
+      secretGraceMs: services.config.oauth.secretGraceMs,
+      users: () => services.oauth.ports.users,
+    },
     status: {
       version: VERSION,
       store: { kind: services.store.kind, description: services.store.description },

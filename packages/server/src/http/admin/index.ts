@@ -10,6 +10,7 @@ import { registerHealthRoutes } from '../health.js';
 import { notFoundHandler, problemErrorHandler } from '../problem.js';
 import { registerAuditRoutes } from './audit-events.js';
 import { requireAdminKey } from './authenticate.js';
+import { type ClientRoutesOptions, registerClientRoutes } from './clients.js';
 import { registerStatusRoute, type StatusInfo } from './status.js';
 
 export interface AdminSurfaceOptions {
@@ -19,6 +20,7 @@ export interface AdminSurfaceOptions {
   readonly auditStore: AuditStore;
   readonly status: StatusInfo;
   readonly isShuttingDown: () => boolean;
+  readonly oauthClients?: ClientRoutesOptions;
 }
 
 export async function adminSurface(app: FastifyInstance, options: AdminSurfaceOptions): Promise<void> {
@@ -28,4 +30,5 @@ export async function adminSurface(app: FastifyInstance, options: AdminSurfaceOp
   requireAdminKey(app, options.adminCredentials, options.audit);
   registerStatusRoute(app, options.status);
   registerAuditRoutes(app, options.auditStore);
+  if (options.oauthClients) registerClientRoutes(app, options.oauthClients);
 }

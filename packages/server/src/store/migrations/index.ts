@@ -5,7 +5,11 @@
  */
 import type { Migration } from 'kysely';
 import * as foundation from './0001-foundation.js';
+import * as oauthClients from './0006-oauth-clients.js';
+import * as oauthGrants from './0007-oauth-grants.js';
 
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0001-foundation': foundation,
+  '0006-oauth-clients': oauthClients,
+  '0007-oauth-grants': oauthGrants,
 };
