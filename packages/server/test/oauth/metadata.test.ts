@@ -1,0 +1,52 @@
+/**
+ * Discovery (RFC 8414, OIDC Discovery): the documents list exactly what is supported, and the
+ * issuer is the configured one, unchanged (SECURITY.md #25).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestServer, type TestServer } from '../support/server.js';
+
+describe('authorization server metadata', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer('sqlite');
+  });
+  afterAll(async () => server?.stop());
+
+  it('serves the same document at both well-known paths with the exact issuer', async () => {
+    const issuer = server.running.services.config.issuer;
+    const oauth = await fetch(`${server.publicUrl}/.well-known/oauth-authorization-server`);
+    const oidc = await fetch(`${server.publicUrl}/.well-known/openid-configuration`);
+    expect(oauth.status).toBe(200);
+    expect(oauth.headers.get('content-type')).toMatch(/^application\/json/);
+    const body = await oauth.json();
+    expect(await oidc.json()).toEqual(body);
+    expect(body.issuer).toBe(issuer);
+    expect(body).toMatchObject({
+      authorization_endpoint: `${issuer}/oauth/authorize`,
+      token_endpoint: `${issuer}/oauth/token`,
+      introspection_endpoint: `${issuer}/oauth/introspect`,
+      revocation_endpoint: `${issuer}/oauth/revoke`,
+      userinfo_endpoint: `${issuer}/oauth/userinfo`,
+      jwks_uri: `${issuer}/.well-known/jwks.json`,
+      response_types_supported: ['code'],
+      response_modes_supported: ['query'],
+      code_challenge_methods_supported: ['S256'],
+      authorization_response_iss_parameter_supported: true,
+      token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'],
+      subject_types_supported: ['public'],
+      request_uri_parameter_supported: false,
+    });
+    expect(body.id_token_signing_alg_values_supported).toContain('RS256');
+    expect(body.grant_types_supported).not.toContain('implicit');
+    expect(body.grant_types_supported).not.toContain('password');
+    expect(body.token_endpoint_auth_signing_alg_values_supported).not.toContain('HS256');
+  });
+
+  it('publishes public keys only in the JWKS (SECURITY.md #25)', async () => {
+    const jwks = await (await fetch(`${server.publicUrl}/.well-known/jwks.json`)).json();
+    expect(jwks.keys.length).toBeGreaterThan(0);
+    for (const key of jwks.keys) {
+      for (const secret of ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k']) expect(key).not.toHaveProperty(secret);
+    }
+  });
+});
