@@ -17,7 +17,7 @@ import { createFastify } from './http/fastify.js';
 import { oauthSurface } from './http/oauth/index.js';
 import { publicSurface } from './http/public/index.js';
 import { createInterimTokenService, type InterimTokenService } from './oauth-interim/token-service.js';
-import { createOAuthServices, type OAuthServices } from './oauth-services.js';
+import { createOAuthServices, type OAuthPorts, type OAuthServices } from './oauth-services.js';
 import { adminCredentialRepository } from './store/admin-credential-repository.js';
 import { auditRepository } from './store/audit-repository.js';
 import type { Store } from './store/database.js';
@@ -54,6 +54,8 @@ export interface ServiceOptions {
   readonly logger: Logger;
   readonly sealedBox: SealedBox;
   readonly clock?: Clock;
+  /** Overrides of what the OAuth server borrows (users, token signing), for embedders and tests. */
+  readonly oauthPorts?: Partial<OAuthPorts>;
 }
 
 export function createServices(options: ServiceOptions): Services {
@@ -87,7 +89,12 @@ export function createServices(options: ServiceOptions): Services {
     clock,
     logger: options.logger,
     audit,
-    ports: { issuer: tokens.issuer, accessTokens: tokens.accessTokens, refreshTokens: tokens.refreshTokens },
+    ports: {
+      issuer: tokens.issuer,
+      accessTokens: tokens.accessTokens,
+      refreshTokens: tokens.refreshTokens,
+      ...options.oauthPorts,
+    },
     pipeline: () => pipeline as Pipeline,
   });
   const withOAuth = { ...base, oauth, tokens };
@@ -138,6 +145,20 @@ export async function buildApps(options: AppOptions): Promise<GatehouseApps> {
     revoker: services.oauth.revoker,
     metadata: services.oauth.metadata,
     jwks: services.tokens.jwks,
+    accessTokens: services.oauth.ports.accessTokens,
+    users: () => services.oauth.ports.users,
+    authorize: {
+      clients: services.oauth.clients,
+      flow: services.oauth.flow,
+      sessions: services.oauth.sessions,
+      interactions: services.oauth.interactions,
+      userAuthenticator: () => services.oauth.ports.userAuthenticator,
+      users: () => services.oauth.ports.users,
+      audit: services.audit,
+      clock: services.clock,
+      secureCookies: services.config.oauth.secureCookies,
+      sessionTtlMs: services.config.oauth.sessionTtlMs,
+    },
   });
 
   const adminApp = createFastify({ logger: services.logger.child({ listener: 'admin' }), logRequests: true });

@@ -6,21 +6,33 @@
 import type { Logger } from 'pino';
 import type { GatehouseConfig } from './config/types.js';
 import type { AuditLog, Clock } from './core/audit/audit.js';
-import type { Pruner } from './core/oauth/authorization-store.js';
+import { type AuthorizationFlow, createAuthorizationFlow } from './core/oauth/authorization.js';
+import type { InteractionStore, Pruner, SessionStore } from './core/oauth/authorization-store.js';
 import { type ClientAuthenticator, createClientAuthenticator } from './core/oauth/client-auth.js';
 import type { ClientStore } from './core/oauth/clients.js';
 import { createGrantRevoker, type GrantRevoker } from './core/oauth/grant-revocation.js';
+import { authorizationCodeGrant } from './core/oauth/grants/authorization-code.js';
 import { clientCredentialsGrant } from './core/oauth/grants/client-credentials.js';
+import { refreshTokenGrant } from './core/oauth/grants/refresh-token.js';
+import { tokenExchangeGrant } from './core/oauth/grants/token-exchange.js';
 import { createIntrospector, type Introspector } from './core/oauth/introspection.js';
 import { authorizationServerMetadata, OAUTH_PATHS } from './core/oauth/metadata.js';
-import type { AccessTokens, RefreshTokens, TokenIssuer, UserDirectory } from './core/oauth/ports.js';
+import type { AccessTokens, RefreshTokens, TokenIssuer, UserAuthenticator, UserDirectory } from './core/oauth/ports.js';
 import { createRevoker, type Revoker } from './core/oauth/revocation.js';
 import { OIDC_SCOPES } from './core/oauth/scopes.js';
 import { createTokenEndpoint, type TokenEndpoint } from './core/oauth/token-endpoint.js';
 import type { Pipeline } from './core/pipeline/pipeline.js';
 import type { Store } from './store/database.js';
 import { oauthClientRepository } from './store/oauth-client-repository.js';
-import { assertionReplayRepository, grantRepository, oauthPruner } from './store/oauth-grant-repository.js';
+import {
+  assertionReplayRepository,
+  codeRepository,
+  consentRepository,
+  grantRepository,
+  interactionRepository,
+  oauthPruner,
+  sessionRepository,
+} from './store/oauth-grant-repository.js';
 
 /** What the OAuth server borrows from other features. */
 export interface OAuthPorts {
@@ -28,6 +40,7 @@ export interface OAuthPorts {
   readonly accessTokens: AccessTokens;
   readonly refreshTokens: RefreshTokens;
   readonly users?: UserDirectory | undefined;
+  readonly userAuthenticator?: UserAuthenticator | undefined;
 }
 
 export interface OAuthServices {
@@ -40,6 +53,9 @@ export interface OAuthServices {
   readonly grantRevoker: GrantRevoker;
   readonly ports: OAuthPorts;
   readonly pruner: Pruner;
+  readonly flow: AuthorizationFlow;
+  readonly sessions: SessionStore;
+  readonly interactions: InteractionStore;
   metadata(): Record<string, unknown>;
 }
 
@@ -77,9 +93,25 @@ export function createOAuthServices(options: OAuthServiceOptions): OAuthServices
     refreshTokens: ports.refreshTokens,
     clock,
   });
+  const codes = codeRepository(store.db);
+  const users = () => ports.users;
+  const userTokens = { issuer: ports.issuer, refreshTokens: ports.refreshTokens, grants, users, clock };
   const tokenEndpoint = createTokenEndpoint({
     clientAuth,
-    grants: [clientCredentialsGrant({ issuer: ports.issuer })],
+    grants: [
+      clientCredentialsGrant({ issuer: ports.issuer }),
+      authorizationCodeGrant({ ...userTokens, codes, grantRevoker }),
+      refreshTokenGrant({ ...userTokens, grantRevoker }),
+      tokenExchangeGrant({ issuer: ports.issuer, accessTokens: ports.accessTokens, now: () => clock.now() }),
+    ],
+  });
+  const flow = createAuthorizationFlow({
+    issuer,
+    codes,
+    consents: consentRepository(store.db),
+    users,
+    clock,
+    codeTtlMs: config.oauth.codeTtlMs,
   });
   const introspector = createIntrospector({
     pipeline: {
@@ -101,6 +133,9 @@ export function createOAuthServices(options: OAuthServiceOptions): OAuthServices
     grantRevoker,
     ports,
     pruner: oauthPruner(store.db),
+    flow,
+    sessions: sessionRepository(store.db),
+    interactions: interactionRepository(store.db),
     metadata: () =>
       authorizationServerMetadata({
         issuer,

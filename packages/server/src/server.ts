@@ -6,7 +6,14 @@
  */
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import { buildApps, createServices, type GatehouseApps, type Listeners, type Services } from './app.js';
+import {
+  buildApps,
+  createServices,
+  type GatehouseApps,
+  type Listeners,
+  type ServiceOptions,
+  type Services,
+} from './app.js';
 import type { GatehouseConfig } from './config/types.js';
 import type { Clock } from './core/audit/audit.js';
 import { bootstrapAdminKey } from './startup/admin-key.js';
@@ -21,6 +28,8 @@ export interface StartOptions {
   /** Where the one-time admin key message goes; default stderr. */
   readonly announce?: (text: string) => void;
   readonly clock?: Clock;
+  /** Overrides of what the OAuth server borrows (see ServiceOptions.oauthPorts). */
+  readonly oauthPorts?: ServiceOptions['oauthPorts'];
 }
 
 export interface RunningGatehouse {
@@ -61,7 +70,14 @@ export async function startGatehouse(options: StartOptions): Promise<RunningGate
       meta: metaRepository(store.db),
       logger,
     });
-    services = createServices({ config, store, logger, sealedBox, ...(options.clock ? { clock: options.clock } : {}) });
+    services = createServices({
+      config,
+      store,
+      logger,
+      sealedBox,
+      ...(options.clock ? { clock: options.clock } : {}),
+      ...(options.oauthPorts ? { oauthPorts: options.oauthPorts } : {}),
+    });
     await bootstrapAdminKey({
       credentials: services.adminCredentials,
       preset: config.adminKey,

@@ -4,7 +4,6 @@
  */
 import type { Kysely } from 'kysely';
 import type {
-  AuthorizationCode,
   CodeStore,
   ConsentStore,
   GrantRecord,
@@ -12,13 +11,19 @@ import type {
   InteractionStore,
   Pruner,
   SessionStore,
+  StoredCode,
 } from '../core/oauth/authorization-store.js';
 import type { AssertionReplayStore } from '../core/oauth/client-auth.js';
 import type { Database, OAuthCodeTable, OAuthGrantTable } from './schema.js';
 import { isUniqueViolation } from './unique-violation.js';
 
-const toCode = (row: OAuthCodeTable): AuthorizationCode => {
-  const data = JSON.parse(row.data) as { nonce?: string; authTime: number; audience?: string[] };
+const toCode = (row: OAuthCodeTable): StoredCode => {
+  const data = JSON.parse(row.data) as {
+    nonce?: string;
+    authTime: number;
+    audience?: string[];
+    redirectUriGiven: boolean;
+  };
   return {
     codeHash: row.code_hash,
     clientId: row.client_id,
@@ -29,9 +34,11 @@ const toCode = (row: OAuthCodeTable): AuthorizationCode => {
     nonce: data.nonce,
     authTime: data.authTime,
     audience: data.audience,
+    redirectUriGiven: data.redirectUriGiven,
     grantId: row.grant_id,
     createdAt: row.created_at,
     expiresAt: row.expires_at,
+    usedAt: row.used_at,
   };
 };
 
@@ -56,7 +63,12 @@ export function codeRepository(db: Kysely<Database>): CodeStore {
           redirect_uri: code.redirectUri,
           scopes: JSON.stringify(code.scopes),
           code_challenge: code.codeChallenge,
-          data: JSON.stringify({ nonce: code.nonce, authTime: code.authTime, audience: code.audience }),
+          data: JSON.stringify({
+            nonce: code.nonce,
+            authTime: code.authTime,
+            audience: code.audience,
+            redirectUriGiven: code.redirectUriGiven,
+          }),
           grant_id: code.grantId,
           created_at: code.createdAt,
           expires_at: code.expiresAt,
@@ -64,7 +76,11 @@ export function codeRepository(db: Kysely<Database>): CodeStore {
         })
         .execute();
     },
-    async redeem(codeHash, now) {
+    async find(codeHash) {
+      const row = await db.selectFrom('oauth_codes').selectAll().where('code_hash', '=', codeHash).executeTakeFirst();
+      return row ? toCode(row) : undefined;
+    },
+    async markUsed(codeHash, now) {
       // One conditional UPDATE: of two concurrent redemptions, exactly one changes the row.
       const result = await db
         .updateTable('oauth_codes')
@@ -72,11 +88,7 @@ export function codeRepository(db: Kysely<Database>): CodeStore {
         .where('code_hash', '=', codeHash)
         .where('used_at', 'is', null)
         .executeTakeFirst();
-      const row = await db.selectFrom('oauth_codes').selectAll().where('code_hash', '=', codeHash).executeTakeFirst();
-      if (!row) return { outcome: 'unknown' };
-      return Number(result.numUpdatedRows) === 1
-        ? { outcome: 'redeemed', code: toCode(row) }
-        : { outcome: 'reused', code: toCode(row) };
+      return Number(result.numUpdatedRows) === 1;
     },
   };
 }
@@ -210,7 +222,7 @@ export function interactionRepository(db: Kysely<Database>): InteractionStore {
         idHash: row.id_hash,
         browserHash: row.browser_hash,
         csrfToken: row.csrf_token,
-        request: JSON.parse(row.request) as Record<string, string>,
+        request: JSON.parse(row.request) as Record<string, unknown>,
         subject: row.subject,
         authTime: row.auth_time === null ? null : Number(row.auth_time),
         expiresAt: row.expires_at,

@@ -5,7 +5,7 @@
 import { Writable } from 'node:stream';
 import { type LoadedConfig, loadConfig } from '../../src/config/load.js';
 import { createLogger } from '../../src/logging.js';
-import { type RunningGatehouse, startGatehouse } from '../../src/server.js';
+import { type RunningGatehouse, type StartOptions, startGatehouse } from '../../src/server.js';
 import { createTestDatabase, type StoreKind, type TestDatabase, tempDir } from './databases.js';
 
 export interface TestServer {
@@ -33,6 +33,10 @@ export interface TestServerOptions {
   readonly dataDir?: string;
   readonly databaseUrl?: string;
   readonly masterKey?: string;
+  /** Overrides of what the OAuth server borrows (users until that feature lands, …). */
+  readonly oauthPorts?: StartOptions['oauthPorts'];
+  /** A clock the test controls (no sleeps). */
+  readonly clock?: StartOptions['clock'];
 }
 
 export const TEST_MASTER_KEY = 'a'.repeat(64);
@@ -67,6 +71,8 @@ export async function startTestServer(kind: StoreKind, options: TestServerOption
     config: loaded.config,
     logger: createLogger(loaded.config, sink),
     announce: (text) => announcements.push(text),
+    ...(options.oauthPorts ? { oauthPorts: options.oauthPorts } : {}),
+    ...(options.clock ? { clock: options.clock } : {}),
   });
   const adminKey =
     env.GATEHOUSE_ADMIN_KEY ?? (await import('node:fs')).readFileSync(`${dataDir}/admin.key`, 'utf8').trim();

@@ -17,21 +17,23 @@ export interface AuthorizationCode {
   /** Seconds since the epoch, when the user authenticated (OIDC `auth_time`). */
   readonly authTime: number;
   readonly audience: readonly string[] | undefined;
+  /** Whether the authorization request named the redirect URI (RFC 6749 §4.1.3 then requires it again). */
+  readonly redirectUriGiven: boolean;
   readonly grantId: string;
   readonly createdAt: string;
   readonly expiresAt: string;
 }
 
-export type CodeRedemption =
-  | { readonly outcome: 'redeemed'; readonly code: AuthorizationCode }
-  /** The code was already used: its grant must be revoked (RFC 6749 §4.1.2, SECURITY.md #15). */
-  | { readonly outcome: 'reused'; readonly code: AuthorizationCode }
-  | { readonly outcome: 'unknown' };
+export interface StoredCode extends AuthorizationCode {
+  /** When it was redeemed; a second redemption is a replay (RFC 6749 §4.1.2, SECURITY.md #15). */
+  readonly usedAt: string | null;
+}
 
 export interface CodeStore {
   insert(code: AuthorizationCode): Promise<void>;
-  /** Marks the code used, atomically: of two concurrent redemptions exactly one wins. */
-  redeem(codeHash: string, now: string): Promise<CodeRedemption>;
+  find(codeHash: string): Promise<StoredCode | undefined>;
+  /** Marks the code used, atomically: of two concurrent redemptions exactly one gets true. */
+  markUsed(codeHash: string, now: string): Promise<boolean>;
 }
 
 /** A grant: one user's authorization of one client, and the access tokens issued under it. */
@@ -80,7 +82,7 @@ export interface Interaction {
   /** SHA-256 of the browser-binding cookie: only the browser that started it may complete it. */
   readonly browserHash: string;
   readonly csrfToken: string;
-  readonly request: Readonly<Record<string, string | readonly string[]>>;
+  readonly request: Readonly<Record<string, unknown>>;
   readonly subject: string | null;
   readonly authTime: number | null;
   readonly expiresAt: string;

@@ -16,21 +16,30 @@ export interface OAuthParams {
 
 const REPEATABLE = new Set(['resource', 'audience']);
 
-export type ParsedParams = { ok: true; params: OAuthParams } | { ok: false; duplicate: string };
+/**
+ * The parameters (first value of each) and the first non-repeatable parameter that repeats, if
+ * any: the authorization endpoint must know `client_id` and `redirect_uri` to decide whether it may
+ * redirect the error, so parsing does not stop at the first duplicate.
+ */
+export interface ParsedParams {
+  readonly params: OAuthParams;
+  readonly duplicate: string | undefined;
+}
 
 export function parseOAuthParams(text: string): ParsedParams {
   const values = new Map<string, string[]>();
+  let duplicate: string | undefined;
   for (const [name, value] of new URLSearchParams(text)) {
     if (value === '') continue;
     const list = values.get(name);
     if (list) {
-      if (!REPEATABLE.has(name)) return { ok: false, duplicate: name };
-      list.push(value);
+      if (REPEATABLE.has(name)) list.push(value);
+      else duplicate ??= name;
     } else {
       values.set(name, [value]);
     }
   }
-  return { ok: true, params: paramsOf(values) };
+  return { params: paramsOf(values), duplicate };
 }
 
 export function paramsOf(values: ReadonlyMap<string, readonly string[]>): OAuthParams {

@@ -6,7 +6,7 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { InvalidRequest, type OAuthError } from '../../core/oauth/errors.js';
-import { type OAuthParams, parseOAuthParams } from '../../core/oauth/params.js';
+import { type OAuthParams, type ParsedParams, parseOAuthParams } from '../../core/oauth/params.js';
 
 const FORM = 'application/x-www-form-urlencoded';
 
@@ -34,19 +34,17 @@ export function readForm(request: FastifyRequest): FormRead {
   return parseText(body);
 }
 
-/** Parameters of the query string (the authorization endpoint, RFC 6749 §4.1.1). */
-export function readQuery(request: FastifyRequest): FormRead {
+/** Parameters of the query string (the authorization endpoint, RFC 6749 §4.1.1); duplicates reported, not refused. */
+export function readQuery(request: FastifyRequest): ParsedParams {
   const index = request.url.indexOf('?');
-  return parseText(index === -1 ? '' : request.url.slice(index + 1));
+  return parseOAuthParams(index === -1 ? '' : request.url.slice(index + 1));
 }
 
 function parseText(text: string): FormRead {
   const parsed = parseOAuthParams(text);
-  if (!parsed.ok) {
-    return {
-      ok: false,
-      error: new InvalidRequest(`The ${parsed.duplicate} parameter appears more than once (RFC 6749 §3.1)`),
-    };
-  }
+  if (parsed.duplicate !== undefined) return { ok: false, error: duplicateParameter(parsed.duplicate) };
   return { ok: true, params: parsed.params };
 }
+
+export const duplicateParameter = (name: string): InvalidRequest =>
+  new InvalidRequest(`The ${name} parameter appears more than once (RFC 6749 §3.1)`);

@@ -6,13 +6,16 @@ import type { FastifyInstance } from 'fastify';
 import type { AuditLog } from '../../core/audit/audit.js';
 import type { ClientAuthenticator } from '../../core/oauth/client-auth.js';
 import type { Introspector } from '../../core/oauth/introspection.js';
+import type { AccessTokens, UserDirectory } from '../../core/oauth/ports.js';
 import type { Revoker } from '../../core/oauth/revocation.js';
 import type { TokenEndpoint } from '../../core/oauth/token-endpoint.js';
+import { type AuthorizeRoutesOptions, registerAuthorizeRoutes } from './authorize.js';
 import { oauthErrorHandler } from './errors.js';
 import { installFormParsers } from './form.js';
 import { registerTokenManagementRoutes } from './introspect.js';
 import { registerMetadataRoutes } from './metadata.js';
 import { registerTokenRoute } from './token.js';
+import { registerUserinfoRoute } from './userinfo.js';
 
 export interface OAuthSurfaceOptions {
   readonly issuer: string;
@@ -24,6 +27,9 @@ export interface OAuthSurfaceOptions {
   readonly metadata: () => Record<string, unknown>;
   /** INTERIM until the JWT feature serves it: the JWKS document. */
   readonly jwks?: (() => unknown) | undefined;
+  readonly authorize: AuthorizeRoutesOptions;
+  readonly accessTokens: AccessTokens;
+  readonly users: () => UserDirectory | undefined;
 }
 
 export async function oauthSurface(app: FastifyInstance, options: OAuthSurfaceOptions): Promise<void> {
@@ -32,6 +38,8 @@ export async function oauthSurface(app: FastifyInstance, options: OAuthSurfaceOp
   registerTokenRoute(app, options);
   registerTokenManagementRoutes(app, options);
   registerMetadataRoutes(app, options);
+  registerAuthorizeRoutes(app, options.authorize);
+  registerUserinfoRoute(app, options);
   const { jwks } = options;
   if (jwks) {
     app.get('/.well-known/jwks.json', async (_request, reply) =>

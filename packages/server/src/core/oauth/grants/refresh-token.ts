@@ -1,0 +1,89 @@
+/**
+ * The refresh token grant (RFC 6749 §6) with rotation and reuse detection (RFC 9700 §4.14,
+ * SECURITY.md #17): every use returns a new refresh token; an already-used one coming back
+ * revokes the grant (its refresh family and its access tokens). Scope may only narrow.
+ */
+import type { GrantStore } from '../authorization-store.js';
+import { GRANT_TYPES } from '../clients.js';
+import { InvalidGrant, InvalidRequest } from '../errors.js';
+import type { GrantRevoker } from '../grant-revocation.js';
+import type { RefreshTokenGrant } from '../ports.js';
+import { runSteps } from '../steps.js';
+import type { GrantHandler, GrantRequest, TokenResponse } from './grant.js';
+import { checkGrantAllowed, checkRequestedScope } from './shared-steps.js';
+import { issueUserTokens, type UserTokenDeps } from './user-tokens.js';
+
+interface Context {
+  readonly request: GrantRequest;
+  grant: RefreshTokenGrant;
+  newRefreshToken: string;
+  grantId: string;
+  scopes: readonly string[];
+  response: TokenResponse;
+  jti: string;
+}
+
+export function refreshTokenGrant(
+  deps: UserTokenDeps & { readonly grants: GrantStore; readonly grantRevoker: GrantRevoker },
+): GrantHandler {
+  const rotate = async (context: Context) => {
+    const token = context.request.params.get('refresh_token');
+    if (token === undefined) return new InvalidRequest('refresh_token is missing');
+    const rotation = await deps.refreshTokens.rotate(token, context.request.client.id);
+    if (!rotation.ok) {
+      if (rotation.reason === 'reused' && rotation.familyId) await deps.grantRevoker.revokeByFamily(rotation.familyId);
+      // RFC 6749 §5.2: invalid, expired, revoked, or issued to another client are all invalid_grant.
+      return new InvalidGrant(
+        rotation.reason === 'reused'
+          ? 'The refresh token was already used; the grant is revoked'
+          : 'The refresh token is not valid',
+      );
+    }
+    context.grant = rotation.grant;
+    context.newRefreshToken = rotation.token;
+    return undefined;
+  };
+
+  const loadGrant = async (context: Context) => {
+    const record = await deps.grants.findByFamily(context.grant.familyId);
+    if (record?.revokedAt) return new InvalidGrant('The grant was revoked');
+    context.grantId = record?.id ?? String(context.grant.data.grant_id ?? context.grant.familyId);
+    return undefined;
+  };
+
+  const issueTokens = async (context: Context) => {
+    const { grant } = context;
+    const audience = Array.isArray(grant.data.audience) ? (grant.data.audience as string[]) : undefined;
+    const issued = await issueUserTokens(deps, {
+      client: context.request.client,
+      grantId: context.grantId,
+      subject: grant.subject,
+      scopes: context.scopes,
+      audience,
+      authTime: Number(grant.data.auth_time ?? 0),
+      refreshToken: context.newRefreshToken,
+    });
+    context.response = issued.response;
+    context.jti = issued.jti;
+    return undefined;
+  };
+
+  const steps = [
+    checkGrantAllowed<Context>(GRANT_TYPES.refreshToken),
+    rotate,
+    loadGrant,
+    // RFC 6749 §6: "The requested scope MUST NOT include any scope not originally granted".
+    checkRequestedScope<Context>((context) => context.grant.scopes),
+    issueTokens,
+  ];
+
+  return {
+    grantType: GRANT_TYPES.refreshToken,
+    async handle(request) {
+      const context = { request } as Context;
+      const error = await runSteps(context, steps);
+      if (error) return { ok: false, error };
+      return { ok: true, response: context.response, subject: context.grant.subject, jti: context.jti };
+    },
+  };
+}
