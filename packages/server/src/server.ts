@@ -4,7 +4,7 @@
  * listeners stop accepting, in-flight requests finish (bounded by `shutdown_timeout`), buffered
  * audit events are written and the store is closed.
  */
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import {
   buildApps,
@@ -14,6 +14,7 @@ import {
   type ServiceOptions,
   type Services,
 } from './app.js';
+import { OPTIONS } from './config/options.js';
 import type { GatehouseConfig } from './config/types.js';
 import type { Clock } from './core/audit/audit.js';
 import { bootstrapAdminKey } from './startup/admin-key.js';
@@ -56,7 +57,8 @@ export async function openMigratedStore(config: GatehouseConfig, logger: Logger)
 }
 
 export async function startGatehouse(options: StartOptions): Promise<RunningGatehouse> {
-  const { config, logger } = options;
+  const { logger } = options;
+  const config = await withConcretePublicPort(options.config);
   const store = await openMigratedStore(config, logger);
   let shuttingDown = false;
   const urls: Listeners = { public: null, admin: null, proxy: null };
@@ -143,4 +145,30 @@ async function listen(
   const shownHost =
     host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '[::1]' : host.includes(':') ? `[${host}]` : host;
   return `${scheme}://${shownHost}:${address.port}`;
+}
+
+/**
+ * With `public.port: 0` (tests, ad-hoc runs) the default issuer would name port 0: pick the free
+ * port first so that the issuer, derived from the public listener's address, is one clients can
+ * call. An explicitly configured issuer is kept as is.
+ */
+async function withConcretePublicPort(config: GatehouseConfig): Promise<GatehouseConfig> {
+  if (config.public.port !== 0) return config;
+  const port = await new Promise<number>((resolve, reject) => {
+    const probe = net.createServer();
+    probe.once('error', reject);
+    probe.listen(0, config.public.host, () => {
+      const { port: free } = probe.address() as AddressInfo;
+      probe.close(() => resolve(free));
+    });
+  });
+  const values = new Map(config.values);
+  values.set('public.port', port);
+  let issuer = config.issuer;
+  if (config.sources.get('issuer') === 'default') {
+    const issuerOption = OPTIONS.find((option) => option.key === 'issuer');
+    issuer = String(typeof issuerOption?.default === 'function' ? issuerOption.default(values) : config.issuer);
+    values.set('issuer', issuer);
+  }
+  return Object.freeze({ ...config, public: Object.freeze({ ...config.public, port }), issuer, values });
 }

@@ -3,7 +3,7 @@
  * the defaults), validates every value and reports every problem at once, one line each. This is
  * the only module that reads `process.env`.
  */
-import { accessSync, constants, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { parseDocument } from 'yaml';
 import { OPTIONS, type OptionSpec } from './options.js';
@@ -25,8 +25,11 @@ export interface ConfigInput {
   readonly flags?: Readonly<Record<string, unknown>>;
   /** The environment; defaults to `process.env`. */
   readonly env?: Readonly<Record<string, string | undefined>>;
-  /** Check that the data directory can be created and written (on for `serve` and `config check`). */
-  readonly checkDataDir?: boolean;
+  /**
+   * Check that the data directory is (or can become) a writable directory: `'create'` makes it
+   * (serve, migrate); `true` only looks (config check).
+   */
+  readonly checkDataDir?: boolean | 'create';
   /** Keys outside the option list that the file may hold (sections parsed by later features). */
   readonly extraSections?: readonly string[];
 }
@@ -176,7 +179,9 @@ export function loadConfig(input: ConfigInput = {}): LoadedConfig {
     }
   }
 
-  if (problems.length === 0 && input.checkDataDir) checkDataDir(String(resolved.get('data_dir')), problems);
+  if (problems.length === 0 && input.checkDataDir) {
+    checkDataDir(String(resolved.get('data_dir')), input.checkDataDir === 'create', problems);
+  }
   if (problems.length > 0) throw new ConfigError(problems);
 
   const sections = new Map<string, unknown>();
@@ -184,12 +189,14 @@ export function loadConfig(input: ConfigInput = {}): LoadedConfig {
   return { config: toConfig(resolved, sources), sections };
 }
 
-/** The data dir must exist (it is created) and accept new files. */
-function checkDataDir(dir: string, problems: string[]): void {
+/** The data dir must be a directory that accepts new files; when missing, its nearest existing parent must. */
+function checkDataDir(dir: string, create: boolean, problems: string[]): void {
   try {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-    if (!statSync(dir).isDirectory()) throw Object.assign(new Error(), { code: 'ENOTDIR' });
-    accessSync(dir, constants.W_OK);
+    if (create) mkdirSync(dir, { recursive: true, mode: 0o700 });
+    let existing = path.resolve(dir);
+    while (!existsSync(existing) && path.dirname(existing) !== existing) existing = path.dirname(existing);
+    if (!statSync(existing).isDirectory()) throw Object.assign(new Error(), { code: 'ENOTDIR' });
+    accessSync(existing, constants.W_OK);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? 'error';
     problems.push(`data_dir: ${path.resolve(dir)} is not a writable directory (${code})`);

@@ -30,7 +30,7 @@ export function registerServe(program: Command): void {
   addConfigFlags(
     program.command('serve').description('run the server (public, admin and, with routes, proxy listeners)'),
   ).action(async (flags: Record<string, unknown>) => {
-    const { config } = loadConfig(configInputFrom(flags, { checkDataDir: true }));
+    const { config } = loadConfig(configInputFrom(flags, { checkDataDir: 'create' }));
     const logger = createLogger(config);
     const running = await startGatehouse({ config, logger });
     const shutdown = (signal: string) => {
