@@ -12,15 +12,20 @@ import { createPipeline, type Pipeline } from './core/pipeline/pipeline.js';
 import type { Authenticator } from './core/pipeline/types.js';
 import { newId } from './core/secrets/random.js';
 import type { SealedBox } from './core/secrets/sealed-box.js';
+import { createJwtAuthenticator } from './core/tokens/jwt-authenticator.js';
+import type { UserDirectory } from './core/tokens/login.js';
+import { createTokens, type Tokens } from './core/tokens/tokens.js';
 import { adminSurface } from './http/admin/index.js';
 import { createFastify } from './http/fastify.js';
 import { oauthSurface } from './http/oauth/index.js';
 import { publicSurface } from './http/public/index.js';
-import { createInterimTokenService, type InterimTokenService } from './oauth-interim/token-service.js';
-import { createOAuthServices, type OAuthPorts, type OAuthServices } from './oauth-services.js';
+import { createOAuthServices, type OAuthServices } from './oauth-services.js';
+import { oauthTokenPorts } from './oauth-token-ports.js';
 import { adminCredentialRepository } from './store/admin-credential-repository.js';
 import { auditRepository } from './store/audit-repository.js';
 import type { Store } from './store/database.js';
+import { signingKeyRepository } from './store/signing-key-repository.js';
+import { refreshTokenRepository, revocationRepository } from './store/token-repository.js';
 import { VERSION } from './version.js';
 
 /** The domain services, shared by every listener. */
@@ -33,10 +38,11 @@ export interface Services {
   readonly audit: AuditLog;
   readonly auditStore: AuditStore;
   readonly adminCredentials: AdminCredentialStore;
+  /** Signing keys, access and refresh tokens, revocation (docs/jwt.md). */
+  readonly tokens: Tokens;
   readonly pipeline: Pipeline;
+  /** The OAuth 2.0 authorization server and OpenID provider (docs/oauth.md). */
   readonly oauth: OAuthServices;
-  /** INTERIM until the JWT feature is merged: signing keys, access and refresh tokens. */
-  readonly tokens: InterimTokenService;
 }
 
 /**
@@ -45,7 +51,8 @@ export interface Services {
  */
 type AuthenticatorFactory = (services: Omit<Services, 'pipeline'>) => Authenticator;
 const AUTHENTICATOR_FACTORIES: Partial<Record<GatehouseConfig['auth']['methods'][number], AuthenticatorFactory>> = {
-  jwt: (services) => services.tokens.authenticator,
+  jwt: ({ tokens, config }) =>
+    createJwtAuthenticator({ verifier: tokens.verifier, maxTokenLength: config.tokens.maxLength }),
 };
 
 export interface ServiceOptions {
@@ -54,8 +61,8 @@ export interface ServiceOptions {
   readonly logger: Logger;
   readonly sealedBox: SealedBox;
   readonly clock?: Clock;
-  /** Overrides of what the OAuth server borrows (users, token signing), for embedders and tests. */
-  readonly oauthPorts?: Partial<OAuthPorts>;
+  /** Checks usernames and passwords for /auth/login (the users feature provides it). */
+  readonly users?: UserDirectory;
 }
 
 export function createServices(options: ServiceOptions): Services {
@@ -81,7 +88,19 @@ export function createServices(options: ServiceOptions): Services {
     auditStore,
     adminCredentials: adminCredentialRepository(options.store.db),
   };
-  const tokens = createInterimTokenService({ issuer: options.config.issuer, clock });
+  const refreshTokenStore = refreshTokenRepository(options.store.db);
+  const tokens = createTokens({
+    config: options.config,
+    clock,
+    sealedBox: options.sealedBox,
+    audit,
+    signingKeys: signingKeyRepository(options.store.db),
+    refreshTokenStore,
+    revocations: revocationRepository(options.store.db),
+    users: options.users,
+    onError: (error, context) =>
+      options.logger.warn({ err: { message: (error as Error).message } }, `${context} failed; keeping the last copy`),
+  });
   let pipeline: Pipeline | undefined;
   const oauth = createOAuthServices({
     config: options.config,
@@ -90,14 +109,12 @@ export function createServices(options: ServiceOptions): Services {
     logger: options.logger,
     audit,
     ports: {
-      issuer: tokens.issuer,
-      accessTokens: tokens.accessTokens,
-      refreshTokens: tokens.refreshTokens,
-      ...options.oauthPorts,
+      ...oauthTokenPorts({ tokens, config: options.config, clock, refreshTokenStore }),
+      users: options.users,
     },
     pipeline: () => pipeline as Pipeline,
   });
-  const withOAuth = { ...base, oauth, tokens };
+  const withOAuth = { ...base, tokens, oauth };
   const authenticators = options.config.auth.methods.flatMap((name) => {
     const factory = AUTHENTICATOR_FACTORIES[name];
     return factory ? [factory(withOAuth)] : [];
@@ -135,6 +152,8 @@ export async function buildApps(options: AppOptions): Promise<GatehouseApps> {
     pipeline: services.pipeline,
     audit: services.audit,
     isShuttingDown,
+    tokens: services.tokens,
+    jwksMaxAgeMs: services.config.keys.jwksMaxAgeMs,
   });
   await publicApp.register(oauthSurface, {
     issuer: services.config.issuer,
@@ -144,7 +163,6 @@ export async function buildApps(options: AppOptions): Promise<GatehouseApps> {
     introspector: services.oauth.introspector,
     revoker: services.oauth.revoker,
     metadata: services.oauth.metadata,
-    jwks: services.tokens.jwks,
     accessTokens: services.oauth.ports.accessTokens,
     users: () => services.oauth.ports.users,
     authorize: {
@@ -152,7 +170,6 @@ export async function buildApps(options: AppOptions): Promise<GatehouseApps> {
       flow: services.oauth.flow,
       sessions: services.oauth.sessions,
       interactions: services.oauth.interactions,
-      userAuthenticator: () => services.oauth.ports.userAuthenticator,
       users: () => services.oauth.ports.users,
       audit: services.audit,
       clock: services.clock,
@@ -175,12 +192,16 @@ export async function buildApps(options: AppOptions): Promise<GatehouseApps> {
       secretGraceMs: services.config.oauth.secretGraceMs,
       users: () => services.oauth.ports.users,
     },
+    keyRing: services.tokens.keyRing,
+    tokenService: services.tokens.service,
     status: {
       version: VERSION,
       store: { kind: services.store.kind, description: services.store.description },
       startedAt: options.startedAt ?? new Date(),
       listeners: options.listeners,
-      issuer: services.config.issuer,
+      get issuer() {
+        return services.tokens.identity.issuer;
+      },
     },
   });
   return { public: publicApp, admin: adminApp, proxy: null };

@@ -17,7 +17,7 @@ import { refreshTokenGrant } from './core/oauth/grants/refresh-token.js';
 import { tokenExchangeGrant } from './core/oauth/grants/token-exchange.js';
 import { createIntrospector, type Introspector } from './core/oauth/introspection.js';
 import { authorizationServerMetadata, OAUTH_PATHS } from './core/oauth/metadata.js';
-import type { AccessTokens, RefreshTokens, TokenIssuer, UserAuthenticator, UserDirectory } from './core/oauth/ports.js';
+import type { AccessTokens, RefreshTokens, TokenIssuer, UserDirectory } from './core/oauth/ports.js';
 import { createRevoker, type Revoker } from './core/oauth/revocation.js';
 import { OIDC_SCOPES } from './core/oauth/scopes.js';
 import { createTokenEndpoint, type TokenEndpoint } from './core/oauth/token-endpoint.js';
@@ -34,13 +34,13 @@ import {
   sessionRepository,
 } from './store/oauth-grant-repository.js';
 
-/** What the OAuth server borrows from other features. */
+/** What the OAuth server borrows from other features (see ./oauth-token-ports.ts). */
 export interface OAuthPorts {
   readonly issuer: TokenIssuer;
   readonly accessTokens: AccessTokens;
   readonly refreshTokens: RefreshTokens;
+  /** The user directory `/auth/login` uses (the users feature); undefined → no user flows. */
   readonly users?: UserDirectory | undefined;
-  readonly userAuthenticator?: UserAuthenticator | undefined;
 }
 
 export interface OAuthServices {
@@ -120,6 +120,7 @@ export function createOAuthServices(options: OAuthServiceOptions): OAuthServices
       },
       decide: (request, policy) => options.pipeline().decide(request, policy),
     },
+    accessTokens: ports.accessTokens,
     refreshTokens: ports.refreshTokens,
   });
   const revoker = createRevoker({ accessTokens: ports.accessTokens, refreshTokens: ports.refreshTokens, grantRevoker });

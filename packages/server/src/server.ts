@@ -29,8 +29,8 @@ export interface StartOptions {
   /** Where the one-time admin key message goes; default stderr. */
   readonly announce?: (text: string) => void;
   readonly clock?: Clock;
-  /** Overrides of what the OAuth server borrows (see ServiceOptions.oauthPorts). */
-  readonly oauthPorts?: ServiceOptions['oauthPorts'];
+  /** The user directory for /auth/login (provided by the users feature). */
+  readonly users?: ServiceOptions['users'];
 }
 
 export interface RunningGatehouse {
@@ -78,7 +78,7 @@ export async function startGatehouse(options: StartOptions): Promise<RunningGate
       logger,
       sealedBox,
       ...(options.clock ? { clock: options.clock } : {}),
-      ...(options.oauthPorts ? { oauthPorts: options.oauthPorts } : {}),
+      ...(options.users ? { users: options.users } : {}),
     });
     await bootstrapAdminKey({
       credentials: services.adminCredentials,
@@ -89,12 +89,16 @@ export async function startGatehouse(options: StartOptions): Promise<RunningGate
       audit: services.audit,
       announce: options.announce ?? ((text) => process.stderr.write(`${text}\n`)),
     });
+    // Signing keys are loaded (and the first one created) before anything can ask for a token.
+    await services.tokens.start();
     apps = await buildApps({ services, isShuttingDown: () => shuttingDown, listeners: () => ({ ...urls }) });
     urls.public = await listen(apps.public, config.public.host, config.public.port, 'http');
+    services.tokens.identity.settle(urls.public);
     urls.admin = await listen(apps.admin, config.admin.host, config.admin.port, 'http');
     if (apps.proxy) urls.proxy = await listen(apps.proxy, config.proxy.host, config.proxy.port, 'http');
   } catch (error) {
     await Promise.allSettled([apps?.public.close(), apps?.admin.close(), apps?.proxy?.close()]);
+    services?.tokens.close();
     await services?.audit.close();
     await store.close();
     throw error;
@@ -125,6 +129,7 @@ export async function startGatehouse(options: StartOptions): Promise<RunningGate
             'in-flight requests did not finish in time; closing anyway',
           );
         }
+        readyServices.tokens.close();
         await readyServices.audit.close();
         await store.close();
         logger.info('gatehouse stopped');

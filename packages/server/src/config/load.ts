@@ -179,6 +179,7 @@ export function loadConfig(input: ConfigInput = {}): LoadedConfig {
     }
   }
 
+  if (problems.length === 0) checkTokenSettings(resolved, problems);
   if (problems.length === 0 && input.checkDataDir) {
     checkDataDir(String(resolved.get('data_dir')), input.checkDataDir === 'create', problems);
   }
@@ -187,6 +188,28 @@ export function loadConfig(input: ConfigInput = {}): LoadedConfig {
   const sections = new Map<string, unknown>();
   for (const section of extraSections) if (fileValues.has(section)) sections.set(section, fileValues.get(section));
   return { config: toConfig(resolved, sources), sections };
+}
+
+/** Settings that are only valid together (docs/jwt.md, rotation timeline). */
+function checkTokenSettings(values: ReadonlyMap<string, unknown>, problems: string[]): void {
+  const number = (key: string) => Number(values.get(key));
+  // SECURITY.md #37: a key is published at least one JWKS cache lifetime before it signs.
+  if (number('keys.publish_ahead') <= number('keys.jwks_max_age')) {
+    problems.push(
+      'keys.publish_ahead: must be longer than keys.jwks_max_age, or verifiers may not know a new key when it starts signing',
+    );
+  }
+  if (number('keys.rotate_every') <= number('keys.publish_ahead')) {
+    problems.push('keys.rotate_every: must be longer than keys.publish_ahead');
+  }
+  if (values.get('keys.algorithm') === 'HS256' && values.get('keys.hs256_secret') === undefined) {
+    problems.push(
+      'keys.algorithm: HS256 needs keys.hs256_secret (at least 32 random bytes; `gatehouse secret` makes one)',
+    );
+  }
+  if (number('tokens.refresh_idle_ttl') > number('tokens.refresh_ttl')) {
+    problems.push('tokens.refresh_idle_ttl: must not be longer than tokens.refresh_ttl');
+  }
 }
 
 /** The data dir must be a directory that accepts new files; when missing, its nearest existing parent must. */
@@ -228,6 +251,25 @@ function toConfig(values: ReadonlyMap<string, unknown>, sources: ReadonlyMap<str
       secureCookies: get<boolean>('oauth.secure_cookies'),
     }),
     shutdownTimeoutMs: get<number>('shutdown_timeout'),
+    keys: Object.freeze({
+      algorithm: get('keys.algorithm'),
+      rotateEveryMs: get<number>('keys.rotate_every'),
+      jwksMaxAgeMs: get<number>('keys.jwks_max_age'),
+      publishAheadMs: get<number>('keys.publish_ahead'),
+      hs256Secret: get<string | undefined>('keys.hs256_secret'),
+    }),
+    tokens: Object.freeze({
+      accessTtlMs: get<number>('tokens.access_ttl'),
+      refreshTtlMs: get<number>('tokens.refresh_ttl'),
+      refreshIdleTtlMs: get<number>('tokens.refresh_idle_ttl'),
+      audience: get<string>('tokens.audience'),
+      audiences: Object.freeze([...get<string[]>('tokens.audiences')]),
+      leewayMs: get<number>('tokens.leeway'),
+      maxLength: get<number>('tokens.max_length'),
+      claims: Object.freeze({ ...get<Record<string, string>>('tokens.claims') }),
+      cacheSize: get<number>('tokens.cache_size'),
+      syncIntervalMs: get<number>('tokens.sync_interval'),
+    }),
     sources,
     values,
   }) as GatehouseConfig;

@@ -171,6 +171,73 @@ export const parseAdminKey = (raw: unknown): Parsed<string> => {
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export const LOG_FORMATS = ['auto', 'json', 'pretty'] as const;
 
+/** Algorithms of the tokens Gatehouse signs (see docs/jwt.md). */
+export const SIGNING_ALGORITHMS = ['ES256', 'EdDSA', 'RS256', 'HS256'] as const;
+
+/**
+ * An HMAC secret of at least 32 bytes (RFC 7518 §3.2, RFC 8725 §3.5, SECURITY.md #10), given as
+ * hex (64+ characters) or base64url (43+ characters); the value is kept as given.
+ */
+export const parseHmacSecret = (raw: unknown): Parsed<string> => {
+  if (typeof raw !== 'string') return bad('must be at least 32 bytes as hex or base64url');
+  const text = raw.trim();
+  if (
+    (/^[0-9a-fA-F]+$/.test(text) && text.length % 2 === 0 && text.length >= 64) ||
+    /^[A-Za-z0-9_-]{43,}={0,2}$/.test(text)
+  ) {
+    return ok(text);
+  }
+  return bad(
+    'must be at least 32 random bytes as hex (64+ characters) or base64url (43+ characters); `gatehouse secret` makes one',
+  );
+};
+
+/** Claims a mapping may not set: the registered and RFC 9068 claims Gatehouse sets itself. */
+export const RESERVED_CLAIMS = [
+  'iss',
+  'sub',
+  'aud',
+  'exp',
+  'nbf',
+  'iat',
+  'jti',
+  'client_id',
+  'scope',
+  'azp',
+  'auth_time',
+  'acr',
+  'amr',
+  'cnf',
+  'act',
+  'may_act',
+];
+const CLAIM_SOURCE = /^(username|email|name|metadata\.[A-Za-z0-9_.-]{1,64})$/;
+
+/** `tokens.claims`: `{ claim: source }` from YAML, or the same as JSON text from the environment. */
+export const parseClaimMapping = (raw: unknown): Parsed<Record<string, string>> => {
+  let value = raw;
+  if (typeof raw === 'string') {
+    try {
+      value = JSON.parse(raw);
+    } catch {
+      return bad('must be a mapping of claim names to user fields (JSON in the environment)');
+    }
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return bad('must be a mapping of claim names to user fields, e.g. {"team": "metadata.team"}');
+  }
+  const mapping: Record<string, string> = {};
+  for (const [claim, source] of Object.entries(value)) {
+    if (!/^[A-Za-z_][A-Za-z0-9_.:-]{0,63}$/.test(claim)) return bad(`has an invalid claim name ${quote(claim)}`);
+    if (RESERVED_CLAIMS.includes(claim)) return bad(`must not set the registered claim ${quote(claim)}`);
+    if (typeof source !== 'string' || !CLAIM_SOURCE.test(source)) {
+      return bad(`maps ${quote(claim)} to ${quote(source)}; sources are username, email, name or metadata.<key>`);
+    }
+    mapping[claim] = source;
+  }
+  return ok(mapping);
+};
+
 /** Names of the authentication mechanisms the pipeline knows, in their default order. */
 export const AUTH_METHODS = ['apikey', 'jwt', 'basic'] as const;
 
@@ -384,6 +451,140 @@ export const OPTIONS: readonly OptionSpec[] = [
     doc: 'Authentication mechanisms that /auth/verify tries, in this order.',
     parse: parseList(AUTH_METHODS),
     show: (value) => (value as string[]).join(','),
+  },
+  {
+    key: 'keys.algorithm',
+    env: 'GATEHOUSE_KEYS_ALGORITHM',
+    type: SIGNING_ALGORITHMS.join(' | '),
+    default: 'ES256',
+    doc: 'Algorithm of the access tokens Gatehouse signs. ES256, EdDSA (Ed25519) and RS256 use keys the server generates and rotates; HS256 uses `keys.hs256_secret` and needs it set.',
+    parse: parseEnum(SIGNING_ALGORITHMS),
+  },
+  {
+    key: 'keys.rotate_every',
+    env: 'GATEHOUSE_KEYS_ROTATE_EVERY',
+    type: 'duration',
+    default: 30 * 86_400_000,
+    doc: 'How long a signing key signs before the next one takes over (automatic rotation).',
+    parse: parseDurationOption,
+    show: (value) => formatDuration(Number(value)),
+  },
+  {
+    key: 'keys.jwks_max_age',
+    env: 'GATEHOUSE_KEYS_JWKS_MAX_AGE',
+    type: 'duration',
+    default: 600_000,
+    doc: '`Cache-Control: max-age` of /.well-known/jwks.json: how long verifiers may cache the key set. Must be shorter than `keys.publish_ahead`.',
+    parse: parseDurationOption,
+    show: (value) => formatDuration(Number(value)),
+  },
+  {
+    key: 'keys.publish_ahead',
+    env: 'GATEHOUSE_KEYS_PUBLISH_AHEAD',
+    type: 'duration',
+    default: 86_400_000,
+    doc: 'How long a new key is published in the JWKS before it signs, so that every verifier has fetched it first (longer than `keys.jwks_max_age` and than the JWKS cache of your verifiers).',
+    parse: parseDurationOption,
+    show: (value) => formatDuration(Number(value)),
+  },
+  {
+    key: 'keys.hs256_secret',
+    env: 'GATEHOUSE_KEYS_HS256_SECRET',
+    type: 'secret (≥ 32 bytes as hex or base64url)',
+    secret: true,
+    default: undefined,
+    doc: 'Shared secret for HS256 tokens (the simple setup: services verify with the same secret). At least 32 random bytes (`gatehouse secret`), given as hex or base64url. Never published in the JWKS. Use `GATEHOUSE_KEYS_HS256_SECRET_FILE` with a secrets manager.',
+    parse: parseHmacSecret,
+  },
+  {
+    key: 'tokens.access_ttl',
+    env: 'GATEHOUSE_TOKENS_ACCESS_TTL',
+    type: 'duration',
+    default: 900_000,
+    doc: 'Lifetime of access tokens (the `exp` of the JWTs Gatehouse issues).',
+    parse: parseDurationOption,
+    show: (value) => formatDuration(Number(value)),
+  },
+  {
+    key: 'tokens.refresh_ttl',
+    env: 'GATEHOUSE_TOKENS_REFRESH_TTL',
+    type: 'duration',
+    default: 30 * 86_400_000,
+    doc: 'Absolute lifetime of a refresh token family, from login: after it the user logs in again, however often the token was refreshed.',
+    parse: parseDurationOption,
+    show: (value) => formatDuration(Number(value)),
+  },
+  {
+    key: 'tokens.refresh_idle_ttl',
+    env: 'GATEHOUSE_TOKENS_REFRESH_IDLE_TTL',
+    type: 'duration',
+    default: 7 * 86_400_000,
+    doc: 'A refresh token not used for this long expires (idle expiry); each refresh starts the period again.',
+    parse: parseDurationOption,
+    show: (value) => formatDuration(Number(value)),
+  },
+  {
+    key: 'tokens.audience',
+    env: 'GATEHOUSE_TOKENS_AUDIENCE',
+    type: 'string',
+    default: (resolved: ReadonlyMap<string, unknown>) => String(resolved.get('issuer')),
+    doc: 'The `aud` of access tokens issued without an explicit audience, accepted by /auth/verify. Defaults to the issuer.',
+    parse: parseString,
+  },
+  {
+    key: 'tokens.audiences',
+    env: 'GATEHOUSE_TOKENS_AUDIENCES',
+    type: 'list of strings',
+    default: [],
+    doc: 'Further audiences (one per resource server) that login may issue tokens for (`audience` parameter) and /auth/verify accepts.',
+    parse: parseList(),
+    show: (value) => (value as string[]).join(','),
+  },
+  {
+    key: 'tokens.leeway',
+    env: 'GATEHOUSE_TOKENS_LEEWAY',
+    type: 'duration',
+    default: 30_000,
+    doc: 'Clock skew tolerated on `exp`, `nbf` and `iat` when verifying (at most 5m).',
+    parse: (raw) => {
+      const parsed = parseDurationOption(raw);
+      return parsed.ok && parsed.value > 300_000 ? bad('must be at most 5m (RFC 8725 §3.8: a few minutes)') : parsed;
+    },
+    show: (value) => formatDuration(Number(value)),
+  },
+  {
+    key: 'tokens.max_length',
+    env: 'GATEHOUSE_TOKENS_MAX_LENGTH',
+    type: 'integer',
+    default: 8192,
+    doc: 'Longest JWT accepted, in characters; longer ones are refused before decoding.',
+    parse: parseInteger(512, 65_536),
+  },
+  {
+    key: 'tokens.claims',
+    env: 'GATEHOUSE_TOKENS_CLAIMS',
+    type: 'mapping claim → user field',
+    default: {},
+    doc: 'Extra access-token claims from the user: `{claim: source}` where source is `username`, `email`, `name` or `metadata.<key>` (see docs/jwt.md). As YAML mapping, or JSON in the environment.',
+    parse: parseClaimMapping,
+    show: (value) => JSON.stringify(value),
+  },
+  {
+    key: 'tokens.cache_size',
+    env: 'GATEHOUSE_TOKENS_CACHE_SIZE',
+    type: 'integer',
+    default: 10_000,
+    doc: 'Verified JWTs remembered in memory (never past `exp`, dropped on revocation); 0 disables the cache.',
+    parse: parseInteger(0, 10_000_000),
+  },
+  {
+    key: 'tokens.sync_interval',
+    env: 'GATEHOUSE_TOKENS_SYNC_INTERVAL',
+    type: 'duration',
+    default: 5000,
+    doc: 'How often an instance reloads signing keys and the revocation denylist from the store (revocations made on another instance apply within this delay).',
+    parse: parseDurationOption,
+    show: (value) => formatDuration(Number(value)),
   },
   {
     key: 'shutdown_timeout',

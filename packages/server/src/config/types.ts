@@ -1,4 +1,4 @@
-import type { AUTH_METHODS, LOG_FORMATS, LOG_LEVELS } from './options.js';
+import type { AUTH_METHODS, LOG_FORMATS, LOG_LEVELS, SIGNING_ALGORITHMS } from './options.js';
 
 export type AuthMethodName = (typeof AUTH_METHODS)[number];
 
@@ -26,6 +26,27 @@ export interface GatehouseConfig {
     readonly secureCookies: boolean;
   };
   readonly shutdownTimeoutMs: number;
+  /** Signing keys and their rotation (docs/jwt.md). */
+  readonly keys: {
+    readonly algorithm: (typeof SIGNING_ALGORITHMS)[number];
+    readonly rotateEveryMs: number;
+    readonly jwksMaxAgeMs: number;
+    readonly publishAheadMs: number;
+    readonly hs256Secret: string | undefined;
+  };
+  /** Access and refresh tokens (docs/jwt.md). */
+  readonly tokens: {
+    readonly accessTtlMs: number;
+    readonly refreshTtlMs: number;
+    readonly refreshIdleTtlMs: number;
+    readonly audience: string;
+    readonly audiences: readonly string[];
+    readonly leewayMs: number;
+    readonly maxLength: number;
+    readonly claims: Readonly<Record<string, string>>;
+    readonly cacheSize: number;
+    readonly syncIntervalMs: number;
+  };
   /** Where each value came from, for `config print` and error messages. */
   readonly sources: ReadonlyMap<string, ConfigSource>;
   /** Every resolved value by option key (`public.port`), for `config print`. */

@@ -11,6 +11,8 @@ export const PROBLEM_TYPES = {
   'validation-failed': { status: 400, title: 'A field of the request is invalid' },
   'duplicate-header': { status: 400, title: 'A header that must appear once appears several times' },
   unauthorized: { status: 401, title: 'Authentication is required' },
+  'invalid-credentials': { status: 401, title: 'The username or password is wrong' },
+  'invalid-refresh-token': { status: 400, title: 'The refresh token is invalid, expired or revoked' },
   forbidden: { status: 403, title: 'The credential does not allow this' },
   'not-found': { status: 404, title: 'No such resource' },
   'method-not-allowed': { status: 405, title: 'Method not allowed' },
@@ -21,6 +23,7 @@ export const PROBLEM_TYPES = {
   internal: { status: 500, title: 'Internal error' },
   'store-unavailable': { status: 503, title: 'The store is unavailable' },
   'shutting-down': { status: 503, title: 'The server is shutting down' },
+  'login-unavailable': { status: 503, title: 'Login is not available on this server' },
 } as const;
 
 export type ProblemCode = keyof typeof PROBLEM_TYPES;

@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { ClientAuthMethod, ClientStore, GrantType, IdTokenAlg, OAuthClient } from '../core/oauth/clients.js';
+import type { ClientAuthMethod, ClientStore, GrantType, OAuthClient } from '../core/oauth/clients.js';
 import { decodeCursor, InvalidCursorError, pageOf } from './pagination.js';
 import type { Database, OAuthClientTable } from './schema.js';
 import { isUniqueViolation } from './unique-violation.js';
@@ -17,7 +17,6 @@ const toClient = (row: OAuthClientTable): OAuthClient => ({
   jwksUri: row.jwks_uri,
   accessTokenLifetime: row.access_token_lifetime === null ? null : Number(row.access_token_lifetime),
   refreshTokenLifetime: row.refresh_token_lifetime === null ? null : Number(row.refresh_token_lifetime),
-  idTokenAlg: row.id_token_alg as IdTokenAlg,
   skipConsent: Number(row.skip_consent) === 1,
   createdAt: row.created_at,
   updatedAt: row.updated_at,
@@ -36,7 +35,6 @@ const toRow = (client: OAuthClient): OAuthClientTable => ({
   jwks_uri: client.jwksUri,
   access_token_lifetime: client.accessTokenLifetime,
   refresh_token_lifetime: client.refreshTokenLifetime,
-  id_token_alg: client.idTokenAlg,
   skip_consent: client.skipConsent ? 1 : 0,
   created_at: client.createdAt,
   updated_at: client.updatedAt,

@@ -42,14 +42,19 @@ const toCode = (row: OAuthCodeTable): StoredCode => {
   };
 };
 
-const toGrant = (row: OAuthGrantTable): GrantRecord => ({
-  id: row.id,
-  clientId: row.client_id,
-  subject: row.subject,
-  familyId: row.family_id,
-  expiresAt: row.expires_at,
-  revokedAt: row.revoked_at,
-});
+const toGrant = (row: OAuthGrantTable): GrantRecord => {
+  const data = JSON.parse(row.data) as { authTime: number; audience?: string[] };
+  return {
+    id: row.id,
+    clientId: row.client_id,
+    subject: row.subject,
+    familyId: row.family_id,
+    authTime: data.authTime,
+    audience: data.audience,
+    expiresAt: row.expires_at,
+    revokedAt: row.revoked_at,
+  };
+};
 
 export function codeRepository(db: Kysely<Database>): CodeStore {
   return {
@@ -103,6 +108,7 @@ export function grantRepository(db: Kysely<Database>): GrantStore {
           client_id: grant.clientId,
           subject: grant.subject,
           family_id: grant.familyId,
+          data: JSON.stringify({ authTime: grant.authTime, audience: grant.audience }),
           created_at: grant.createdAt,
           expires_at: grant.expiresAt,
           revoked_at: null,

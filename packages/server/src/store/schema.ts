@@ -49,7 +49,6 @@ export interface OAuthClientTable {
   jwks_uri: string | null;
   access_token_lifetime: number | null;
   refresh_token_lifetime: number | null;
-  id_token_alg: string;
   skip_consent: number;
   created_at: string;
   updated_at: string;
@@ -76,6 +75,8 @@ export interface OAuthGrantTable {
   client_id: string;
   subject: string;
   family_id: string | null;
+  /** JSON: auth_time, audience. */
+  data: string;
   created_at: string;
   expires_at: string;
   revoked_at: string | null;
@@ -120,6 +121,56 @@ export interface OAuthAssertionJtiTable {
   expires_at: string;
 }
 
+export interface SigningKeyTable {
+  kid: string;
+  alg: string;
+  /** `next` (published, not signing yet), `active` (signing), `retired` (published, verify only). */
+  state: string;
+  /** Public JWK, JSON. */
+  public_jwk: string;
+  /** Private JWK sealed under the master key (purpose `signing-key:<kid>`); null for imported public keys. */
+  private_jwk_sealed: string | null;
+  created_at: string;
+  /** For `next`: when it starts signing. */
+  activates_at: string | null;
+  activated_at: string | null;
+  retired_at: string | null;
+  /** For `retired`: when every token it signed has expired and it can be deleted. */
+  delete_after: string | null;
+}
+
+export interface RefreshTokenTable {
+  id: string;
+  /** Every token rotated from one login shares the family id (RFC 9700 §4.14.2). */
+  family_id: string;
+  /** SHA-256 of the token, hex. The token itself is never stored. */
+  token_hash: string;
+  subject: string;
+  client_id: string;
+  scope: string;
+  audience: string;
+  created_at: string;
+  /** Absolute expiry of the family. */
+  expires_at: string;
+  idle_expires_at: string;
+  /** Set when the token was exchanged for its successor; a second use is reuse. */
+  used_at: string | null;
+  revoked_at: string | null;
+  /** The access token issued with this refresh token, denylisted when the family is revoked. */
+  access_jti: string | null;
+  access_expires_at: string | null;
+}
+
+export interface TokenRevocationTable {
+  /** `jti`, `subject` or `client`. */
+  kind: string;
+  value: string;
+  /** Tokens issued (iat) at or before this time are revoked (for jti: when it was revoked). */
+  revoked_at: string;
+  /** When every token concerned has expired and the entry can go. */
+  expires_at: string;
+}
+
 export interface Database {
   gatehouse_meta: MetaTable;
   admin_credentials: AdminCredentialTable;
@@ -132,4 +183,7 @@ export interface Database {
   oauth_sessions: OAuthSessionTable;
   oauth_interactions: OAuthInteractionTable;
   oauth_assertion_jtis: OAuthAssertionJtiTable;
+  signing_keys: SigningKeyTable;
+  refresh_tokens: RefreshTokenTable;
+  token_revocations: TokenRevocationTable;
 }

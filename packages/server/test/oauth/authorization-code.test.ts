@@ -8,9 +8,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Clock } from '../../src/core/audit/audit.js';
 import { storeKinds } from '../support/databases.js';
 import { startTestServer, type TestServer } from '../support/server.js';
+import { testUserDirectory } from '../support/users.js';
 import { Browser, pkcePair } from './browser.js';
 import { basic, claimsOf, expectOAuthError, postForm, type RegisteredClient, registerClient } from './support.js';
-import { testUsers } from './users.js';
 
 const REDIRECT = 'https://app.example.com/callback';
 
@@ -21,14 +21,17 @@ describe.each(storeKinds())('authorization code flow on %s', (kind) => {
   let issuer: string;
   let offsetMs = 0;
   const clock: Clock = { now: () => Date.now() + offsetMs };
-  const users = testUsers();
-  users.add({
-    id: 'usr_alice',
-    username: 'alice',
-    password: 'correct horse battery staple',
-    scopes: ['invoices:read'],
-    metadata: { name: 'Alice Liddell', email: 'alice@example.com', email_verified: true },
-  });
+  const users = testUserDirectory([
+    {
+      id: 'usr_alice',
+      username: 'alice',
+      password: 'correct horse battery staple',
+      scopes: ['invoices:read'],
+      name: 'Alice Liddell',
+      email: 'alice@example.com',
+      metadata: { email_verified: true },
+    },
+  ]);
 
   const authorizeUrl = (params: Record<string, string>) => `/oauth/authorize?${new URLSearchParams(params).toString()}`;
   const baseParams = (client: RegisteredClient, challenge: string, extra: Record<string, string> = {}) => ({
@@ -70,7 +73,7 @@ describe.each(storeKinds())('authorization code flow on %s', (kind) => {
 
   beforeAll(async () => {
     server = await startTestServer(kind, {
-      oauthPorts: { users: users.directory, userAuthenticator: users.authenticator },
+      users,
       clock,
     });
     issuer = server.running.services.config.issuer;
@@ -141,7 +144,8 @@ describe.each(storeKinds())('authorization code flow on %s', (kind) => {
       auth_time: expect.any(Number),
     });
     const header = JSON.parse(Buffer.from(tokens.body.id_token.split('.')[0], 'base64url').toString());
-    expect(header.alg).toBe('RS256');
+    // Signed with the active key: ES256 by default (keys.algorithm; metadata.test.ts covers RS256).
+    expect(header).toMatchObject({ alg: 'ES256', typ: 'JWT' });
     const hash = createHash('sha256').update(tokens.body.access_token).digest().subarray(0, 16).toString('base64url');
     expect(idToken.at_hash).toBe(hash);
 

@@ -12,6 +12,7 @@ describe.each(storeKinds())('client credentials on %s', (kind) => {
   let server: TestServer;
   let token: string;
   let service: RegisteredClient;
+  let targeted: RegisteredClient;
   let postClient: RegisteredClient;
   beforeAll(async () => {
     server = await startTestServer(kind);
@@ -20,6 +21,10 @@ describe.each(storeKinds())('client credentials on %s', (kind) => {
       client_name: 'billing',
       grant_types: ['client_credentials'],
       scope: 'invoices:read invoices:write',
+      token_endpoint_auth_method: 'client_secret_post',
+    });
+    targeted = await registerClient(server, {
+      grant_types: ['client_credentials'],
       audience: ['https://api.example.com', 'https://other.example.com'],
       token_endpoint_auth_method: 'client_secret_post',
     });
@@ -43,12 +48,9 @@ describe.each(storeKinds())('client credentials on %s', (kind) => {
       scope: 'invoices:read invoices:write',
     });
     const claims = claimsOf(response.body.access_token);
-    // SECURITY.md #9 and #21: RFC 9068 claims; sub is the client id.
-    expect(claims).toMatchObject({
-      iss: server.running.services.config.issuer,
-      sub: service.id,
-      client_id: service.id,
-    });
+    // SECURITY.md #9 and #21: RFC 9068 claims; sub is the client id; the default audience.
+    const issuer = server.running.services.config.issuer;
+    expect(claims).toMatchObject({ iss: issuer, sub: service.id, client_id: service.id, aud: issuer });
     for (const claim of ['exp', 'iat', 'jti', 'aud']) expect(claims).toHaveProperty(claim);
     const header = JSON.parse(Buffer.from(response.body.access_token.split('.')[0], 'base64url').toString());
     expect(header.typ).toBe('at+jwt');
@@ -105,7 +107,13 @@ describe.each(storeKinds())('client credentials on %s', (kind) => {
   });
 
   it('sets aud from resource (RFC 8707) or audience, only to registered audiences (invalid_target)', async () => {
-    const base = { client_id: service.id, client_secret: service.secret, grant_type: 'client_credentials' };
+    const base = { client_id: targeted.id, client_secret: targeted.secret, grant_type: 'client_credentials' };
+    // Without resource or audience: the client's registered audiences.
+    const registered = await postForm(token, base);
+    expect(claimsOf(registered.body.access_token).aud).toEqual([
+      'https://api.example.com',
+      'https://other.example.com',
+    ]);
     const resource = await postForm(token, { ...base, resource: 'https://api.example.com' });
     expect(resource.status).toBe(200);
     expect(claimsOf(resource.body.access_token).aud).toBe('https://api.example.com');

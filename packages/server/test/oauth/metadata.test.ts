@@ -8,7 +8,8 @@ import { startTestServer, type TestServer } from '../support/server.js';
 describe('authorization server metadata', () => {
   let server: TestServer;
   beforeAll(async () => {
-    server = await startTestServer('sqlite');
+    // OIDC Discovery §3: RS256 must be offered; it is with keys.algorithm RS256.
+    server = await startTestServer('sqlite', { env: { GATEHOUSE_KEYS_ALGORITHM: 'RS256' } });
   });
   afterAll(async () => server?.stop());
 

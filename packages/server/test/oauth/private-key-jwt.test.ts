@@ -22,7 +22,10 @@ describe.each(storeKinds())('private_key_jwt on %s', (kind) => {
   let uriClient: string;
   const tokenUrl = () => `${server.publicUrl}/oauth/token`;
 
-  const assertion = (clientId: string, overrides: { aud?: string; exp?: number; jti?: string; key?: typeof keys } = {}) =>
+  const assertion = (
+    clientId: string,
+    overrides: { aud?: string; exp?: number; jti?: string; key?: typeof keys } = {},
+  ) =>
     new SignJWT({})
       .setProtectedHeader({ alg: 'ES256', kid: 'k1' })
       .setIssuer(clientId)
@@ -71,7 +74,9 @@ describe.each(storeKinds())('private_key_jwt on %s', (kind) => {
       // client_id may be omitted: the assertion's sub names the client (RFC 7523 §3).
       expect((await request(undefined, await assertion(clientId))).status).toBe(200);
       // The issuer is an accepted audience too.
-      expect((await request(clientId, await assertion(clientId, { aud: server.running.services.config.issuer }))).status).toBe(200);
+      expect(
+        (await request(clientId, await assertion(clientId, { aud: server.running.services.config.issuer }))).status,
+      ).toBe(200);
     }
   });
 
@@ -100,7 +105,11 @@ describe.each(storeKinds())('private_key_jwt on %s', (kind) => {
   it('refuses a wrong assertion type, and an assertion together with a secret (one method per request)', async () => {
     const jwt = await assertion(inlineClient);
     expectOAuthError(
-      await postForm(tokenUrl(), { grant_type: 'client_credentials', client_assertion_type: 'urn:x', client_assertion: jwt }),
+      await postForm(tokenUrl(), {
+        grant_type: 'client_credentials',
+        client_assertion_type: 'urn:x',
+        client_assertion: jwt,
+      }),
       400,
       'invalid_request',
     );
@@ -116,7 +125,11 @@ describe.each(storeKinds())('private_key_jwt on %s', (kind) => {
       'invalid_request',
     );
     // A private_key_jwt client cannot fall back to sending no credential.
-    expectOAuthError(await postForm(tokenUrl(), { grant_type: 'client_credentials', client_id: inlineClient }), 401, 'invalid_client');
+    expectOAuthError(
+      await postForm(tokenUrl(), { grant_type: 'client_credentials', client_id: inlineClient }),
+      401,
+      'invalid_client',
+    );
   });
 
   it('refuses private or symmetric keys at registration', async () => {

@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { storeKinds } from '../support/databases.js';
 import { startTestServer, type TestServer } from '../support/server.js';
+import { testUserDirectory } from '../support/users.js';
 import { Browser, pkcePair } from './browser.js';
 import {
   basic,
@@ -16,7 +17,6 @@ import {
   type RegisteredClient,
   registerClient,
 } from './support.js';
-import { testUsers } from './users.js';
 
 const REDIRECT = 'https://app.example.com/callback';
 const EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
@@ -27,14 +27,9 @@ describe.each(storeKinds())('refresh and token exchange on %s', (kind) => {
   let app: RegisteredClient;
   let other: RegisteredClient;
   let gateway: RegisteredClient;
-  const users = testUsers();
-  users.add({
-    id: 'usr_bob',
-    username: 'bob',
-    password: 'pw-bob-long-enough',
-    scopes: ['read', 'write'],
-    metadata: {},
-  });
+  const users = testUserDirectory([
+    { id: 'usr_bob', username: 'bob', password: 'pw-bob-long-enough', scopes: ['read', 'write'] },
+  ]);
   const url = (path: string) => `${server.publicUrl}${path}`;
 
   async function userTokens(scope = 'openid read write'): Promise<FormResponse> {
@@ -70,13 +65,13 @@ describe.each(storeKinds())('refresh and token exchange on %s', (kind) => {
         authorization: basic(client.id, client.secret),
       },
     );
+  // Introspection, not /auth/verify: these tokens are for the registered resource servers' audiences.
   const isActive = async (token: string) =>
-    (await fetch(url('/auth/verify'), { headers: { authorization: `Bearer ${token}` } })).status === 200;
+    (await postForm(url('/oauth/introspect'), { token }, { authorization: basic(gateway.id, gateway.secret) })).body
+      .active === true;
 
   beforeAll(async () => {
-    server = await startTestServer(kind, {
-      oauthPorts: { users: users.directory, userAuthenticator: users.authenticator },
-    });
+    server = await startTestServer(kind, { users });
     const registration = {
       grant_types: ['authorization_code', 'refresh_token'],
       redirect_uris: [REDIRECT],

@@ -6,6 +6,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { type LoadedConfig, loadConfig } from '../../src/config/load.js';
+import type { Clock } from '../../src/core/audit/audit.js';
+import type { UserDirectory } from '../../src/core/tokens/login.js';
 import { createLogger } from '../../src/logging.js';
 import { type RunningGatehouse, type StartOptions, startGatehouse } from '../../src/server.js';
 import { createTestDatabase, type StoreKind, type TestDatabase, tempDir } from './databases.js';
@@ -35,10 +37,10 @@ export interface TestServerOptions {
   readonly dataDir?: string;
   readonly databaseUrl?: string;
   readonly masterKey?: string;
-  /** Overrides of what the OAuth server borrows (users until that feature lands, …). */
-  readonly oauthPorts?: StartOptions['oauthPorts'];
-  /** A clock the test controls (no sleeps). */
-  readonly clock?: StartOptions['clock'];
+  /** An injected clock (rotation and expiry tests move time instead of sleeping). */
+  readonly clock?: Clock;
+  /** The user directory behind /auth/login. */
+  readonly users?: UserDirectory;
 }
 
 export const TEST_MASTER_KEY = 'a'.repeat(64);
@@ -73,8 +75,8 @@ export async function startTestServer(kind: StoreKind, options: TestServerOption
     config: loaded.config,
     logger: createLogger(loaded.config, sink),
     announce: (text) => announcements.push(text),
-    ...(options.oauthPorts ? { oauthPorts: options.oauthPorts } : {}),
     ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.users ? { users: options.users } : {}),
   });
   // Empty when another instance on the same database generated the key (concurrent-start tests).
   const keyFile = path.join(dataDir, 'admin.key');

@@ -42,6 +42,9 @@ export interface GrantRecord {
   readonly clientId: string;
   readonly subject: string;
   readonly familyId: string | null;
+  /** Seconds since the epoch, when the user authenticated (carried into refreshed tokens). */
+  readonly authTime: number;
+  readonly audience: readonly string[] | undefined;
   readonly expiresAt: string;
   readonly revokedAt: string | null;
 }

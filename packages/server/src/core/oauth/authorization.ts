@@ -57,7 +57,7 @@ export function createAuthorizationFlow(deps: {
   async function grantedScopes(request: AuthorizationRequest, subject: string): Promise<string[]> {
     const directory = deps.users();
     if (!directory) return [...request.scopes];
-    const user = await directory.findById(subject);
+    const user = await directory.findActiveUser(subject);
     const held = new Set(user?.scopes ?? []);
     return request.scopes.filter((scope) => OIDC_SCOPES.has(scope) || held.has(scope));
   }

@@ -4,7 +4,7 @@
  * is read from the user's metadata under its standard name, so operators fill claims simply by
  * setting metadata (`{"name": "Alice Liddell", "email": "alice@example.com"}`).
  */
-import type { OAuthUser } from './ports.js';
+import type { LoginUser } from './ports.js';
 
 const CLAIMS_BY_SCOPE: Readonly<Record<string, readonly string[]>> = {
   profile: [
@@ -28,11 +28,20 @@ const CLAIMS_BY_SCOPE: Readonly<Record<string, readonly string[]>> = {
   phone: ['phone_number', 'phone_number_verified'],
 };
 
-export function standardClaims(user: OAuthUser, scopes: readonly string[]): Record<string, unknown> {
+/** The user's own fields first (`username`, `name`, `email`), then metadata under the claim's name. */
+function read(user: LoginUser, claim: string): unknown {
+  const fromMetadata = user.metadata?.[claim];
+  if (claim === 'preferred_username') return fromMetadata ?? user.username;
+  if (claim === 'name') return user.name ?? fromMetadata;
+  if (claim === 'email') return user.email ?? fromMetadata;
+  return fromMetadata;
+}
+
+export function standardClaims(user: LoginUser, scopes: readonly string[]): Record<string, unknown> {
   const claims: Record<string, unknown> = {};
   for (const scope of scopes) {
     for (const claim of CLAIMS_BY_SCOPE[scope] ?? []) {
-      const value = claim === 'preferred_username' ? (user.metadata[claim] ?? user.username) : user.metadata[claim];
+      const value = read(user, claim);
       if (value !== undefined && value !== null) claims[claim] = value;
     }
   }

@@ -24,8 +24,6 @@ export type ClientAuthMethod = (typeof AUTH_METHODS)[number];
 
 /** Algorithms accepted for `private_key_jwt` assertions and offered for ID tokens: asymmetric only. */
 export const ASSERTION_ALGS = ['RS256', 'PS256', 'ES256', 'EdDSA'] as const;
-export const ID_TOKEN_ALGS = ['RS256', 'ES256'] as const;
-export type IdTokenAlg = (typeof ID_TOKEN_ALGS)[number];
 
 export interface ClientSecretRecord {
   /** SHA-256 of the secret, hex. */
@@ -51,7 +49,6 @@ export interface OAuthClient {
   readonly jwksUri: string | null;
   readonly accessTokenLifetime: number | null;
   readonly refreshTokenLifetime: number | null;
-  readonly idTokenAlg: IdTokenAlg;
   /** First-party clients may skip the consent page. */
   readonly skipConsent: boolean;
   readonly createdAt: string;
@@ -118,7 +115,6 @@ export interface ClientRegistration {
   readonly jwks_uri?: string | null;
   readonly access_token_lifetime?: number | null;
   readonly refresh_token_lifetime?: number | null;
-  readonly id_token_signed_response_alg?: string;
   readonly skip_consent?: boolean;
 }
 
@@ -191,13 +187,6 @@ export function applyRegistration(
   }
   if (changes.access_token_lifetime !== undefined) client.accessTokenLifetime = changes.access_token_lifetime;
   if (changes.refresh_token_lifetime !== undefined) client.refreshTokenLifetime = changes.refresh_token_lifetime;
-  if (changes.id_token_signed_response_alg !== undefined) {
-    if (!(ID_TOKEN_ALGS as readonly string[]).includes(changes.id_token_signed_response_alg)) {
-      problems.push({ field: 'id_token_signed_response_alg', message: `must be one of ${ID_TOKEN_ALGS.join(', ')}` });
-    } else {
-      client.idTokenAlg = changes.id_token_signed_response_alg as IdTokenAlg;
-    }
-  }
   if (changes.skip_consent !== undefined) client.skipConsent = changes.skip_consent;
   problems.push(...consistencyProblems(client));
   return problems.length > 0 ? { ok: false, problems } : { ok: true, client };
@@ -254,7 +243,6 @@ export function blankClient(id: string, now: string): OAuthClient {
     jwksUri: null,
     accessTokenLifetime: null,
     refreshTokenLifetime: null,
-    idTokenAlg: 'RS256',
     skipConsent: false,
     createdAt: now,
     updatedAt: now,

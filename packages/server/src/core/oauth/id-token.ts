@@ -1,13 +1,13 @@
 /**
  * ID tokens (OIDC Core §2, §3.1.3.6): `iss sub aud exp iat auth_time`, `nonce` when the request
  * had one, `at_hash` (the left half of the SHA-256 of the access token, base64url, for RS256 and
- * ES256), and the standard claims the scopes grant. Signed with RS256 unless the client
- * registered ES256 (`id_token_signed_response_alg`).
+ * ES256), and the standard claims the scopes grant. Signed with the active signing key, so with
+ * the algorithm of `keys.algorithm` (set RS256 where relying parties accept nothing else).
  */
 import { createHash } from 'node:crypto';
 import { standardClaims } from './claims.js';
 import type { OAuthClient } from './clients.js';
-import type { OAuthUser, TokenIssuer } from './ports.js';
+import type { LoginUser, TokenIssuer } from './ports.js';
 
 export const ID_TOKEN_LIFETIME_SECONDS = 3600;
 
@@ -19,7 +19,7 @@ export async function createIdToken(input: {
   readonly issuer: TokenIssuer;
   readonly client: OAuthClient;
   readonly subject: string;
-  readonly user: OAuthUser | undefined;
+  readonly user: LoginUser | undefined;
   readonly scopes: readonly string[];
   readonly nonce: string | undefined;
   readonly authTime: number;
@@ -27,19 +27,16 @@ export async function createIdToken(input: {
   readonly now: number;
 }): Promise<string> {
   const iat = Math.floor(input.now / 1000);
-  return input.issuer.signIdToken(
-    {
-      ...(input.user ? standardClaims(input.user, input.scopes) : {}),
-      iss: input.issuer.issuer,
-      sub: input.subject,
-      aud: input.client.id,
-      iat,
-      exp: iat + ID_TOKEN_LIFETIME_SECONDS,
-      auth_time: input.authTime,
-      ...(input.nonce !== undefined ? { nonce: input.nonce } : {}),
-      at_hash: atHash(input.accessToken),
-      azp: input.client.id,
-    },
-    input.client.idTokenAlg,
-  );
+  return input.issuer.signIdToken({
+    ...(input.user ? standardClaims(input.user, input.scopes) : {}),
+    iss: input.issuer.issuer,
+    sub: input.subject,
+    aud: input.client.id,
+    iat,
+    exp: iat + ID_TOKEN_LIFETIME_SECONDS,
+    auth_time: input.authTime,
+    ...(input.nonce !== undefined ? { nonce: input.nonce } : {}),
+    at_hash: atHash(input.accessToken),
+    azp: input.client.id,
+  });
 }

@@ -7,7 +7,7 @@
  */
 import type { Pipeline } from '../pipeline/pipeline.js';
 import type { AuthRequest, Identity } from '../pipeline/types.js';
-import type { RefreshTokens } from './ports.js';
+import type { AccessTokens, RefreshTokens, VerifiedAccessToken } from './ports.js';
 import { formatScope } from './scopes.js';
 
 export type IntrospectionResponse = { active: false } | ({ active: true } & Record<string, unknown>);
@@ -23,6 +23,7 @@ export interface Introspector {
 
 export function createIntrospector(deps: {
   readonly pipeline: Pipeline;
+  readonly accessTokens: AccessTokens;
   readonly refreshTokens: RefreshTokens;
 }): Introspector {
   /** The token presented as each header a mechanism reads a credential from, until one recognises it. */
@@ -42,6 +43,21 @@ export function createIntrospector(deps: {
       if (decision.denial.reason !== 'no_credentials' && decision.denial.reason !== 'no_mechanism') return undefined;
     }
     return undefined;
+  }
+
+  /**
+   * Our own access tokens are checked whatever their audience: a resource server whose `aud` is
+   * not one /auth/verify accepts must still learn that the token is active.
+   */
+  function describeAccessToken(token: VerifiedAccessToken): IntrospectionResponse {
+    return describeIdentity({
+      subject: token.subject,
+      method: 'jwt',
+      scopes: token.scopes,
+      clientId: token.clientId,
+      credentialId: token.jti,
+      claims: token.claims,
+    });
   }
 
   function describeIdentity(identity: Identity): IntrospectionResponse {
@@ -79,6 +95,10 @@ export function createIntrospector(deps: {
       if (hint === 'refresh_token') {
         const refresh = await asRefreshToken(token);
         if (refresh) return refresh;
+      }
+      if (token.split('.').length === 3) {
+        const checked = await deps.accessTokens.verify(token);
+        if (checked.ok) return describeAccessToken(checked.token);
       }
       const identity = await throughPipeline(token, ip);
       if (identity) return describeIdentity(identity);

@@ -1,15 +1,17 @@
 /**
- * What the OAuth server needs from other parts of Gatehouse, as narrow interfaces: signing and
- * verifying tokens and storing refresh tokens belong to the JWT feature, checking passwords and
- * reading users to the users feature. app.ts wires the real implementations in.
+ * What the OAuth server needs from other parts of Gatehouse, as narrow interfaces. Signing,
+ * verifying and revoking tokens and storing refresh tokens belong to the JWT feature
+ * (core/tokens/), users to the users feature (through core/tokens/login.ts `UserDirectory`, the
+ * same directory `/auth/login` uses). `oauth-services.ts` adapts the real implementations.
  */
+export type { LoginUser, UserDirectory } from '../tokens/login.js';
 
 export interface AccessTokenRequest {
   /** `sub`: a user id, or the client id for client credentials (RFC 9068 §2.2, §5). */
   readonly subject: string;
   readonly clientId: string;
   readonly scopes: readonly string[];
-  /** `aud`; undefined → the issuer's default audience. */
+  /** `aud`; undefined → the server's default audience. */
   readonly audience?: readonly string[] | undefined;
   /** Lifetime in seconds; undefined → the configured default. */
   readonly lifetimeSeconds?: number | undefined;
@@ -30,9 +32,9 @@ export interface IssuedAccessToken {
 export interface TokenIssuer {
   readonly issuer: string;
   issueAccessToken(request: AccessTokenRequest): Promise<IssuedAccessToken>;
-  /** Signs an OIDC ID token (`typ: JWT`) with a key of the given algorithm. */
-  signIdToken(claims: Readonly<Record<string, unknown>>, alg: 'RS256' | 'ES256'): Promise<string>;
-  /** The algorithms `signIdToken` can use right now (a key of that type exists). */
+  /** Signs an OIDC ID token (`typ: JWT`) with the active signing key. */
+  signIdToken(claims: Readonly<Record<string, unknown>>): Promise<string>;
+  /** The algorithms ID tokens are signed with (empty when none is possible, e.g. HS256 keys). */
   idTokenAlgorithms(): readonly string[];
 }
 
@@ -52,10 +54,10 @@ export type AccessTokenCheck =
 export interface AccessTokens {
   /**
    * Verifies one of our access tokens (signature, `typ`, `iss`, `exp`, denylist). The audience is
-   * not checked: the caller decides what it requires.
+   * not checked: this server issued it, whatever resource it names; the caller decides.
    */
   verify(token: string): Promise<AccessTokenCheck>;
-  /** Denies the token by `jti` until its expiry (RFC 7009). */
+  /** Denies the token by `jti` until its expiry (seconds since the epoch; RFC 7009). */
   revoke(jti: string, expiresAt: number): Promise<void>;
 }
 
@@ -66,51 +68,37 @@ export interface RefreshTokenGrant {
   readonly scopes: readonly string[];
   /** Seconds since the epoch; the family's absolute expiry. */
   readonly expiresAt: number;
-  /** Extra data the grant carries (auth_time, audience…). */
-  readonly data: Readonly<Record<string, unknown>>;
 }
 
 export type RefreshRotation =
-  | { readonly ok: true; readonly token: string; readonly grant: RefreshTokenGrant }
+  /** The presented token is spent; issue its successor with `issue({ family: grant })`. */
+  | { readonly ok: true; readonly grant: RefreshTokenGrant }
   /** `reused` means the family was revoked because an already-used token came back (RFC 9700 §4.14). */
   | {
       readonly ok: false;
-      readonly reason: 'unknown' | 'expired' | 'revoked' | 'reused' | 'wrong_client';
+      readonly reason: 'malformed' | 'unknown' | 'expired' | 'revoked' | 'reused' | 'wrong_client';
       readonly familyId?: string;
     };
 
+export interface NewRefreshToken {
+  readonly subject: string;
+  readonly clientId: string;
+  readonly scopes: readonly string[];
+  readonly audience: readonly string[];
+  /** The access token issued alongside: denied when the family is revoked. */
+  readonly accessJti: string;
+  /** Seconds since the epoch. */
+  readonly accessExpiresAt: number;
+  /** Continue this family (rotation) instead of starting one. */
+  readonly family?: RefreshTokenGrant | undefined;
+}
+
 export interface RefreshTokens {
-  issue(grant: Omit<RefreshTokenGrant, 'familyId' | 'expiresAt'> & { lifetimeSeconds?: number | undefined }): Promise<{
-    token: string;
-    grant: RefreshTokenGrant;
-  }>;
-  /** Rotates: the presented token is spent and a new one of the same family returned. */
+  issue(request: NewRefreshToken): Promise<{ token: string; grant: RefreshTokenGrant }>;
+  /** Spends the token (rotation), detecting reuse. */
   rotate(token: string, clientId: string): Promise<RefreshRotation>;
   /** Looks a token up without spending it; undefined when unknown, spent, expired or revoked. */
   inspect(token: string): Promise<RefreshTokenGrant | undefined>;
+  /** Revokes the family and denies the access tokens issued with it. */
   revokeFamily(familyId: string): Promise<void>;
-}
-
-export interface OAuthUser {
-  readonly id: string;
-  readonly username: string;
-  /** Scopes the user holds (the non-OIDC scopes of a grant are limited to these). */
-  readonly scopes: readonly string[];
-  /** Free-form metadata; standard OIDC claims are read from it (`name`, `email`, …). */
-  readonly metadata: Readonly<Record<string, unknown>>;
-}
-
-export type PasswordCheck =
-  | { readonly ok: true; readonly user: OAuthUser }
-  | { readonly ok: false; readonly reason: string; readonly retryAfterSeconds?: number };
-
-export interface UserAuthenticator {
-  /** Checks a username and password, with the users feature's throttling and timing rules. */
-  verify(username: string, password: string, context: { ip: string }): Promise<PasswordCheck>;
-}
-
-export interface UserDirectory {
-  findById(id: string): Promise<OAuthUser | undefined>;
-  /** Whether an id or username names a user (a client id may not, SECURITY.md #21). */
-  isUserSubject(id: string): Promise<boolean>;
 }

@@ -16,7 +16,6 @@ import {
   checkClientId,
   generateClientSecret,
   hashClientSecret,
-  ID_TOKEN_ALGS,
   newClientId,
   type OAuthClient,
   SUPPORTED_GRANT_TYPES,
@@ -56,7 +55,6 @@ const registrationProperties = {
   jwks_uri: { type: ['string', 'null'], maxLength: 2000 },
   access_token_lifetime: lifetime,
   refresh_token_lifetime: lifetime,
-  id_token_signed_response_alg: { type: 'string', enum: [...ID_TOKEN_ALGS] },
   skip_consent: { type: 'boolean' },
 } as const;
 
@@ -81,7 +79,6 @@ export function presentClient(client: OAuthClient, now: number): Record<string, 
     ...(client.jwksUri ? { jwks_uri: client.jwksUri } : {}),
     access_token_lifetime: client.accessTokenLifetime,
     refresh_token_lifetime: client.refreshTokenLifetime,
-    id_token_signed_response_alg: client.idTokenAlg,
     skip_consent: client.skipConsent,
     client_id_issued_at: Math.floor(Date.parse(client.createdAt) / 1000),
     // RFC 7591 §3.2.1: 0 means the secret does not expire.
@@ -124,7 +121,7 @@ export function registerClientRoutes(app: FastifyInstance, options: ClientRoutes
       if (body.client_id !== undefined) {
         const problem = checkClientId(body.client_id);
         if (problem) throw fieldProblem(problem.field, problem.message);
-        if (await options.users?.()?.isUserSubject(body.client_id)) {
+        if (await options.users?.()?.findActiveUser(body.client_id)) {
           throw fieldProblem('client_id', 'names a user; a client id may not equal a user subject');
         }
         id = body.client_id;

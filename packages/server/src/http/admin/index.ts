@@ -5,13 +5,17 @@
 import type { FastifyInstance } from 'fastify';
 import type { AdminCredentialStore } from '../../core/admin/admin-keys.js';
 import type { AuditLog, AuditStore } from '../../core/audit/audit.js';
+import type { KeyRing } from '../../core/tokens/key-ring.js';
+import type { TokenService } from '../../core/tokens/token-service.js';
 import type { Store } from '../../store/database.js';
 import { registerHealthRoutes } from '../health.js';
 import { notFoundHandler, problemErrorHandler } from '../problem.js';
 import { registerAuditRoutes } from './audit-events.js';
 import { requireAdminKey } from './authenticate.js';
 import { type ClientRoutesOptions, registerClientRoutes } from './clients.js';
+import { registerSigningKeyRoutes } from './signing-keys.js';
 import { registerStatusRoute, type StatusInfo } from './status.js';
+import { registerTokenAdminRoutes } from './tokens.js';
 
 export interface AdminSurfaceOptions {
   readonly store: Store;
@@ -21,6 +25,8 @@ export interface AdminSurfaceOptions {
   readonly status: StatusInfo;
   readonly isShuttingDown: () => boolean;
   readonly oauthClients?: ClientRoutesOptions;
+  readonly keyRing: KeyRing;
+  readonly tokenService: TokenService;
 }
 
 export async function adminSurface(app: FastifyInstance, options: AdminSurfaceOptions): Promise<void> {
@@ -31,4 +37,6 @@ export async function adminSurface(app: FastifyInstance, options: AdminSurfaceOp
   registerStatusRoute(app, options.status);
   registerAuditRoutes(app, options.auditStore);
   if (options.oauthClients) registerClientRoutes(app, options.oauthClients);
+  registerSigningKeyRoutes(app, options.keyRing);
+  registerTokenAdminRoutes(app, options.tokenService, options.audit);
 }

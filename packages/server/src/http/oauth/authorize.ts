@@ -24,7 +24,7 @@ import {
 import type { ClientStore, OAuthClient } from '../../core/oauth/clients.js';
 import { AccessDenied, type OAuthError } from '../../core/oauth/errors.js';
 import type { ParsedParams } from '../../core/oauth/params.js';
-import type { UserAuthenticator, UserDirectory } from '../../core/oauth/ports.js';
+import type { UserDirectory } from '../../core/oauth/ports.js';
 import { randomBase64url } from '../../core/secrets/random.js';
 import { createCookieJar } from './cookies.js';
 import { readForm, readQuery } from './form.js';
@@ -35,7 +35,7 @@ export interface AuthorizeRoutesOptions {
   readonly flow: AuthorizationFlow;
   readonly sessions: SessionStore;
   readonly interactions: InteractionStore;
-  readonly userAuthenticator: () => UserAuthenticator | undefined;
+  /** The user directory `/auth/login` uses too (the users feature). */
   readonly users: () => UserDirectory | undefined;
   readonly audit: AuditLog;
   readonly clock: Clock;
@@ -202,7 +202,7 @@ export function registerAuthorizeRoutes(app: FastifyInstance, options: Authorize
         targetsOf(authorizationRequest),
       );
     }
-    const user = await options.users()?.findById(record.subject);
+    const user = await options.users()?.findActiveUser(record.subject);
     return sendPage(
       reply,
       status,
@@ -228,21 +228,22 @@ export function registerAuthorizeRoutes(app: FastifyInstance, options: Authorize
     if (!loaded) return reply;
     const params = checkCsrf(request, reply, loaded.record);
     if (!params) return reply;
-    const authenticator = options.userAuthenticator();
-    if (!authenticator) {
+    const directory = options.users();
+    if (!directory) {
       return showError(reply, 503, { error: 'temporarily_unavailable', description: 'No user store is configured' });
     }
     const username = params.get('username') ?? '';
     const password = params.get('password') ?? '';
-    const check = await authenticator.verify(username, password, { ip: request.ip });
+    // The directory throttles and answers unknown user and wrong password alike (SECURITY.md #32, #33).
+    const check = await directory.verifyCredentials(username, password, { ip: request.ip });
     if (!check.ok) {
       options.audit.recordFailure({ method: 'oauth_login', reason: check.reason, ip: request.ip });
-      if (check.retryAfterSeconds !== undefined) reply.header('retry-after', String(check.retryAfterSeconds));
-      const message =
-        check.retryAfterSeconds !== undefined
-          ? 'Too many attempts. Wait a moment and try again.'
-          : 'The username or password is not correct.';
-      return renderStep(reply, loaded, check.retryAfterSeconds !== undefined ? 429 : 401, message, username);
+      const throttled = check.reason === 'throttled';
+      if (throttled) reply.header('retry-after', String(check.retryAfterSeconds ?? 1));
+      const message = throttled
+        ? 'Too many attempts. Wait a moment and try again.'
+        : 'The username or password is not correct.';
+      return renderStep(reply, loaded, throttled ? 429 : 401, message, username);
     }
     const authTime = Math.floor(clock.now() / 1000);
     const sessionId = randomBase64url(32);

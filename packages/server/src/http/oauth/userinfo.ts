@@ -63,7 +63,7 @@ export function registerUserinfoRoute(
     if (!checked.token.scopes.includes('openid')) {
       return challenge(reply, new InsufficientScope('The access token lacks the openid scope'));
     }
-    const user = await options.users()?.findById(checked.token.subject);
+    const user = await options.users()?.findActiveUser(checked.token.subject);
     if (!user) return challenge(reply, new InvalidToken('The access token does not name a user'));
     return reply
       .header('cache-control', 'no-store')

@@ -16,7 +16,6 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('jwks_uri', 'text')
     .addColumn('access_token_lifetime', 'integer')
     .addColumn('refresh_token_lifetime', 'integer')
-    .addColumn('id_token_alg', 'text', (column) => column.notNull())
     .addColumn('skip_consent', 'integer', (column) => column.notNull())
     .addColumn('created_at', 'text', (column) => column.notNull())
     .addColumn('updated_at', 'text', (column) => column.notNull())

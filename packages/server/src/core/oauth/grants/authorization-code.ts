@@ -111,6 +111,8 @@ export function authorizationCodeGrant(
       clientId: stored.clientId,
       subject: stored.subject,
       familyId: null,
+      authTime: stored.authTime,
+      audience: stored.audience,
       createdAt: new Date(now).toISOString(),
       expiresAt: new Date(now + (context.request.client.refreshTokenLifetime ?? 30 * 86_400) * 1000).toISOString(),
     });

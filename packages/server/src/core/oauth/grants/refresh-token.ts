@@ -3,7 +3,7 @@
  * SECURITY.md #17): every use returns a new refresh token; an already-used one coming back
  * revokes the grant (its refresh family and its access tokens). Scope may only narrow.
  */
-import type { GrantStore } from '../authorization-store.js';
+import type { GrantRecord, GrantStore } from '../authorization-store.js';
 import { GRANT_TYPES } from '../clients.js';
 import { InvalidGrant, InvalidRequest } from '../errors.js';
 import type { GrantRevoker } from '../grant-revocation.js';
@@ -15,9 +15,8 @@ import { issueUserTokens, type UserTokenDeps } from './user-tokens.js';
 
 interface Context {
   readonly request: GrantRequest;
-  grant: RefreshTokenGrant;
-  newRefreshToken: string;
-  grantId: string;
+  family: RefreshTokenGrant;
+  grant: GrantRecord;
   scopes: readonly string[];
   response: TokenResponse;
   jti: string;
@@ -26,6 +25,7 @@ interface Context {
 export function refreshTokenGrant(
   deps: UserTokenDeps & { readonly grants: GrantStore; readonly grantRevoker: GrantRevoker },
 ): GrantHandler {
+  /** Spends the presented token; a spent one coming back revokes the grant (RFC 9700 §4.14.2). */
   const rotate = async (context: Context) => {
     const token = context.request.params.get('refresh_token');
     if (token === undefined) return new InvalidRequest('refresh_token is missing');
@@ -39,29 +39,37 @@ export function refreshTokenGrant(
           : 'The refresh token is not valid',
       );
     }
-    context.grant = rotation.grant;
-    context.newRefreshToken = rotation.token;
+    context.family = rotation.grant;
     return undefined;
   };
 
   const loadGrant = async (context: Context) => {
-    const record = await deps.grants.findByFamily(context.grant.familyId);
-    if (record?.revokedAt) return new InvalidGrant('The grant was revoked');
-    context.grantId = record?.id ?? String(context.grant.data.grant_id ?? context.grant.familyId);
+    const grant = await deps.grants.findByFamily(context.family.familyId);
+    if (!grant || grant.revokedAt !== null) return new InvalidGrant('The grant was revoked');
+    context.grant = grant;
+    return undefined;
+  };
+
+  /** A user who was deleted or disabled can no longer refresh. */
+  const checkUser = async (context: Context) => {
+    const users = deps.users();
+    if (users && !(await users.findActiveUser(context.grant.subject))) {
+      await deps.grantRevoker.revoke(context.grant);
+      return new InvalidGrant('The user can no longer be issued tokens');
+    }
     return undefined;
   };
 
   const issueTokens = async (context: Context) => {
     const { grant } = context;
-    const audience = Array.isArray(grant.data.audience) ? (grant.data.audience as string[]) : undefined;
     const issued = await issueUserTokens(deps, {
       client: context.request.client,
-      grantId: context.grantId,
+      grantId: grant.id,
       subject: grant.subject,
       scopes: context.scopes,
-      audience,
-      authTime: Number(grant.data.auth_time ?? 0),
-      refreshToken: context.newRefreshToken,
+      audience: grant.audience,
+      authTime: grant.authTime,
+      family: context.family,
     });
     context.response = issued.response;
     context.jti = issued.jti;
@@ -72,8 +80,9 @@ export function refreshTokenGrant(
     checkGrantAllowed<Context>(GRANT_TYPES.refreshToken),
     rotate,
     loadGrant,
+    checkUser,
     // RFC 6749 §6: "The requested scope MUST NOT include any scope not originally granted".
-    checkRequestedScope<Context>((context) => context.grant.scopes),
+    checkRequestedScope<Context>((context) => context.family.scopes),
     issueTokens,
   ];
 

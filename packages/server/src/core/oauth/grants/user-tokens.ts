@@ -7,7 +7,7 @@ import type { Clock } from '../../audit/audit.js';
 import type { GrantStore } from '../authorization-store.js';
 import { GRANT_TYPES, type OAuthClient } from '../clients.js';
 import { createIdToken } from '../id-token.js';
-import type { RefreshTokens, TokenIssuer, UserDirectory } from '../ports.js';
+import type { RefreshTokenGrant, RefreshTokens, TokenIssuer, UserDirectory } from '../ports.js';
 import { formatScope } from '../scopes.js';
 import type { TokenResponse } from './grant.js';
 
@@ -28,8 +28,8 @@ export interface UserGrantInput {
   readonly authTime: number;
   /** Present on the code grant; OIDC Core §12.1: refreshes issue no new ID token here. */
   readonly idToken?: { readonly nonce: string | undefined } | undefined;
-  /** A refresh token already minted by rotation (refresh grant), or undefined to mint one. */
-  readonly refreshToken?: string | undefined;
+  /** On refresh: the family the new refresh token continues (rotation). */
+  readonly family?: RefreshTokenGrant | undefined;
 }
 
 export async function issueUserTokens(
@@ -47,17 +47,20 @@ export async function issueUserTokens(
   });
   await deps.grants.addAccessToken(input.grantId, access.jti, new Date(access.expiresAt * 1000).toISOString());
 
-  let refreshToken = input.refreshToken;
-  if (refreshToken === undefined && client.grantTypes.includes(GRANT_TYPES.refreshToken)) {
+  let refreshToken: string | undefined;
+  if (input.family || client.grantTypes.includes(GRANT_TYPES.refreshToken)) {
     const issued = await deps.refreshTokens.issue({
       subject: input.subject,
       clientId: client.id,
-      scopes: input.scopes,
-      data: { grant_id: input.grantId, auth_time: input.authTime, audience: input.audience ?? null },
-      lifetimeSeconds: client.refreshTokenLifetime ?? undefined,
+      // The family keeps the scope originally granted; a narrowed refresh narrows only the access token.
+      scopes: input.family?.scopes ?? input.scopes,
+      audience: access.audience,
+      accessJti: access.jti,
+      accessExpiresAt: access.expiresAt,
+      family: input.family,
     });
     refreshToken = issued.token;
-    await deps.grants.setFamily(input.grantId, issued.grant.familyId);
+    if (!input.family) await deps.grants.setFamily(input.grantId, issued.grant.familyId);
   }
 
   let idToken: string | undefined;
@@ -66,7 +69,7 @@ export async function issueUserTokens(
       issuer: deps.issuer,
       client,
       subject: input.subject,
-      user: await deps.users()?.findById(input.subject),
+      user: await deps.users()?.findActiveUser(input.subject),
       scopes: input.scopes,
       nonce: input.idToken.nonce,
       authTime: input.authTime,
