@@ -9,10 +9,12 @@ import { MasterKeyError } from '../startup/master-key.js';
 import { StoreRefusedError } from '../store/database.js';
 import { VERSION } from '../version.js';
 import { registerConfig } from './commands/config.js';
+import { registerKeys } from './commands/keys.js';
 import { registerMigrate } from './commands/migrate.js';
 import { registerSecret } from './commands/secret.js';
 import { registerServe } from './commands/serve.js';
 import { registerStatus } from './commands/status.js';
+import { registerToken } from './commands/token.js';
 import { CliError, EXIT } from './exit-codes.js';
 
 export function buildProgram(): Command {
@@ -26,6 +28,8 @@ export function buildProgram(): Command {
   registerConfig(program);
   registerSecret(program);
   registerStatus(program);
+  registerKeys(program);
+  registerToken(program);
   return program;
 }
 

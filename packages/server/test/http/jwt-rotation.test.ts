@@ -54,7 +54,7 @@ describe.each(storeKinds())('signing-key rotation on %s', (kind) => {
     expect(response.status).toBe(200);
     return ((await response.json()) as { access_token: string }).access_token;
   };
-  const kidOf = (token: string) => (decodeJwtUnverified(token) as { header: { kid: string } }).header.kid;
+  const kidOf = (token: string) => (decodeJwtUnverified(token) as unknown as { header: { kid: string } }).header.kid;
   const verify = (token: string) =>
     fetch(`${server.publicUrl}/auth/verify`, { headers: { authorization: `Bearer ${token}` } });
   const keys = async () =>

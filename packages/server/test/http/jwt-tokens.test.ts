@@ -171,7 +171,7 @@ describe.each(storeKinds())('JWT tokens on %s', (kind) => {
     expect(escalate.status).toBe(400);
     expect((await escalate.json()).errors[0]).toEqual({ field: 'scope', message: 'not granted to this user: admin' });
     const orders = await loginAs(alice, { audience: 'https://orders.example.test' });
-    expect((decodeJwtUnverified(orders.access_token) as { claims: { aud: string } }).claims.aud).toBe(
+    expect((decodeJwtUnverified(orders.access_token) as unknown as { claims: { aud: string } }).claims.aud).toBe(
       'https://orders.example.test',
     );
     const elsewhere = await login({ username: 'alice', password: alice.password, audience: 'https://evil.example' });
@@ -291,7 +291,7 @@ describe.each(storeKinds())('JWT tokens on %s', (kind) => {
     const one = await loginAs(alice);
     const two = await loginAs(alice);
     const other = await loginAs(bob);
-    const jti = (decodeJwtUnverified(one.access_token) as { claims: { jti: string } }).claims.jti;
+    const jti = (decodeJwtUnverified(one.access_token) as unknown as { claims: { jti: string } }).claims.jti;
     // Warm the verified-token cache: revocation must drop the entry.
     expect((await verify(one.access_token)).status).toBe(200);
     const byJti = await server.admin('POST', '/admin/v1/tokens/revoke', { jti });
