@@ -19,6 +19,7 @@ import type { GatehouseConfig } from './config/types.js';
 import type { Clock } from './core/audit/audit.js';
 import { bootstrapAdminKey } from './startup/admin-key.js';
 import { loadMasterKey } from './startup/master-key.js';
+import { loadTlsCredentials } from './startup/tls.js';
 import { openStore, type Store } from './store/database.js';
 import { metaRepository } from './store/meta-repository.js';
 import { migrateToLatest } from './store/migrate.js';
@@ -29,8 +30,6 @@ export interface StartOptions {
   /** Where the one-time admin key message goes; default stderr. */
   readonly announce?: (text: string) => void;
   readonly clock?: Clock;
-  /** The user directory for /auth/login (provided by the users feature). */
-  readonly users?: ServiceOptions['users'];
 }
 
 export interface RunningGatehouse {
@@ -59,6 +58,9 @@ export async function openMigratedStore(config: GatehouseConfig, logger: Logger)
 export async function startGatehouse(options: StartOptions): Promise<RunningGatehouse> {
   const { logger } = options;
   const config = await withConcretePublicPort(options.config);
+  // Before the store: a TLS mistake should not leave a half-started server behind.
+  const tls = loadTlsCredentials(config);
+  const scheme = tls ? 'https' : 'http';
   const store = await openMigratedStore(config, logger);
   let shuttingDown = false;
   const urls: Listeners = { public: null, admin: null, proxy: null };
@@ -78,7 +80,6 @@ export async function startGatehouse(options: StartOptions): Promise<RunningGate
       logger,
       sealedBox,
       ...(options.clock ? { clock: options.clock } : {}),
-      ...(options.users ? { users: options.users } : {}),
     });
     await bootstrapAdminKey({
       credentials: services.adminCredentials,
@@ -91,11 +92,12 @@ export async function startGatehouse(options: StartOptions): Promise<RunningGate
     });
     // Signing keys are loaded (and the first one created) before anything can ask for a token.
     await services.tokens.start();
-    apps = await buildApps({ services, isShuttingDown: () => shuttingDown, listeners: () => ({ ...urls }) });
-    urls.public = await listen(apps.public, config.public.host, config.public.port, 'http');
+    apps = await buildApps({ services, isShuttingDown: () => shuttingDown, listeners: () => ({ ...urls }), tls });
+    urls.public = await listen(apps.public, config.public.host, config.public.port, scheme);
     services.tokens.identity.settle(urls.public);
     urls.admin = await listen(apps.admin, config.admin.host, config.admin.port, 'http');
-    if (apps.proxy) urls.proxy = await listen(apps.proxy, config.proxy.host, config.proxy.port, 'http');
+    if (apps.proxy) urls.proxy = await listen(apps.proxy, config.proxy.host, config.proxy.port, scheme);
+    warnAboutBasicTransport(config, logger, tls !== null);
   } catch (error) {
     await Promise.allSettled([apps?.public.close(), apps?.admin.close(), apps?.proxy?.close()]);
     services?.tokens.close();
@@ -137,6 +139,20 @@ export async function startGatehouse(options: StartOptions): Promise<RunningGate
       return stopping;
     },
   };
+}
+
+/** Says at start how Basic credentials can arrive, so a refused plain-HTTP request is no surprise. */
+function warnAboutBasicTransport(config: GatehouseConfig, logger: Logger, tls: boolean): void {
+  if (!config.auth.methods.includes('basic')) return;
+  if (config.dev) {
+    logger.warn('dev mode: Basic credentials are accepted over plain HTTP; never run production with --dev');
+  } else if (!tls && config.trustProxy.length === 0) {
+    logger.warn(
+      config.basic.allowInsecureLoopback
+        ? 'Basic authentication over plain HTTP is accepted from loopback clients only; configure tls.cert/tls.key or trust_proxy for others'
+        : 'Basic authentication needs HTTPS: configure tls.cert/tls.key, or trust_proxy for a TLS-terminating proxy; Basic requests over plain HTTP are refused',
+    );
+  }
 }
 
 async function listen(

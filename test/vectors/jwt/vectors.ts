@@ -73,3 +73,13 @@ export function vectorKeyObjects(): Map<string, { kid: string; alg: VectorAlg; k
   }
   return keys;
 }
+
+/** The verification options every vector is judged with (`now` is the vectors' own time). */
+export const vectorVerifyOptions = {
+  issuer: vectorSet.issuer,
+  audience: vectorSet.audience,
+  types: vectorSet.types,
+  leewaySeconds: vectorSet.leewaySeconds,
+  maxTokenLength: vectorSet.maxTokenLength,
+  now: () => vectorSet.now * 1000,
+} as const;

@@ -57,8 +57,10 @@ export type DecodedObject = { ok: true; value: Record<string, unknown> } | { ok:
 /** Decodes one base64url segment into a JSON object with unique member names. */
 export function decodeJsonSegment(segment: string): DecodedObject {
   const bytes = Buffer.from(segment, 'base64url');
-  if (!isUtf8(bytes)) return { ok: false, problem: 'is not UTF-8' };
   const text = bytes.toString('utf8');
+  // Invalid UTF-8 decodes to U+FFFD; only then is the full check worth its pass over the bytes
+  // (a genuine U+FFFD in the text is valid UTF-8 and passes it).
+  if (text.includes('\uFFFD') && !isUtf8(bytes)) return { ok: false, problem: 'is not UTF-8' };
   let value: unknown;
   try {
     value = JSON.parse(text);

@@ -4,18 +4,16 @@
  * file over HTTP. Each case names the SECURITY.md item it protects.
  */
 import { describe, expect, it } from 'vitest';
-import { tokenVectors, vectorKeyObjects, vectorSet } from '../../../../test/vectors/jwt/vectors.js';
+import {
+  tokenVectors,
+  vectorKeyObjects,
+  vectorSet,
+  vectorVerifyOptions,
+} from '../../../../test/vectors/jwt/vectors.js';
 import { verifyJwt } from '../../src/jwt/index.js';
 
 const keys = vectorKeyObjects();
-const options = {
-  issuer: vectorSet.issuer,
-  audience: vectorSet.audience,
-  types: vectorSet.types,
-  leewaySeconds: vectorSet.leewaySeconds,
-  maxTokenLength: vectorSet.maxTokenLength,
-  now: () => vectorSet.now * 1000,
-};
+const options = vectorVerifyOptions;
 
 describe('verifyJwt on the shared vectors', () => {
   it('has vectors for every kind of bad input the issue lists', () => {

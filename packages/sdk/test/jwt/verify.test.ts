@@ -4,17 +4,16 @@
  */
 import { createSecretKey, generateKeyPairSync, sign } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { tokenVectors, vectorKeyObjects, vectorSet } from '../../../../test/vectors/jwt/vectors.js';
+import {
+  tokenVectors,
+  vectorKeyObjects,
+  vectorSet,
+  vectorVerifyOptions,
+} from '../../../../test/vectors/jwt/vectors.js';
 import { decodeJwtUnverified, type VerificationKey, verifyJwt } from '../../src/jwt/index.js';
 
 const keys = vectorKeyObjects();
-const base = {
-  issuer: vectorSet.issuer,
-  audience: vectorSet.audience,
-  types: vectorSet.types,
-  leewaySeconds: vectorSet.leewaySeconds,
-  now: () => vectorSet.now * 1000,
-};
+const base = vectorVerifyOptions;
 const vector = (name: string) => {
   const found = tokenVectors.find((entry) => entry.name === name);
   if (!found) throw new Error(`no vector ${name}`);

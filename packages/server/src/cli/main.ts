@@ -16,6 +16,7 @@ import { registerSecret } from './commands/secret.js';
 import { registerServe } from './commands/serve.js';
 import { registerStatus } from './commands/status.js';
 import { registerToken } from './commands/token.js';
+import { registerUser } from './commands/user.js';
 import { CliError, EXIT } from './exit-codes.js';
 
 export function buildProgram(): Command {
@@ -31,6 +32,7 @@ export function buildProgram(): Command {
   registerStatus(program);
   registerKeys(program);
   registerToken(program);
+  registerUser(program);
   registerClient(program);
   return program;
 }

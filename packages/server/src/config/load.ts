@@ -6,7 +6,7 @@
 import { accessSync, constants, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { parseDocument } from 'yaml';
-import { OPTIONS, type OptionSpec } from './options.js';
+import { CROSS_CHECKS, OPTIONS, type OptionSpec } from './options.js';
 import type { ConfigSource, GatehouseConfig } from './types.js';
 
 /** Thrown with every problem found; the CLI prints `problems` one per line and exits 2. */
@@ -179,7 +179,7 @@ export function loadConfig(input: ConfigInput = {}): LoadedConfig {
     }
   }
 
-  if (problems.length === 0) checkTokenSettings(resolved, problems);
+  if (problems.length === 0) for (const check of CROSS_CHECKS) problems.push(...check(resolved));
   if (problems.length === 0 && input.checkDataDir) {
     checkDataDir(String(resolved.get('data_dir')), input.checkDataDir === 'create', problems);
   }
@@ -188,28 +188,6 @@ export function loadConfig(input: ConfigInput = {}): LoadedConfig {
   const sections = new Map<string, unknown>();
   for (const section of extraSections) if (fileValues.has(section)) sections.set(section, fileValues.get(section));
   return { config: toConfig(resolved, sources), sections };
-}
-
-/** Settings that are only valid together (docs/jwt.md, rotation timeline). */
-function checkTokenSettings(values: ReadonlyMap<string, unknown>, problems: string[]): void {
-  const number = (key: string) => Number(values.get(key));
-  // SECURITY.md #37: a key is published at least one JWKS cache lifetime before it signs.
-  if (number('keys.publish_ahead') <= number('keys.jwks_max_age')) {
-    problems.push(
-      'keys.publish_ahead: must be longer than keys.jwks_max_age, or verifiers may not know a new key when it starts signing',
-    );
-  }
-  if (number('keys.rotate_every') <= number('keys.publish_ahead')) {
-    problems.push('keys.rotate_every: must be longer than keys.publish_ahead');
-  }
-  if (values.get('keys.algorithm') === 'HS256' && values.get('keys.hs256_secret') === undefined) {
-    problems.push(
-      'keys.algorithm: HS256 needs keys.hs256_secret (at least 32 random bytes; `gatehouse secret` makes one)',
-    );
-  }
-  if (number('tokens.refresh_idle_ttl') > number('tokens.refresh_ttl')) {
-    problems.push('tokens.refresh_idle_ttl: must not be longer than tokens.refresh_ttl');
-  }
 }
 
 /** The data dir must be a directory that accepts new files; when missing, its nearest existing parent must. */
@@ -269,6 +247,39 @@ function toConfig(values: ReadonlyMap<string, unknown>, sources: ReadonlyMap<str
       claims: Object.freeze({ ...get<Record<string, string>>('tokens.claims') }),
       cacheSize: get<number>('tokens.cache_size'),
       syncIntervalMs: get<number>('tokens.sync_interval'),
+    }),
+    tls: Object.freeze({ cert: get<string | undefined>('tls.cert'), key: get<string | undefined>('tls.key') }),
+    trustProxy: Object.freeze([...get<string[]>('trust_proxy')]),
+    basic: Object.freeze({
+      realm: get<string>('basic.realm'),
+      allowInsecureLoopback: get<boolean>('basic.allow_insecure_loopback'),
+      cacheTtlMs: get<number>('basic.cache_ttl'),
+      cacheMaxEntries: get<number>('basic.cache_max_entries'),
+    }),
+    passwords: Object.freeze({
+      minLength: get<number>('passwords.min_length'),
+      blocklistFile: get<string | undefined>('passwords.blocklist_file'),
+      argon2: Object.freeze({
+        memoryKib: get<number>('passwords.argon2.memory_kib'),
+        iterations: get<number>('passwords.argon2.iterations'),
+        parallelism: get<number>('passwords.argon2.parallelism'),
+      }),
+      pepper: get<string | undefined>('passwords.pepper'),
+    }),
+    throttle: Object.freeze({
+      user: Object.freeze({
+        freeAttempts: get<number>('throttle.user.free_attempts'),
+        lockAfter: get<number>('throttle.user.lock_after'),
+      }),
+      ip: Object.freeze({
+        freeAttempts: get<number>('throttle.ip.free_attempts'),
+        lockAfter: get<number>('throttle.ip.lock_after'),
+      }),
+      backoffBaseMs: get<number>('throttle.backoff_base'),
+      backoffMaxMs: get<number>('throttle.backoff_max'),
+      lockDurationMs: get<number>('throttle.lock_duration'),
+      resetAfterMs: get<number>('throttle.reset_after'),
+      familiarTtlMs: get<number>('throttle.familiar_ttl'),
     }),
     sources,
     values,

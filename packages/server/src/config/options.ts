@@ -6,6 +6,8 @@
  * To add a setting: add an entry here and a field to `GatehouseConfig` in ./types.ts; the loader,
  * the validation and the reference follow.
  */
+import { isIP } from 'node:net';
+import { hs256SecretBytes } from '../core/tokens/hmac-secret.js';
 import { formatDuration, parseDuration } from './duration.js';
 
 /** What a parser answers: the value, or a sentence saying what is wrong with the input. */
@@ -168,6 +170,45 @@ export const parseAdminKey = (raw: unknown): Parsed<string> => {
   return ok(text);
 };
 
+/**
+ * Who may speak for a client: IP addresses and CIDR ranges of reverse proxies, or the names
+ * `loopback`, `linklocal` and `uniquelocal` (as understood by Fastify's `trustProxy`/proxy-addr).
+ */
+export const PROXY_NAMES = ['loopback', 'linklocal', 'uniquelocal'] as const;
+
+export const parseProxyList = (raw: unknown): Parsed<string[]> => {
+  const listed = parseList()(raw);
+  if (!listed.ok) return listed;
+  const invalid = listed.value.filter(
+    (entry) => !isIpOrCidr(entry) && !(PROXY_NAMES as readonly string[]).includes(entry),
+  );
+  if (invalid.length > 0) {
+    return bad(
+      `has entries that are neither an IP address, a CIDR range nor one of ${PROXY_NAMES.join(', ')}: ${invalid.join(', ')}`,
+    );
+  }
+  return ok(listed.value);
+};
+
+function isIpOrCidr(entry: string): boolean {
+  const [address, prefix, ...rest] = entry.split('/');
+  if (rest.length > 0 || address === undefined) return false;
+  const family = isIP(address);
+  if (family === 0) return false;
+  if (prefix === undefined) return true;
+  if (!/^\d{1,3}$/.test(prefix)) return false;
+  return Number(prefix) <= (family === 4 ? 32 : 128);
+}
+
+/**
+ * A TLS certificate or key: a file path, or the PEM text itself (which is what arrives when the
+ * value comes from `<ENV>_FILE`, or from an environment variable holding the PEM).
+ */
+export const parsePemSource = (raw: unknown): Parsed<string> => {
+  if (typeof raw !== 'string' || raw.trim().length === 0) return bad('must be a file path or PEM text');
+  return ok(raw.trim().startsWith('-----BEGIN ') ? raw : raw.trim());
+};
+
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export const LOG_FORMATS = ['auto', 'json', 'pretty'] as const;
 
@@ -181,12 +222,7 @@ export const SIGNING_ALGORITHMS = ['ES256', 'EdDSA', 'RS256', 'HS256'] as const;
 export const parseHmacSecret = (raw: unknown): Parsed<string> => {
   if (typeof raw !== 'string') return bad('must be at least 32 bytes as hex or base64url');
   const text = raw.trim();
-  if (
-    (/^[0-9a-fA-F]+$/.test(text) && text.length % 2 === 0 && text.length >= 64) ||
-    /^[A-Za-z0-9_-]{43,}={0,2}$/.test(text)
-  ) {
-    return ok(text);
-  }
+  if (/^[A-Za-z0-9_-]+={0,2}$/.test(text) && hs256SecretBytes(text).length >= 32) return ok(text);
   return bad(
     'must be at least 32 random bytes as hex (64+ characters) or base64url (43+ characters); `gatehouse secret` makes one',
   );
@@ -250,7 +286,8 @@ const defaultIssuer = (resolved: ReadonlyMap<string, unknown>): string => {
   // A wildcard bind address is not something a client can call: use loopback instead.
   const callable = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
   const shown = callable.includes(':') ? `[${callable}]` : callable;
-  return `http://${shown}:${port}`;
+  const scheme = resolved.get('tls.cert') === undefined ? 'http' : 'https';
+  return `${scheme}://${shown}:${port}`;
 };
 
 /**
@@ -391,6 +428,33 @@ export const OPTIONS: readonly OptionSpec[] = [
     default: undefined,
     doc: 'Presets the admin API key instead of generating one on first start.',
     parse: parseAdminKey,
+  },
+  {
+    key: 'tls.cert',
+    env: 'GATEHOUSE_TLS_CERT',
+    type: 'path or PEM',
+    default: undefined,
+    doc: 'Certificate chain (PEM) for HTTPS on the public and gateway listeners: a file path, or the PEM itself (`GATEHOUSE_TLS_CERT_FILE` reads it from a file). Set together with `tls.key`; without them those listeners speak plain HTTP.',
+    parse: parsePemSource,
+    show: showPemSource,
+  },
+  {
+    key: 'tls.key',
+    env: 'GATEHOUSE_TLS_KEY',
+    type: 'path or PEM',
+    secret: true,
+    default: undefined,
+    doc: 'Private key (PEM) for `tls.cert`: a file path, or the PEM itself (`GATEHOUSE_TLS_KEY_FILE` reads it from a file).',
+    parse: parsePemSource,
+  },
+  {
+    key: 'trust_proxy',
+    env: 'GATEHOUSE_TRUST_PROXY',
+    type: 'list of IPs/CIDRs',
+    default: [],
+    doc: 'Reverse proxies whose `X-Forwarded-For` and `X-Forwarded-Proto` are believed (IP addresses, CIDR ranges, or `loopback`, `linklocal`, `uniquelocal`). Empty (the default) believes no one: the client address is the TCP peer and HTTPS means our own TLS.',
+    parse: parseProxyList,
+    show: (value) => (value as string[]).join(',') || '(none)',
   },
   {
     key: 'issuer',
@@ -595,4 +659,227 @@ export const OPTIONS: readonly OptionSpec[] = [
     parse: parseDurationOption,
     show: (value) => formatDuration(Number(value)),
   },
+  {
+    key: 'basic.realm',
+    env: 'GATEHOUSE_BASIC_REALM',
+    type: 'string',
+    default: 'gatehouse',
+    doc: 'The realm of the `WWW-Authenticate: Basic` challenge (RFC 7617 §2).',
+    parse: (raw) => {
+      const parsed = parseString(raw);
+      if (!parsed.ok) return parsed;
+      return /^[\x20-\x7e]{1,100}$/.test(parsed.value) && !/["\\]/.test(parsed.value)
+        ? parsed
+        : { ok: false, problem: 'must be 1-100 printable ASCII characters without quotes or backslashes' };
+    },
+  },
+  {
+    key: 'basic.allow_insecure_loopback',
+    env: 'GATEHOUSE_BASIC_ALLOW_INSECURE_LOOPBACK',
+    type: 'boolean',
+    default: false,
+    doc: 'Accept Basic credentials over plain HTTP when the client (after `trust_proxy`) is on a loopback address, e.g. a sidecar on the same host. Off by default: Basic is HTTPS-only.',
+    parse: parseBoolean,
+  },
+  {
+    key: 'basic.cache_ttl',
+    env: 'GATEHOUSE_BASIC_CACHE_TTL',
+    type: 'duration',
+    default: 30_000,
+    doc: 'How long a successful Basic verification is remembered (keyed by an HMAC of the credentials, never the password) so that repeated requests skip argon2. Changes made on this instance take effect at once; on other instances within this time. 0 turns the cache off.',
+    parse: (raw) => {
+      const parsed = parseDurationOption(raw);
+      return parsed.ok && parsed.value > 600_000 ? { ok: false, problem: 'must be at most 10m' } : parsed;
+    },
+    show: (value) => (Number(value) === 0 ? '0 (off)' : formatDuration(Number(value))),
+  },
+  {
+    key: 'basic.cache_max_entries',
+    env: 'GATEHOUSE_BASIC_CACHE_MAX_ENTRIES',
+    type: 'integer',
+    default: 10_000,
+    doc: 'Upper bound on remembered Basic verifications; the oldest are dropped first.',
+    parse: parseInteger(1, 10_000_000),
+  },
+  {
+    key: 'passwords.min_length',
+    env: 'GATEHOUSE_PASSWORD_MIN_LENGTH',
+    type: 'integer',
+    default: 8,
+    doc: 'Minimum password length in characters (NIST SP 800-63B; 15 is recommended). The maximum is 1024 bytes; there are no composition rules and nothing is truncated.',
+    parse: parseInteger(8, 256),
+  },
+  {
+    key: 'passwords.blocklist_file',
+    env: 'GATEHOUSE_PASSWORD_BLOCKLIST_FILE',
+    type: 'path',
+    default: undefined,
+    doc: 'A file of passwords that may not be chosen (one per line, compared case-insensitively), e.g. a list of breached passwords. Read at start.',
+    parse: parseString,
+  },
+  {
+    key: 'passwords.argon2.memory_kib',
+    env: 'GATEHOUSE_ARGON2_MEMORY_KIB',
+    type: 'integer (KiB)',
+    default: 19_456,
+    doc: 'Argon2id memory cost. The floor is the OWASP Password Storage Cheat Sheet setting (19456 KiB = 19 MiB); raise it freely: stored hashes record their parameters and weaker ones are rehashed at the next login.',
+    parse: parseInteger(19_456, 4_194_304),
+  },
+  {
+    key: 'passwords.argon2.iterations',
+    env: 'GATEHOUSE_ARGON2_ITERATIONS',
+    type: 'integer',
+    default: 2,
+    doc: 'Argon2id time cost (passes over memory); at least 2.',
+    parse: parseInteger(2, 100),
+  },
+  {
+    key: 'passwords.argon2.parallelism',
+    env: 'GATEHOUSE_ARGON2_PARALLELISM',
+    type: 'integer',
+    default: 1,
+    doc: 'Argon2id lanes; 1 is the OWASP setting.',
+    parse: parseInteger(1, 16),
+  },
+  {
+    key: 'passwords.pepper',
+    env: 'GATEHOUSE_PASSWORD_PEPPER',
+    type: '32 bytes (hex or base64url)',
+    secret: true,
+    default: undefined,
+    doc: 'Optional pepper: a secret kept outside the database and mixed into every argon2id hash (the argon2 secret input), so a stolen database alone cannot be attacked offline. Existing hashes are re-peppered at their next login; a hash made with a pepper is never accepted without it.',
+    parse: parseKey32,
+  },
+  {
+    key: 'throttle.user.free_attempts',
+    env: 'GATEHOUSE_THROTTLE_USER_FREE_ATTEMPTS',
+    type: 'integer',
+    default: 5,
+    doc: 'Failed logins per username before exponential back-off starts (429 with `Retry-After`).',
+    parse: parseInteger(1, 1000),
+  },
+  {
+    key: 'throttle.user.lock_after',
+    env: 'GATEHOUSE_THROTTLE_USER_LOCK_AFTER',
+    type: 'integer',
+    default: 20,
+    doc: 'Failed logins per username after which it is locked for `throttle.lock_duration` (from clients other than those it recently logged in from).',
+    parse: parseInteger(2, 100_000),
+  },
+  {
+    key: 'throttle.ip.free_attempts',
+    env: 'GATEHOUSE_THROTTLE_IP_FREE_ATTEMPTS',
+    type: 'integer',
+    default: 50,
+    doc: 'Failed logins per client IP (any username) before exponential back-off starts.',
+    parse: parseInteger(1, 100_000),
+  },
+  {
+    key: 'throttle.ip.lock_after',
+    env: 'GATEHOUSE_THROTTLE_IP_LOCK_AFTER',
+    type: 'integer',
+    default: 500,
+    doc: 'Failed logins per client IP after which it is locked for `throttle.lock_duration`.',
+    parse: parseInteger(2, 10_000_000),
+  },
+  {
+    key: 'throttle.backoff_base',
+    env: 'GATEHOUSE_THROTTLE_BACKOFF_BASE',
+    type: 'duration',
+    default: 1000,
+    doc: 'The first back-off delay; each further failure doubles it, up to `throttle.backoff_max`.',
+    parse: parseDurationOption,
+    show: (value) => formatDuration(Number(value)),
+  },
+  {
+    key: 'throttle.backoff_max',
+    env: 'GATEHOUSE_THROTTLE_BACKOFF_MAX',
+    type: 'duration',
+    default: 60_000,
+    doc: 'The longest back-off delay before a lock.',
+    parse: parseDurationOption,
+    show: (value) => formatDuration(Number(value)),
+  },
+  {
+    key: 'throttle.lock_duration',
+    env: 'GATEHOUSE_THROTTLE_LOCK_DURATION',
+    type: 'duration',
+    default: 900_000,
+    doc: 'How long a lock lasts. Locks always end by themselves; a lock never stops a client the user recently logged in from.',
+    parse: parseDurationOption,
+    show: (value) => formatDuration(Number(value)),
+  },
+  {
+    key: 'throttle.reset_after',
+    env: 'GATEHOUSE_THROTTLE_RESET_AFTER',
+    type: 'duration',
+    default: 3_600_000,
+    doc: 'A failure count is forgotten after this long without a new failure; a successful login forgets it at once.',
+    parse: parseDurationOption,
+    show: (value) => formatDuration(Number(value)),
+  },
+  {
+    key: 'throttle.familiar_ttl',
+    env: 'GATEHOUSE_THROTTLE_FAMILIAR_TTL',
+    type: 'duration',
+    default: 2_592_000_000,
+    doc: 'How long a client IP stays "familiar" to a user after a successful login: failures from elsewhere cannot lock the user out from familiar clients (SECURITY.md #32).',
+    parse: parseDurationOption,
+    show: (value) => formatDuration(Number(value)),
+  },
 ];
+
+/**
+ * Rules that involve several options; each answers the problems it finds. The loader runs them
+ * once every option has parsed.
+ */
+export const CROSS_CHECKS: ReadonlyArray<(resolved: ReadonlyMap<string, unknown>) => string[]> = [
+  (resolved) =>
+    (resolved.get('tls.cert') === undefined) !== (resolved.get('tls.key') === undefined)
+      ? ['tls.cert and tls.key must be set together']
+      : [],
+  (resolved) =>
+    (['user', 'ip'] as const).flatMap((scope) =>
+      Number(resolved.get(`throttle.${scope}.lock_after`)) <= Number(resolved.get(`throttle.${scope}.free_attempts`))
+        ? [`throttle.${scope}.lock_after must be greater than throttle.${scope}.free_attempts`]
+        : [],
+    ),
+  (resolved) =>
+    Number(resolved.get('throttle.backoff_max')) < Number(resolved.get('throttle.backoff_base'))
+      ? ['throttle.backoff_max must not be shorter than throttle.backoff_base']
+      : [],
+  (resolved) =>
+    Number(resolved.get('throttle.reset_after')) < Number(resolved.get('throttle.lock_duration'))
+      ? ['throttle.reset_after must not be shorter than throttle.lock_duration (a lock would forget itself)']
+      : [],
+  checkTokenSettings,
+];
+
+/** Token and key settings that are only valid together (docs/jwt.md, rotation timeline). */
+function checkTokenSettings(values: ReadonlyMap<string, unknown>): string[] {
+  const problems: string[] = [];
+  const number = (key: string) => Number(values.get(key));
+  // SECURITY.md #37: a key is published at least one JWKS cache lifetime before it signs.
+  if (number('keys.publish_ahead') <= number('keys.jwks_max_age')) {
+    problems.push(
+      'keys.publish_ahead: must be longer than keys.jwks_max_age, or verifiers may not know a new key when it starts signing',
+    );
+  }
+  if (number('keys.rotate_every') <= number('keys.publish_ahead')) {
+    problems.push('keys.rotate_every: must be longer than keys.publish_ahead');
+  }
+  if (values.get('keys.algorithm') === 'HS256' && values.get('keys.hs256_secret') === undefined) {
+    problems.push(
+      'keys.algorithm: HS256 needs keys.hs256_secret (at least 32 random bytes; `gatehouse secret` makes one)',
+    );
+  }
+  if (number('tokens.refresh_idle_ttl') > number('tokens.refresh_ttl')) {
+    problems.push('tokens.refresh_idle_ttl: must not be longer than tokens.refresh_ttl');
+  }
+  return problems;
+}
+
+function showPemSource(value: unknown): string {
+  const text = String(value);
+  return text.trim().startsWith('-----BEGIN ') ? '(inline PEM)' : text;
+}

@@ -47,6 +47,31 @@ export interface GatehouseConfig {
     readonly cacheSize: number;
     readonly syncIntervalMs: number;
   };
+  /** HTTPS for the public and gateway listeners: file paths or PEM text, both or neither. */
+  readonly tls: { readonly cert: string | undefined; readonly key: string | undefined };
+  /** Proxies whose X-Forwarded-* headers are believed (IPs, CIDRs, proxy-addr names). */
+  readonly trustProxy: readonly string[];
+  readonly basic: {
+    readonly realm: string;
+    readonly allowInsecureLoopback: boolean;
+    readonly cacheTtlMs: number;
+    readonly cacheMaxEntries: number;
+  };
+  readonly passwords: {
+    readonly minLength: number;
+    readonly blocklistFile: string | undefined;
+    readonly argon2: { readonly memoryKib: number; readonly iterations: number; readonly parallelism: number };
+    readonly pepper: string | undefined;
+  };
+  readonly throttle: {
+    readonly user: { readonly freeAttempts: number; readonly lockAfter: number };
+    readonly ip: { readonly freeAttempts: number; readonly lockAfter: number };
+    readonly backoffBaseMs: number;
+    readonly backoffMaxMs: number;
+    readonly lockDurationMs: number;
+    readonly resetAfterMs: number;
+    readonly familiarTtlMs: number;
+  };
   /** Where each value came from, for `config print` and error messages. */
   readonly sources: ReadonlyMap<string, ConfigSource>;
   /** Every resolved value by option key (`public.port`), for `config print`. */

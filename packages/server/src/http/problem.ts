@@ -23,7 +23,6 @@ export const PROBLEM_TYPES = {
   internal: { status: 500, title: 'Internal error' },
   'store-unavailable': { status: 503, title: 'The store is unavailable' },
   'shutting-down': { status: 503, title: 'The server is shutting down' },
-  'login-unavailable': { status: 503, title: 'Login is not available on this server' },
 } as const;
 
 export type ProblemCode = keyof typeof PROBLEM_TYPES;
@@ -135,7 +134,11 @@ export function problemErrorHandler(
   const status = fastifyError.statusCode;
   if (typeof status === 'number' && status >= 400 && status < 500) {
     const code = FASTIFY_CODES[fastifyError.code] ?? (status === 413 ? 'payload-too-large' : 'invalid-request');
-    return sendProblem(reply, code, fastifyError.message, { status });
+    const detail =
+      code === 'payload-too-large'
+        ? `The request body is larger than ${request.routeOptions.bodyLimit} bytes, the limit of this endpoint`
+        : fastifyError.message;
+    return sendProblem(reply, code, detail, { status });
   }
   request.log.error({ err: error }, 'unhandled error');
   return sendProblem(reply, 'internal', 'An internal error occurred; it has been logged');

@@ -42,3 +42,12 @@ export function isStoreUnavailable(error: unknown): boolean {
   const cause = (error as { cause?: unknown }).cause;
   return cause !== undefined && cause !== error && isStoreUnavailable(cause);
 }
+
+/**
+ * True for a unique-constraint violation: SQLite `SQLITE_CONSTRAINT_UNIQUE` (or the primary-key
+ * variant), PostgreSQL SQLSTATE 23505. Repositories turn it into a domain error.
+ */
+export function isUniqueViolation(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+}

@@ -171,10 +171,31 @@ export interface TokenRevocationTable {
   expires_at: string;
 }
 
+export interface UserTable {
+  id: string;
+  /** Canonical form (RFC 8265 UsernameCaseMapped-like, see core/users/username.ts); unique. */
+  username: string;
+  /** PHC string (argon2id) or an imported bcrypt hash; never the password. */
+  password_hash: string;
+  /** Fingerprint of the pepper mixed into the hash, or null. */
+  password_pepper_id: string | null;
+  password_changed_at: string;
+  /** JSON array of scope strings. */
+  scopes: string;
+  /** JSON object. */
+  metadata: string;
+  /** 0 or 1. */
+  disabled: number;
+  created_at: string;
+  updated_at: string;
+  last_login_at: string | null;
+}
+
 export interface Database {
   gatehouse_meta: MetaTable;
   admin_credentials: AdminCredentialTable;
   audit_events: AuditEventTable;
+  users: UserTable;
   oauth_clients: OAuthClientTable;
   oauth_codes: OAuthCodeTable;
   oauth_grants: OAuthGrantTable;

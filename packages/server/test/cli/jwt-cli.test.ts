@@ -3,13 +3,12 @@
  * `keys list|rotate|retire`, `token login` (password on stdin), `token decode`, `token verify`.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createUser } from '../support/basic.js';
 import { runCli } from '../support/cli.js';
 import { storeKinds } from '../support/databases.js';
 import { startTestServer, type TestServer } from '../support/server.js';
-import { testUserDirectory } from '../support/users.js';
 
 const alice = {
-  id: 'usr_alice',
   username: 'alice',
   password: 'correct horse battery staple',
   scopes: ['read', 'write'],
@@ -17,8 +16,10 @@ const alice = {
 
 describe.each(storeKinds())('gatehouse keys and token commands on %s', (kind) => {
   let server: TestServer;
+  let aliceId: string;
   beforeAll(async () => {
-    server = await startTestServer(kind, { users: testUserDirectory([alice]) });
+    server = await startTestServer(kind);
+    aliceId = (await createUser(server, alice)).id;
   });
   afterAll(async () => server?.stop());
 
@@ -57,7 +58,7 @@ describe.each(storeKinds())('gatehouse keys and token commands on %s', (kind) =>
     const decoded = await runCli(['token', 'decode', response.access_token]);
     expect(decoded.code).toBe(0);
     expect(decoded.stdout).toMatch(/^UNVERIFIED: /);
-    expect(decoded.stdout).toContain('"usr_alice"');
+    expect(decoded.stdout).toContain(`"${aliceId}"`);
 
     const verified = await runCli(['token', 'verify', response.access_token, '--url', server.publicUrl]);
     expect(verified.stderr).toBe('');

@@ -8,10 +8,10 @@
 import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tokenVectors, vectorSet } from '../../../../test/vectors/jwt/vectors.js';
+import { manualClock } from '../support/basic.js';
 import { storeKinds } from '../support/databases.js';
 import { rawRequest } from '../support/http.js';
 import { startTestServer, type TestServer } from '../support/server.js';
-import { manualClock } from '../support/users.js';
 
 describe.each(storeKinds())('shared JWT vectors over /auth/verify on %s', (kind) => {
   let server: TestServer;

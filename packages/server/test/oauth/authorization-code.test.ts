@@ -6,13 +6,14 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Clock } from '../../src/core/audit/audit.js';
+import { createUser } from '../support/basic.js';
 import { storeKinds } from '../support/databases.js';
 import { startTestServer, type TestServer } from '../support/server.js';
-import { testUserDirectory } from '../support/users.js';
 import { Browser, pkcePair } from './browser.js';
 import { basic, claimsOf, expectOAuthError, postForm, type RegisteredClient, registerClient } from './support.js';
 
 const REDIRECT = 'https://app.example.com/callback';
+const PASSWORD = 'queen-of-hearts-croquet-9271';
 
 describe.each(storeKinds())('authorization code flow on %s', (kind) => {
   let server: TestServer;
@@ -21,17 +22,7 @@ describe.each(storeKinds())('authorization code flow on %s', (kind) => {
   let issuer: string;
   let offsetMs = 0;
   const clock: Clock = { now: () => Date.now() + offsetMs };
-  const users = testUserDirectory([
-    {
-      id: 'usr_alice',
-      username: 'alice',
-      password: 'correct horse battery staple',
-      scopes: ['invoices:read'],
-      name: 'Alice Liddell',
-      email: 'alice@example.com',
-      metadata: { email_verified: true },
-    },
-  ]);
+  let alice: string;
 
   const authorizeUrl = (params: Record<string, string>) => `/oauth/authorize?${new URLSearchParams(params).toString()}`;
   const baseParams = (client: RegisteredClient, challenge: string, extra: Record<string, string> = {}) => ({
@@ -57,7 +48,7 @@ describe.each(storeKinds())('authorization code flow on %s', (kind) => {
     if (login.url.startsWith(REDIRECT)) return new URL(login.url);
     expect(login.response.status).toBe(200);
     expect(login.body).toContain('Sign in');
-    const consent = await browser.submit(login.body, { username: 'alice', password: 'correct horse battery staple' });
+    const consent = await browser.submit(login.body, { username: 'alice', password: PASSWORD });
     if (consent.url.startsWith(REDIRECT)) return new URL(consent.url);
     expect(consent.body).toContain('Allow access?');
     const done = await browser.submit(consent.body, { decision: 'allow' });
@@ -73,10 +64,17 @@ describe.each(storeKinds())('authorization code flow on %s', (kind) => {
 
   beforeAll(async () => {
     server = await startTestServer(kind, {
-      users,
       clock,
     });
     issuer = server.running.services.config.issuer;
+    alice = (
+      await createUser(server, {
+        username: 'alice',
+        password: PASSWORD,
+        scopes: ['invoices:read'],
+        metadata: { name: 'Alice Liddell', email: 'alice@example.com', email_verified: true },
+      })
+    ).id;
     const registration = {
       client_name: 'Invoice App',
       grant_types: ['authorization_code', 'refresh_token'],
@@ -107,7 +105,7 @@ describe.each(storeKinds())('authorization code flow on %s', (kind) => {
     const setCookies = first.response.headers.getSetCookie();
     expect(setCookies.some((cookie) => /HttpOnly/i.test(cookie) && /SameSite=Lax/i.test(cookie))).toBe(true);
 
-    const consent = await browser.submit(login.body, { username: 'alice', password: 'correct horse battery staple' });
+    const consent = await browser.submit(login.body, { username: 'alice', password: PASSWORD });
     expect(consent.response.status).toBe(200);
     expect(consent.body).toContain('Invoice App');
     expect(consent.body).toContain('invoices:read');
@@ -132,11 +130,11 @@ describe.each(storeKinds())('authorization code flow on %s', (kind) => {
       scope: 'openid profile email invoices:read',
     });
     const access = claimsOf(tokens.body.access_token);
-    expect(access).toMatchObject({ sub: 'usr_alice', client_id: app.id, iss: issuer });
+    expect(access).toMatchObject({ sub: alice, client_id: app.id, iss: issuer });
     const idToken = claimsOf(tokens.body.id_token);
     expect(idToken).toMatchObject({
       iss: issuer,
-      sub: 'usr_alice',
+      sub: alice,
       aud: app.id,
       nonce: 'n-456',
       name: 'Alice Liddell',
@@ -155,7 +153,7 @@ describe.each(storeKinds())('authorization code flow on %s', (kind) => {
     });
     expect(userinfo.status).toBe(200);
     expect(await userinfo.json()).toEqual({
-      sub: 'usr_alice',
+      sub: alice,
       name: 'Alice Liddell',
       preferred_username: 'alice',
       email: 'alice@example.com',
@@ -163,7 +161,7 @@ describe.each(storeKinds())('authorization code flow on %s', (kind) => {
     });
     const posted = await postForm(`${server.publicUrl}/oauth/userinfo`, { access_token: tokens.body.access_token });
     expect(posted.status).toBe(200);
-    expect(posted.body.sub).toBe('usr_alice');
+    expect(posted.body.sub).toBe(alice);
 
     // Remembered consent and session: the next request goes straight back with a code.
     const again = await browser.request(authorizeUrl(baseParams(app, pkcePair().challenge, { state: 'second' })));
@@ -276,18 +274,18 @@ describe.each(storeKinds())('authorization code flow on %s', (kind) => {
     const noCsrf = await browser.request(action, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: 'username=alice&password=correct+horse+battery+staple',
+      body: `username=alice&password=${PASSWORD}`,
     });
     expect(noCsrf.response.status).toBe(403);
     const stranger = new Browser(server.publicUrl);
     const elsewhere = await stranger.submit(login.body, {
       username: 'alice',
-      password: 'correct horse battery staple',
+      password: PASSWORD,
     });
     expect(elsewhere.response.status).toBe(400);
     expect(elsewhere.body).toContain('another browser');
 
-    const consent = await browser.submit(login.body, { username: 'alice', password: 'correct horse battery staple' });
+    const consent = await browser.submit(login.body, { username: 'alice', password: PASSWORD });
     const denied = await browser.submit(consent.body, { decision: 'deny' });
     expect(denied.response.status).toBe(303);
     const callback = new URL(denied.url);

@@ -8,8 +8,8 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createUser } from '../support/basic.js';
 import { startTestServer, type TestServer } from '../support/server.js';
-import { testUserDirectory } from '../support/users.js';
 import { Browser } from './browser.js';
 import { registerClient } from './support.js';
 
@@ -19,21 +19,19 @@ const REDIRECT = 'https://rp.example.com/callback';
 describe('independent clients', () => {
   let server: TestServer;
   let issuer: URL;
+  let carol: string;
   beforeAll(async () => {
     server = await startTestServer('sqlite', {
       env: { GATEHOUSE_KEYS_ALGORITHM: 'RS256' },
-      users: testUserDirectory([
-        {
-          id: 'usr_carol',
-          username: 'carol',
-          password: 'a long enough passphrase',
-          scopes: [],
-          name: 'Carol',
-          email: 'carol@example.com',
-        },
-      ]),
     });
     issuer = new URL(server.running.services.config.issuer);
+    carol = (
+      await createUser(server, {
+        username: 'carol',
+        password: 'a long enough passphrase 5521',
+        metadata: { name: 'Carol', email: 'carol@example.com' },
+      })
+    ).id;
   });
   afterAll(async () => server?.stop());
 
@@ -78,7 +76,7 @@ describe('independent clients', () => {
     // The browser part, over HTTP, as a person would.
     const browser = new Browser(server.publicUrl);
     const login = await browser.follow(authorizationUrl.href);
-    const consent = await browser.submit(login.body, { username: 'carol', password: 'a long enough passphrase' });
+    const consent = await browser.submit(login.body, { username: 'carol', password: 'a long enough passphrase 5521' });
     const done = await browser.submit(consent.body, { decision: 'allow' });
     expect(done.url.startsWith(REDIRECT)).toBe(true);
 
@@ -90,9 +88,9 @@ describe('independent clients', () => {
       idTokenExpected: true,
     });
     const claims = tokens.claims();
-    expect(claims).toMatchObject({ sub: 'usr_carol', aud: app.id, name: 'Carol' });
-    const userinfo = await oidc.fetchUserInfo(config, tokens.access_token, 'usr_carol');
-    expect(userinfo).toMatchObject({ sub: 'usr_carol', email: 'carol@example.com', preferred_username: 'carol' });
+    expect(claims).toMatchObject({ sub: carol, aud: app.id, name: 'Carol' });
+    const userinfo = await oidc.fetchUserInfo(config, tokens.access_token, carol);
+    expect(userinfo).toMatchObject({ sub: carol, email: 'carol@example.com', preferred_username: 'carol' });
 
     const refreshed = await oidc.refreshTokenGrant(config, tokens.refresh_token as string);
     expect(refreshed.refresh_token).not.toBe(tokens.refresh_token);

@@ -4,9 +4,9 @@
  * exchange (RFC 8693: audience and scope only shrink). On every store.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createUser } from '../support/basic.js';
 import { storeKinds } from '../support/databases.js';
 import { startTestServer, type TestServer } from '../support/server.js';
-import { testUserDirectory } from '../support/users.js';
 import { Browser, pkcePair } from './browser.js';
 import {
   basic,
@@ -27,9 +27,7 @@ describe.each(storeKinds())('refresh and token exchange on %s', (kind) => {
   let app: RegisteredClient;
   let other: RegisteredClient;
   let gateway: RegisteredClient;
-  const users = testUserDirectory([
-    { id: 'usr_bob', username: 'bob', password: 'pw-bob-long-enough', scopes: ['read', 'write'] },
-  ]);
+  let bob: string;
   const url = (path: string) => `${server.publicUrl}${path}`;
 
   async function userTokens(scope = 'openid read write'): Promise<FormResponse> {
@@ -45,7 +43,7 @@ describe.each(storeKinds())('refresh and token exchange on %s', (kind) => {
     });
     let page = await browser.follow(`/oauth/authorize?${params}`);
     if (page.body.includes('Sign in'))
-      page = await browser.submit(page.body, { username: 'bob', password: 'pw-bob-long-enough' });
+      page = await browser.submit(page.body, { username: 'bob', password: 'pw-bob-long-enough-4417' });
     if (page.body.includes('Allow access?')) page = await browser.submit(page.body, { decision: 'allow' });
     const code = new URL(page.url).searchParams.get('code') as string;
     const tokens = await postForm(
@@ -71,7 +69,10 @@ describe.each(storeKinds())('refresh and token exchange on %s', (kind) => {
       .active === true;
 
   beforeAll(async () => {
-    server = await startTestServer(kind, { users });
+    server = await startTestServer(kind);
+    bob = (
+      await createUser(server, { username: 'bob', password: 'pw-bob-long-enough-4417', scopes: ['read', 'write'] })
+    ).id;
     const registration = {
       grant_types: ['authorization_code', 'refresh_token'],
       redirect_uris: [REDIRECT],
@@ -93,7 +94,7 @@ describe.each(storeKinds())('refresh and token exchange on %s', (kind) => {
     expect(second.body.refresh_token).toEqual(expect.any(String));
     expect(second.body.refresh_token).not.toBe(first.body.refresh_token);
     expect(second.body.scope).toBe('openid read write');
-    expect(claimsOf(second.body.access_token).sub).toBe('usr_bob');
+    expect(claimsOf(second.body.access_token).sub).toBe(bob);
     const narrow = await refresh(app, second.body.refresh_token, { scope: 'read' });
     expect(narrow.status).toBe(200);
     expect(narrow.body.scope).toBe('read');
@@ -142,7 +143,7 @@ describe.each(storeKinds())('refresh and token exchange on %s', (kind) => {
     );
     expect(introspected.body).toMatchObject({
       active: true,
-      sub: 'usr_bob',
+      sub: bob,
       client_id: app.id,
       token_type: 'refresh_token',
     });
@@ -199,7 +200,7 @@ describe.each(storeKinds())('refresh and token exchange on %s', (kind) => {
       });
       const claims = claimsOf(narrower.body.access_token);
       expect(claims).toMatchObject({
-        sub: 'usr_bob',
+        sub: bob,
         client_id: gateway.id,
         aud: 'https://stock.example.com',
         act: { sub: gateway.id },

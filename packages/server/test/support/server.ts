@@ -7,7 +7,6 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import { type LoadedConfig, loadConfig } from '../../src/config/load.js';
 import type { Clock } from '../../src/core/audit/audit.js';
-import type { UserDirectory } from '../../src/core/tokens/login.js';
 import { createLogger } from '../../src/logging.js';
 import { type RunningGatehouse, type StartOptions, startGatehouse } from '../../src/server.js';
 import { createTestDatabase, type StoreKind, type TestDatabase, tempDir } from './databases.js';
@@ -39,8 +38,6 @@ export interface TestServerOptions {
   readonly masterKey?: string;
   /** An injected clock (rotation and expiry tests move time instead of sleeping). */
   readonly clock?: Clock;
-  /** The user directory behind /auth/login. */
-  readonly users?: UserDirectory;
 }
 
 export const TEST_MASTER_KEY = 'a'.repeat(64);
@@ -76,7 +73,6 @@ export async function startTestServer(kind: StoreKind, options: TestServerOption
     logger: createLogger(loaded.config, sink),
     announce: (text) => announcements.push(text),
     ...(options.clock ? { clock: options.clock } : {}),
-    ...(options.users ? { users: options.users } : {}),
   });
   // Empty when another instance on the same database generated the key (concurrent-start tests).
   const keyFile = path.join(dataDir, 'admin.key');

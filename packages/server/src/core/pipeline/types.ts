@@ -56,6 +56,8 @@ export interface Rejection {
   readonly reason: string;
   /** Extra response headers (`Retry-After`, rate-limit headers). */
   readonly headers?: Readonly<Record<string, string>>;
+  /** The account the credential named, when it exists (audit target only; never sent). */
+  readonly target?: string;
 }
 
 export interface Authenticator {
@@ -92,4 +94,6 @@ export interface Denial {
   /** The mechanism that rejected the credential, when one did. */
   readonly method?: string;
   readonly identity?: Identity;
+  /** The account the rejected credential named, when it exists (audit target only). */
+  readonly target?: string;
 }

@@ -6,6 +6,7 @@ import { createHash, createPublicKey, createSecretKey } from 'node:crypto';
 import type { VerificationKey } from '@gatehouse/sdk/jwt';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, type JWK, type SignJWT } from 'jose';
 import type { SealedBox } from '../secrets/sealed-box.js';
+import { hs256SecretBytes } from './hmac-secret.js';
 import type { AsymmetricAlgorithm, SigningKeyRecord } from './signing-keys.js';
 
 /** The members of a public JWK per key type (RFC 7518 §6.2.1, §6.3.1; RFC 8037 §2); nothing else is published. */
@@ -60,13 +61,6 @@ export async function openSigner(record: SigningKeyRecord, box: SealedBox): Prom
 
 export function verificationKeyOf(record: SigningKeyRecord): VerificationKey {
   return { kid: record.kid, alg: record.alg, key: createPublicKey({ key: record.publicJwk as never, format: 'jwk' }) };
-}
-
-/** The configured HS256 secret: hex when it is hex of even length, else base64url. */
-export function hs256SecretBytes(text: string): Buffer {
-  return /^[0-9a-fA-F]+$/.test(text) && text.length % 2 === 0
-    ? Buffer.from(text, 'hex')
-    : Buffer.from(text.replace(/=+$/, ''), 'base64url');
 }
 
 /**

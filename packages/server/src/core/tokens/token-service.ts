@@ -21,7 +21,13 @@ export interface TokenPair {
 }
 
 export type TokenDenial =
-  | { readonly ok: false; readonly error: 'invalid_credentials'; readonly retryAfterSeconds?: undefined }
+  | {
+      readonly ok: false;
+      readonly error: 'invalid_credentials';
+      /** For audit only: why, and which account. */
+      readonly detail: string;
+      readonly userId: string | null;
+    }
   | { readonly ok: false; readonly error: 'throttled'; readonly retryAfterSeconds: number }
   | { readonly ok: false; readonly error: 'invalid_scope'; readonly detail: string }
   | { readonly ok: false; readonly error: 'invalid_audience'; readonly detail: string }
@@ -30,7 +36,7 @@ export type TokenDenial =
 export type TokenResult = ({ readonly ok: true } & TokenPair) | TokenDenial;
 
 export interface TokenServiceOptions {
-  readonly users: UserDirectory | undefined;
+  readonly users: UserDirectory;
   readonly accessTokens: AccessTokenIssuer;
   readonly refreshTokens: RefreshTokens;
   readonly denylist: Denylist;
@@ -52,8 +58,6 @@ export interface LoginRequest {
 }
 
 export interface TokenService {
-  /** False until a user directory is configured (login and refresh answer 503). */
-  readonly canLogin: boolean;
   login(request: LoginRequest): Promise<TokenResult>;
   refresh(refreshToken: string, clientId?: string): Promise<TokenResult>;
   /** Revokes the refresh token's family and the access tokens issued from it. */
@@ -108,16 +112,17 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
   }
 
   return {
-    canLogin: options.users !== undefined,
-
     async login(request) {
-      const users = options.users;
-      if (!users) throw new Error('no user directory is configured');
-      const checked = await users.verifyCredentials(request.username, request.password, { ip: request.ip });
+      const checked = await options.users.verifyCredentials(request.username, request.password, { ip: request.ip });
       if (!checked.ok) {
         return checked.reason === 'throttled'
           ? { ok: false, error: 'throttled', retryAfterSeconds: checked.retryAfterSeconds ?? 1 }
-          : { ok: false, error: 'invalid_credentials' };
+          : {
+              ok: false,
+              error: 'invalid_credentials',
+              detail: checked.detail ?? 'invalid',
+              userId: checked.userId ?? null,
+            };
       }
       const { user } = checked;
       // RFC 6749 §3.3: the requested scope must be a subset of what the user holds; none asked → all.
@@ -134,8 +139,6 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
     },
 
     async refresh(refreshToken, clientId = LOGIN_CLIENT_ID) {
-      const users = options.users;
-      if (!users) throw new Error('no user directory is configured');
       const consumed = await refreshTokens.consume(refreshToken, clientId);
       if (!consumed.ok) {
         if (consumed.reason === 'reused' && consumed.revoked) {
@@ -144,7 +147,7 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
         return { ok: false, error: 'invalid_grant', reason: consumed.reason };
       }
       const { record } = consumed;
-      const user = await users.findActiveUser(record.subject);
+      const user = await options.users.findActiveUser(record.subject);
       if (!user) {
         await revokeIssuedAccessTokens(await refreshTokens.revokeFamily(record.familyId), 'user_inactive');
         return { ok: false, error: 'invalid_grant', reason: 'user_inactive' };

@@ -64,7 +64,7 @@ export interface TokensOptions {
   readonly signingKeys: SigningKeyStore;
   readonly refreshTokenStore: RefreshTokenStore;
   readonly revocations: RevocationStore;
-  readonly users: UserDirectory | undefined;
+  readonly users: UserDirectory;
   readonly onError: (error: unknown, context: string) => void;
 }
 

@@ -7,6 +7,7 @@ import type { AdminCredentialStore } from '../../core/admin/admin-keys.js';
 import type { AuditLog, AuditStore } from '../../core/audit/audit.js';
 import type { KeyRing } from '../../core/tokens/key-ring.js';
 import type { TokenService } from '../../core/tokens/token-service.js';
+import type { UserService } from '../../core/users/user-service.js';
 import type { Store } from '../../store/database.js';
 import { registerHealthRoutes } from '../health.js';
 import { notFoundHandler, problemErrorHandler } from '../problem.js';
@@ -16,6 +17,7 @@ import { type ClientRoutesOptions, registerClientRoutes } from './clients.js';
 import { registerSigningKeyRoutes } from './signing-keys.js';
 import { registerStatusRoute, type StatusInfo } from './status.js';
 import { registerTokenAdminRoutes } from './tokens.js';
+import { registerUserRoutes } from './users.js';
 
 export interface AdminSurfaceOptions {
   readonly store: Store;
@@ -27,6 +29,7 @@ export interface AdminSurfaceOptions {
   readonly oauthClients?: ClientRoutesOptions;
   readonly keyRing: KeyRing;
   readonly tokenService: TokenService;
+  readonly users: UserService;
 }
 
 export async function adminSurface(app: FastifyInstance, options: AdminSurfaceOptions): Promise<void> {
@@ -39,4 +42,5 @@ export async function adminSurface(app: FastifyInstance, options: AdminSurfaceOp
   if (options.oauthClients) registerClientRoutes(app, options.oauthClients);
   registerSigningKeyRoutes(app, options.keyRing);
   registerTokenAdminRoutes(app, options.tokenService, options.audit);
+  registerUserRoutes(app, options.users);
 }

@@ -7,6 +7,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AuditLog } from '../../core/audit/audit.js';
+import { parseBasicAuthorization } from '../../core/basic/parse-basic-credentials.js';
 import type { IssuedAccessToken } from '../../core/tokens/access-tokens.js';
 import { bearerJwt } from '../../core/tokens/jwt-authenticator.js';
 import type { TokenResult } from '../../core/tokens/token-service.js';
@@ -64,26 +65,6 @@ function registerFormParser(app: FastifyInstance): void {
   );
 }
 
-/**
- * RFC 7617 §2: `Basic base64(user-id ":" password)`, split on the first colon; bad base64, bad
- * UTF-8, control characters or a missing colon are refused (SECURITY.md #27).
- */
-export function parseBasicCredentials(header: string): { username: string; password: string } | undefined {
-  const match = /^basic +([A-Za-z0-9+/]+={0,2}) *$/i.exec(header);
-  if (!match?.[1] || match[1].length % 4 !== 0) return undefined;
-  const bytes = Buffer.from(match[1], 'base64');
-  if (bytes.toString('base64') !== match[1]) return undefined;
-  let text: string;
-  try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-  } catch {
-    return undefined;
-  }
-  const colon = text.indexOf(':');
-  if (colon <= 0 || /[\u0000-\u001f\u007f]/.test(text)) return undefined;
-  return { username: text.slice(0, colon), password: text.slice(colon + 1) };
-}
-
 function sendTokens(reply: FastifyReply, access: IssuedAccessToken, refreshToken: string): FastifyReply {
   // RFC 6749 §5.1: no-store (and Pragma for HTTP/1.0 caches).
   return reply.header('cache-control', 'no-store').header('pragma', 'no-cache').send({
@@ -95,13 +76,6 @@ function sendTokens(reply: FastifyReply, access: IssuedAccessToken, refreshToken
   });
 }
 
-function ensureLoginAvailable(tokens: Tokens): void {
-  if (!tokens.service.canLogin) {
-    // Fail closed: without a user directory nobody can log in.
-    throw new ProblemError('login-unavailable', 'No user directory is configured on this server');
-  }
-}
-
 export function registerTokenRoutes(app: FastifyInstance, options: TokenRoutesOptions): void {
   const { tokens, audit } = options;
 
@@ -109,7 +83,6 @@ export function registerTokenRoutes(app: FastifyInstance, options: TokenRoutesOp
     registerFormParser(scope);
 
     scope.post('/auth/login', { schema: { body: loginSchema } }, async (request, reply) => {
-      ensureLoginAvailable(tokens);
       const credentials = readLoginCredentials(request);
       const body = (request.body ?? {}) as { scope?: string; audience?: string };
       const result = await tokens.service.login({
@@ -123,12 +96,16 @@ export function registerTokenRoutes(app: FastifyInstance, options: TokenRoutesOp
         request.log.info({ subject: result.subject, jti: result.access.jti }, 'login');
         return sendTokens(reply, result.access, result.refreshToken);
       }
-      audit.recordFailure({ method: 'login', reason: result.error, ip: request.ip });
+      audit.recordFailure({
+        method: 'login',
+        reason: result.error === 'invalid_credentials' ? result.detail : result.error,
+        ip: request.ip,
+        target: result.error === 'invalid_credentials' ? result.userId : null,
+      });
       return deny(result);
     });
 
     scope.post('/auth/refresh', { schema: { body: refreshSchema } }, async (request, reply) => {
-      ensureLoginAvailable(tokens);
       const { refresh_token: refreshToken } = request.body as { refresh_token: string };
       const result = await tokens.service.refresh(refreshToken);
       if (result.ok) {
@@ -176,13 +153,13 @@ function readLoginCredentials(request: FastifyRequest): { username: string; pass
         'Send credentials either in the Authorization header or in the body, not both',
       );
     }
-    const basic = parseBasicCredentials(authorization);
-    if (!basic) {
+    const basic = parseBasicAuthorization(authorization);
+    if (basic.kind !== 'credentials') {
       throw new ProblemError('invalid-credentials', 'The Authorization header is not valid Basic credentials', {
         headers: { 'www-authenticate': BASIC_CHALLENGE },
       });
     }
-    return basic;
+    return basic.credentials;
   }
   if (body.username === undefined)
     throw fieldProblem('username', 'is required (or send an Authorization: Basic header)');

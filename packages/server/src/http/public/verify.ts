@@ -46,7 +46,12 @@ export function registerVerifyRoute(app: FastifyInstance, options: VerifyRouteOp
     }
     const { denial } = decision;
     if (denial.reason !== 'no_credentials') {
-      audit.recordFailure({ method: denial.method ?? 'none', reason: denial.reason, ip: request.ip });
+      audit.recordFailure({
+        method: denial.method ?? 'none',
+        reason: denial.reason,
+        ip: request.ip,
+        target: denial.target ?? null,
+      });
     }
     request.log.info({ status: denial.status, method: denial.method, reason: denial.reason }, 'denied');
     return sendDenial(reply, denial);

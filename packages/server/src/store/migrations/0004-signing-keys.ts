@@ -19,20 +19,15 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('retired_at', 'text')
     .addColumn('delete_after', 'text')
     .execute();
-  await db.schema
-    .createIndex('signing_keys_one_active')
-    .on('signing_keys')
-    .column('state')
-    .unique()
-    .where(sql.ref('state'), '=', 'active')
-    .execute();
-  await db.schema
-    .createIndex('signing_keys_one_next')
-    .on('signing_keys')
-    .column('state')
-    .unique()
-    .where(sql.ref('state'), '=', 'next')
-    .execute();
+  for (const state of ['active', 'next']) {
+    await db.schema
+      .createIndex(`signing_keys_one_${state}`)
+      .on('signing_keys')
+      .column('state')
+      .unique()
+      .where(sql.ref('state'), '=', state)
+      .execute();
+  }
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {
