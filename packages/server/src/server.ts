@@ -6,14 +6,7 @@
  */
 import net, { type AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import {
-  buildApps,
-  createServices,
-  type GatehouseApps,
-  type Listeners,
-  type ServiceOptions,
-  type Services,
-} from './app.js';
+import { buildApps, createServices, type GatehouseApps, type Listeners, type Services } from './app.js';
 import { OPTIONS } from './config/options.js';
 import type { GatehouseConfig } from './config/types.js';
 import type { Clock } from './core/audit/audit.js';

@@ -8,7 +8,7 @@ import { Writable } from 'node:stream';
 import { type LoadedConfig, loadConfig } from '../../src/config/load.js';
 import type { Clock } from '../../src/core/audit/audit.js';
 import { createLogger } from '../../src/logging.js';
-import { type RunningGatehouse, type StartOptions, startGatehouse } from '../../src/server.js';
+import { type RunningGatehouse, startGatehouse } from '../../src/server.js';
 import { createTestDatabase, type StoreKind, type TestDatabase, tempDir } from './databases.js';
 
 export interface TestServer {

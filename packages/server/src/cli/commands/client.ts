@@ -98,7 +98,10 @@ async function registrationBody(flags: RegistrationFlags): Promise<Record<string
 }
 
 function printClient(client: ClientView, json: boolean | undefined): void {
-  if (json) return printJson(client);
+  if (json) {
+    printJson(client);
+    return;
+  }
   const lifetime = (value: number | null) => (value === null ? 'server default' : `${value}s`);
   process.stdout.write(
     `${formatRecord([
