@@ -57,7 +57,12 @@ export interface OAuthServices {
   readonly sessions: SessionStore;
   readonly interactions: InteractionStore;
   metadata(): Record<string, unknown>;
+  /** Starts the hourly removal of expired codes, sessions, interactions and assertion ids. */
+  start(): void;
+  close(): void;
 }
+
+const PRUNE_INTERVAL_MS = 3_600_000;
 
 export interface OAuthServiceOptions {
   readonly config: GatehouseConfig;
@@ -123,6 +128,15 @@ export function createOAuthServices(options: OAuthServiceOptions): OAuthServices
     accessTokens: ports.accessTokens,
     refreshTokens: ports.refreshTokens,
   });
+  const pruner = oauthPruner(store.db);
+  let pruneTimer: NodeJS.Timeout | undefined;
+  const prune = () =>
+    pruner.prune(new Date(clock.now()).toISOString()).then(
+      (removed) => {
+        if (removed > 0) options.logger.debug({ removed }, 'expired OAuth state removed');
+      },
+      (error: Error) => options.logger.warn({ err: { message: error.message } }, 'removing expired OAuth state failed'),
+    );
   const revoker = createRevoker({ accessTokens: ports.accessTokens, refreshTokens: ports.refreshTokens, grantRevoker });
   return {
     issuer,
@@ -133,7 +147,15 @@ export function createOAuthServices(options: OAuthServiceOptions): OAuthServices
     revoker,
     grantRevoker,
     ports,
-    pruner: oauthPruner(store.db),
+    pruner,
+    start() {
+      pruneTimer ??= setInterval(prune, PRUNE_INTERVAL_MS);
+      pruneTimer.unref();
+    },
+    close() {
+      if (pruneTimer) clearInterval(pruneTimer);
+      pruneTimer = undefined;
+    },
     flow,
     sessions: sessionRepository(store.db),
     interactions: interactionRepository(store.db),

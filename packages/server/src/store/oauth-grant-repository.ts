@@ -265,13 +265,20 @@ export function assertionReplayRepository(db: Kysely<Database>): AssertionReplay
   };
 }
 
+/** How long a used or expired code is kept, so that a late replay still revokes its grant. */
+const CODE_RETENTION_MS = 24 * 3_600_000;
+
 /** Deletes expired rows of every table above. */
 export function oauthPruner(db: Kysely<Database>): Pruner {
   return {
     async prune(now) {
       let removed = 0;
+      const codesBefore = new Date(Date.parse(now) - CODE_RETENTION_MS).toISOString();
+      const codes = await db.deleteFrom('oauth_codes').where('expires_at', '<', codesBefore).executeTakeFirst();
+      removed += Number(codes.numDeletedRows);
+      const grants = await db.deleteFrom('oauth_grants').where('expires_at', '<', now).executeTakeFirst();
+      removed += Number(grants.numDeletedRows);
       for (const table of [
-        'oauth_codes',
         'oauth_sessions',
         'oauth_interactions',
         'oauth_assertion_jtis',

@@ -63,6 +63,12 @@ describe.each(storeKinds())('client credentials on %s', (kind) => {
     expect(verify.headers.get('x-auth-method')).toBe('jwt');
     expect(verify.headers.get('x-auth-client-id')).toBe(service.id);
     expect(verify.headers.get('x-auth-subject')).toBe(service.id);
+    // Scopes map onto route policies: a scope the token lacks is 403 insufficient_scope (RFC 6750 §3.1).
+    const needsDelete = await fetch(`${server.publicUrl}/auth/verify?scope=invoices:delete`, {
+      headers: { authorization: `Bearer ${response.body.access_token}` },
+    });
+    expect(needsDelete.status).toBe(403);
+    expect(needsDelete.headers.get('www-authenticate')).toMatch(/error="insufficient_scope"/);
   });
 
   it('authenticates with HTTP Basic (client_secret_basic), form-urlencoding the id and secret (RFC 6749 §2.3.1)', async () => {

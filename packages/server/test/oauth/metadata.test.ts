@@ -51,3 +51,46 @@ describe('authorization server metadata', () => {
     }
   });
 });
+
+describe('behind a TLS-terminating proxy (https issuer with a path)', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer('sqlite', { env: { GATEHOUSE_ISSUER: 'https://auth.example.com/gatehouse' } });
+  });
+  afterAll(async () => server?.stop());
+
+  it('serves RFC 8414 §3.1 metadata under the issuer path, with the issuer unchanged', async () => {
+    for (const path of [
+      '/.well-known/oauth-authorization-server/gatehouse',
+      '/gatehouse/.well-known/openid-configuration',
+    ]) {
+      const response = await fetch(`${server.publicUrl}${path}`);
+      expect(response.status, path).toBe(200);
+      const body = await response.json();
+      expect(body.issuer).toBe('https://auth.example.com/gatehouse');
+      expect(body.token_endpoint).toBe('https://auth.example.com/gatehouse/oauth/token');
+    }
+  });
+
+  it('sets Secure, __Host- session cookies (HttpOnly, SameSite=Lax)', async () => {
+    const client = await server.admin('POST', '/admin/v1/clients', {
+      grant_types: ['authorization_code'],
+      redirect_uris: ['https://app.example.com/cb'],
+      scope: 'openid',
+    });
+    const params = new URLSearchParams({
+      response_type: 'code',
+      client_id: client.body.client_id,
+      redirect_uri: 'https://app.example.com/cb',
+      scope: 'openid',
+      code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
+      code_challenge_method: 'S256',
+    });
+    const response = await fetch(`${server.publicUrl}/oauth/authorize?${params}`, { redirect: 'manual' });
+    expect(response.status).toBe(303);
+    const cookie = response.headers.getSetCookie()[0] as string;
+    expect(cookie).toMatch(/^__Host-gatehouse_browser=[A-Za-z0-9_-]{43}; /);
+    for (const attribute of ['Secure', 'HttpOnly', 'SameSite=Lax', 'Path=/']) expect(cookie).toContain(attribute);
+    expect(cookie).not.toMatch(/Domain=/i);
+  });
+});
