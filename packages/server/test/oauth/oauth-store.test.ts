@@ -12,9 +12,9 @@ import {
   oauthPruner,
   sessionRepository,
 } from '../../src/store/oauth-grant-repository.js';
-import { createTestDatabase, postgresBaseUrl, storeKinds, type TestDatabase } from '../support/databases.js';
+import { postgresBaseUrl, storeKinds } from '../support/databases.js';
 import { startTestServer, type TestServer } from '../support/server.js';
-import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
+import { postgresBehindProxy, type TcpProxy } from '../support/tcp-proxy.js';
 import { basic, expectOAuthError, postForm, registerClient } from './support.js';
 
 describe.each(storeKinds())('OAuth storage on %s', (kind) => {
@@ -89,26 +89,21 @@ describe.each(storeKinds())('OAuth storage on %s', (kind) => {
 });
 
 describe.skipIf(!postgresBaseUrl)('OAuth endpoints during a store outage (PostgreSQL)', () => {
-  let database: TestDatabase;
+  let store: Awaited<ReturnType<typeof postgresBehindProxy>>;
   let proxy: TcpProxy;
   let server: TestServer;
 
   beforeAll(async () => {
-    database = await createTestDatabase('postgres');
-    const target = new URL(database.url);
-    proxy = await startTcpProxy(target.hostname, Number(target.port || 5432));
-    const viaProxy = new URL(database.url);
-    viaProxy.hostname = '127.0.0.1';
-    viaProxy.port = String(proxy.port);
+    store = await postgresBehindProxy();
+    proxy = store.proxy;
     server = await startTestServer('postgres', {
-      databaseUrl: viaProxy.toString(),
+      databaseUrl: store.serverUrl,
       env: { GATEHOUSE_DATABASE_CONNECT_TIMEOUT: '1s' },
     });
   });
   afterAll(async () => {
     await server?.stop();
-    await proxy?.close();
-    await database?.drop();
+    await store?.drop();
   });
 
   it('answers 503 temporarily_unavailable, never a token or active:true, and recovers', async () => {

@@ -6,7 +6,7 @@
  */
 import type { LoginUser } from './ports.js';
 
-const CLAIMS_BY_SCOPE: Readonly<Record<string, readonly string[]>> = {
+export const CLAIMS_BY_SCOPE: Readonly<Record<string, readonly string[]>> = {
   profile: [
     'name',
     'family_name',

@@ -3,6 +3,7 @@
  * exactly what this server supports, no more. `issuer` is the configured issuer, unchanged
  * (RFC 8414 §3.3, SECURITY.md #25).
  */
+import { CLAIMS_BY_SCOPE } from './claims.js';
 import { ASSERTION_ALGS, AUTH_METHODS } from './clients.js';
 
 export const OAUTH_PATHS = {
@@ -14,7 +15,8 @@ export const OAUTH_PATHS = {
   jwks: '/.well-known/jwks.json',
 } as const;
 
-export const OIDC_CLAIMS = [
+/** OIDC Discovery §3 `claims_supported`: the ID token's own claims and every standard user claim. */
+export const OIDC_CLAIMS: readonly string[] = [
   'sub',
   'iss',
   'aud',
@@ -23,26 +25,8 @@ export const OIDC_CLAIMS = [
   'auth_time',
   'nonce',
   'at_hash',
-  'name',
-  'given_name',
-  'family_name',
-  'middle_name',
-  'nickname',
-  'preferred_username',
-  'profile',
-  'picture',
-  'website',
-  'gender',
-  'birthdate',
-  'zoneinfo',
-  'locale',
-  'updated_at',
-  'email',
-  'email_verified',
-  'phone_number',
-  'phone_number_verified',
-  'address',
-] as const;
+  ...Object.values(CLAIMS_BY_SCOPE).flat(),
+];
 
 export interface MetadataInput {
   readonly issuer: string;

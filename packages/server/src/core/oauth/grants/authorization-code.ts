@@ -11,8 +11,7 @@ import { GRANT_TYPES } from '../clients.js';
 import { InvalidGrant, InvalidRequest } from '../errors.js';
 import type { GrantRevoker } from '../grant-revocation.js';
 import { CODE_VERIFIER, verifyPkce } from '../pkce.js';
-import { runSteps } from '../steps.js';
-import type { GrantHandler, GrantRequest, TokenResponse } from './grant.js';
+import { type GrantHandler, type GrantRequest, stepGrant, type TokenResponse } from './grant.js';
 import { checkGrantAllowed } from './shared-steps.js';
 import { issueUserTokens, type UserTokenDeps } from './user-tokens.js';
 
@@ -143,13 +142,9 @@ export function authorizationCodeGrant(
     issueTokens,
   ];
 
-  return {
-    grantType: GRANT_TYPES.authorizationCode,
-    async handle(request) {
-      const context = { request } as Context;
-      const error = await runSteps(context, steps);
-      if (error) return { ok: false, error };
-      return { ok: true, response: context.response, subject: context.stored.subject, jti: context.jti };
-    },
-  };
+  return stepGrant<Context>(GRANT_TYPES.authorizationCode, steps, (context) => ({
+    response: context.response,
+    subject: context.stored.subject,
+    jti: context.jti,
+  }));
 }

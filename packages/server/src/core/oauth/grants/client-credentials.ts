@@ -6,9 +6,7 @@
 import { type AudienceChoice, chooseAudience } from '../audience.js';
 import { GRANT_TYPES } from '../clients.js';
 import type { IssuedAccessToken, TokenIssuer } from '../ports.js';
-import { formatScope } from '../scopes.js';
-import { runSteps } from '../steps.js';
-import type { GrantHandler, GrantRequest } from './grant.js';
+import { accessTokenResponse, type GrantHandler, type GrantRequest, stepGrant } from './grant.js';
 import { checkGrantAllowed, checkRequestedScope } from './shared-steps.js';
 
 interface Context {
@@ -20,45 +18,37 @@ interface Context {
 
 export function clientCredentialsGrant(deps: { readonly issuer: TokenIssuer }): GrantHandler {
   const grantType = GRANT_TYPES.clientCredentials;
+
+  /** RFC 8707 / RFC 8693 `resource` or `audience`, among the client's registered audiences. */
+  const chooseTarget = (context: Context) => {
+    const audience = chooseAudience(context.request.client, context.request.params);
+    if (!audience.ok) return audience.error;
+    context.audience = audience;
+    return undefined;
+  };
+
+  const issueToken = async (context: Context) => {
+    const { client } = context.request;
+    context.issued = await deps.issuer.issueAccessToken({
+      subject: client.id,
+      clientId: client.id,
+      scopes: context.scopes,
+      audience: context.audience.audience,
+      lifetimeSeconds: client.accessTokenLifetime ?? undefined,
+    });
+    return undefined;
+  };
+
   const steps = [
     checkGrantAllowed<Context>(grantType),
     // RFC 6749 §3.3: without `scope`, the client's registered scopes are the pre-defined default.
     checkRequestedScope<Context>((context) => context.request.client.scopes),
-    (context: Context) => {
-      const audience = chooseAudience(context.request.client, context.request.params);
-      if (!audience.ok) return audience.error;
-      context.audience = audience;
-      return undefined;
-    },
-    async (context: Context) => {
-      const { client } = context.request;
-      context.issued = await deps.issuer.issueAccessToken({
-        subject: client.id,
-        clientId: client.id,
-        scopes: context.scopes,
-        audience: context.audience.audience,
-        lifetimeSeconds: client.accessTokenLifetime ?? undefined,
-      });
-      return undefined;
-    },
+    chooseTarget,
+    issueToken,
   ];
-  return {
-    grantType,
-    async handle(request) {
-      const context = { request } as Context;
-      const error = await runSteps(context, steps);
-      if (error) return { ok: false, error };
-      return {
-        ok: true,
-        subject: request.client.id,
-        jti: context.issued.jti,
-        response: {
-          access_token: context.issued.token,
-          token_type: 'Bearer',
-          expires_in: context.issued.expiresIn,
-          scope: formatScope(context.scopes),
-        },
-      };
-    },
-  };
+  return stepGrant<Context>(grantType, steps, (context) => ({
+    subject: context.request.client.id,
+    jti: context.issued.jti,
+    response: accessTokenResponse(context.issued, context.scopes),
+  }));
 }

@@ -8,8 +8,7 @@ import { GRANT_TYPES } from '../clients.js';
 import { InvalidGrant, InvalidRequest } from '../errors.js';
 import type { GrantRevoker } from '../grant-revocation.js';
 import type { RefreshTokenGrant } from '../ports.js';
-import { runSteps } from '../steps.js';
-import type { GrantHandler, GrantRequest, TokenResponse } from './grant.js';
+import { type GrantHandler, type GrantRequest, stepGrant, type TokenResponse } from './grant.js';
 import { checkGrantAllowed, checkRequestedScope } from './shared-steps.js';
 import { issueUserTokens, type UserTokenDeps } from './user-tokens.js';
 
@@ -86,13 +85,9 @@ export function refreshTokenGrant(
     issueTokens,
   ];
 
-  return {
-    grantType: GRANT_TYPES.refreshToken,
-    async handle(request) {
-      const context = { request } as Context;
-      const error = await runSteps(context, steps);
-      if (error) return { ok: false, error };
-      return { ok: true, response: context.response, subject: context.grant.subject, jti: context.jti };
-    },
-  };
+  return stepGrant<Context>(GRANT_TYPES.refreshToken, steps, (context) => ({
+    response: context.response,
+    subject: context.grant.subject,
+    jti: context.jti,
+  }));
 }

@@ -9,9 +9,7 @@ import { requestedAudience } from '../audience.js';
 import { GRANT_TYPES } from '../clients.js';
 import { InvalidGrant, InvalidRequest, InvalidTarget } from '../errors.js';
 import type { AccessTokens, IssuedAccessToken, TokenIssuer, VerifiedAccessToken } from '../ports.js';
-import { formatScope } from '../scopes.js';
-import { runSteps } from '../steps.js';
-import type { GrantHandler, GrantRequest } from './grant.js';
+import { accessTokenResponse, type GrantHandler, type GrantRequest, stepGrant } from './grant.js';
 import { checkGrantAllowed, checkRequestedScope } from './shared-steps.js';
 
 export const TOKEN_TYPES = {
@@ -103,25 +101,10 @@ export function tokenExchangeGrant(deps: {
     issue,
   ];
 
-  return {
-    grantType: GRANT_TYPES.tokenExchange,
-    async handle(request) {
-      const context = { request } as Context;
-      const error = await runSteps(context, steps);
-      if (error) return { ok: false, error };
-      return {
-        ok: true,
-        subject: context.subject.subject,
-        jti: context.issued.jti,
-        response: {
-          access_token: context.issued.token,
-          // RFC 8693 §2.2.1.
-          issued_token_type: TOKEN_TYPES.accessToken,
-          token_type: 'Bearer',
-          expires_in: context.issued.expiresIn,
-          scope: formatScope(context.scopes),
-        },
-      };
-    },
-  };
+  return stepGrant<Context>(GRANT_TYPES.tokenExchange, steps, (context) => ({
+    subject: context.subject.subject,
+    jti: context.issued.jti,
+    // RFC 8693 §2.2.1: issued_token_type is required.
+    response: accessTokenResponse(context.issued, context.scopes, { issued_token_type: TOKEN_TYPES.accessToken }),
+  }));
 }

@@ -8,8 +8,7 @@ import type { GrantStore } from '../authorization-store.js';
 import { GRANT_TYPES, type OAuthClient } from '../clients.js';
 import { createIdToken } from '../id-token.js';
 import type { RefreshTokenGrant, RefreshTokens, TokenIssuer, UserDirectory } from '../ports.js';
-import { formatScope } from '../scopes.js';
-import type { TokenResponse } from './grant.js';
+import { accessTokenResponse, type TokenResponse } from './grant.js';
 
 export interface UserTokenDeps {
   readonly issuer: TokenIssuer;
@@ -81,10 +80,7 @@ export async function issueUserTokens(
   return {
     jti: access.jti,
     response: {
-      access_token: access.token,
-      token_type: 'Bearer',
-      expires_in: access.expiresIn,
-      scope: formatScope(input.scopes),
+      ...accessTokenResponse(access, input.scopes),
       ...(refreshToken !== undefined ? { refresh_token: refreshToken } : {}),
       ...(idToken !== undefined ? { id_token: idToken } : {}),
     },
