@@ -77,7 +77,8 @@ export interface OAuthServiceOptions {
 
 export function createOAuthServices(options: OAuthServiceOptions): OAuthServices {
   const { config, store, clock, ports } = options;
-  const issuer = config.issuer;
+  // The token subsystem's issuer: with a default issuer it becomes the bound address (and scheme).
+  const issuer = () => ports.issuer.issuer;
   const clients = oauthClientRepository(store.db, { now: () => clock.now() });
   const grants = grantRepository(store.db);
   const clientAuth = createClientAuthenticator({
@@ -85,11 +86,11 @@ export function createOAuthServices(options: OAuthServiceOptions): OAuthServices
     replay: assertionReplayRepository(store.db),
     clock,
     // RFC 7523 §3 item 3: the assertion's audience identifies the authorization server.
-    assertionAudiences: [
-      issuer,
-      `${issuer}${OAUTH_PATHS.token}`,
-      `${issuer}${OAUTH_PATHS.introspection}`,
-      `${issuer}${OAUTH_PATHS.revocation}`,
+    assertionAudiences: () => [
+      issuer(),
+      `${issuer()}${OAUTH_PATHS.token}`,
+      `${issuer()}${OAUTH_PATHS.introspection}`,
+      `${issuer()}${OAUTH_PATHS.revocation}`,
     ],
   });
   const grantRevoker = createGrantRevoker({
@@ -139,7 +140,9 @@ export function createOAuthServices(options: OAuthServiceOptions): OAuthServices
     );
   const revoker = createRevoker({ accessTokens: ports.accessTokens, refreshTokens: ports.refreshTokens, grantRevoker });
   return {
-    issuer,
+    get issuer() {
+      return issuer();
+    },
     clients,
     clientAuth,
     tokenEndpoint,
@@ -161,7 +164,7 @@ export function createOAuthServices(options: OAuthServiceOptions): OAuthServices
     interactions: interactionRepository(store.db),
     metadata: () =>
       authorizationServerMetadata({
-        issuer,
+        issuer: issuer(),
         grantTypes: tokenEndpoint.grantTypes,
         scopes: [...OIDC_SCOPES].filter((scope) => scope !== 'offline_access'),
         idTokenAlgs: ports.issuer.idTokenAlgorithms(),

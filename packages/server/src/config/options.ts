@@ -502,9 +502,10 @@ export const OPTIONS: readonly OptionSpec[] = [
     default: (resolved: ReadonlyMap<string, unknown>) =>
       !(
         resolved.get('dev') === true ||
-        /^http:\/\/(127\.0\.0\.1|localhost|\[::1\])[:/]/.test(String(resolved.get('issuer')))
+        (resolved.get('tls.cert') === undefined &&
+          /^http:\/\/(127\.0\.0\.1|localhost|\[::1\])[:/]/.test(String(resolved.get('issuer'))))
       ),
-    doc: 'Mark the login session cookies `Secure` (and name them `__Host-…`). Defaults to true, except in dev mode or when the issuer is a plain-http loopback URL, where browsers would drop them.',
+    doc: 'Mark the login session cookies `Secure` (and name them `__Host-…`). Defaults to true, except in dev mode or when the issuer is a plain-http loopback URL without `tls.cert`, where browsers would drop them.',
     parse: parseBoolean,
   },
   {

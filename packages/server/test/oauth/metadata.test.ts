@@ -3,7 +3,9 @@
  * issuer is the configured one, unchanged (SECURITY.md #25).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tempDir } from '../support/databases.js';
 import { startTestServer, type TestServer } from '../support/server.js';
+import { httpsGet, makeSelfSignedCertificate, type TestCertificate } from '../support/tls.js';
 
 describe('authorization server metadata', () => {
   let server: TestServer;
@@ -92,5 +94,31 @@ describe('behind a TLS-terminating proxy (https issuer with a path)', () => {
     expect(cookie).toMatch(/^__Host-gatehouse_browser=[A-Za-z0-9_-]{43}; /);
     for (const attribute of ['Secure', 'HttpOnly', 'SameSite=Lax', 'Path=/']) expect(cookie).toContain(attribute);
     expect(cookie).not.toMatch(/Domain=/i);
+  });
+});
+
+describe('served over TLS by Gatehouse itself (default issuer)', () => {
+  let server: TestServer;
+  let dir: { path: string; remove(): void };
+  let certificate: TestCertificate;
+  beforeAll(async () => {
+    dir = tempDir();
+    certificate = makeSelfSignedCertificate(dir.path);
+    server = await startTestServer('sqlite', {
+      env: { GATEHOUSE_TLS_CERT: certificate.certFile, GATEHOUSE_TLS_KEY_FILE: certificate.keyFile },
+    });
+  });
+  afterAll(async () => {
+    await server?.stop();
+    dir?.remove();
+  });
+
+  it('names the https address it listens on as the issuer of metadata and tokens', async () => {
+    expect(server.publicUrl).toMatch(/^https:\/\//);
+    const metadata = await httpsGet(`${server.publicUrl}/.well-known/openid-configuration`, certificate.cert);
+    expect(metadata.body.issuer).toBe(server.publicUrl);
+    expect(metadata.body.token_endpoint).toBe(`${server.publicUrl}/oauth/token`);
+    // Served over TLS: the session cookies are Secure by default.
+    expect(server.running.services.config.oauth.secureCookies).toBe(true);
   });
 });

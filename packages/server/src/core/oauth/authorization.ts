@@ -44,7 +44,8 @@ export interface AuthorizationFlow {
 }
 
 export function createAuthorizationFlow(deps: {
-  readonly issuer: string;
+  /** The issuer identifier (settled once the public listener is bound). */
+  readonly issuer: () => string;
   readonly codes: CodeStore;
   readonly consents: ConsentStore;
   readonly users: () => UserDirectory | undefined;
@@ -111,7 +112,7 @@ export function createAuthorizationFlow(deps: {
         createdAt: new Date(now).toISOString(),
         expiresAt: new Date(now + deps.codeTtlMs).toISOString(),
       });
-      return authorizationResponseUrl(request.redirectUri, { code, state: request.state, iss: deps.issuer });
+      return authorizationResponseUrl(request.redirectUri, { code, state: request.state, iss: deps.issuer() });
     },
 
     errorRedirect(redirectUri, state, error) {
@@ -119,7 +120,7 @@ export function createAuthorizationFlow(deps: {
         error: error.error,
         error_description: error.description,
         state,
-        iss: deps.issuer,
+        iss: deps.issuer(),
       });
     },
   };

@@ -43,7 +43,7 @@ export interface ClientAuthenticatorOptions {
   readonly replay: AssertionReplayStore;
   readonly clock: Clock;
   /** Values a client assertion's `aud` may hold: the issuer and the endpoint URLs (RFC 7523 §3 item 3). */
-  readonly assertionAudiences: readonly string[];
+  readonly assertionAudiences: () => readonly string[];
   /** Upper bound on an assertion's lifetime, so the replay store stays small. */
   readonly maxAssertionLifetimeSeconds?: number;
 }
@@ -124,7 +124,7 @@ export function createClientAuthenticator(options: ClientAuthenticatorOptions): 
         algorithms: [...ASSERTION_ALGS],
         issuer: client.id,
         subject: client.id,
-        audience: [...options.assertionAudiences],
+        audience: [...options.assertionAudiences()],
         requiredClaims: ['exp', 'jti'],
         currentDate: new Date(now * 1000),
         clockTolerance: 30,
