@@ -305,6 +305,7 @@ describe.each(storeKinds())('authorization code flow on %s', (kind) => {
     expectOAuthError(await redeem(other, code, verifier), 400, 'invalid_grant');
     expectOAuthError(await redeem(app, code, verifier, { redirect_uri: `${REDIRECT}/` }), 400, 'invalid_grant');
     expectOAuthError(await redeem(app, 'not-a-code', verifier), 400, 'invalid_grant');
+    expectOAuthError(await redeem(app, code, verifier, { code: '' }), 400, 'invalid_request');
 
     const tokens = await redeem(app, code, verifier);
     expect(tokens.status).toBe(200);
