@@ -20,6 +20,8 @@ const PG_POOL_MESSAGES = [
   'Connection terminated',
   'Client has encountered a connection error',
   'Cannot use a pool after calling end',
+  // SQLSTATE 55000 at connect time: the database refuses connections (maintenance, ALLOW_CONNECTIONS false).
+  'is not currently accepting connections',
 ];
 
 export class StoreUnavailableError extends Error {

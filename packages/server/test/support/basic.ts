@@ -33,7 +33,11 @@ export function manualClock(start = Date.parse('2030-01-01T00:00:00Z')) {
   let now = start;
   return {
     now: () => now,
-    advance: (ms: number) => void (now += ms),
-    set: (ms: number) => void (now = ms),
+    advance(ms: number) {
+      now += ms;
+    },
+    set(ms: number) {
+      now = ms;
+    },
   };
 }
