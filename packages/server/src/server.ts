@@ -50,10 +50,10 @@ export async function openMigratedStore(config: GatehouseConfig, logger: Logger)
 
 export async function startGatehouse(options: StartOptions): Promise<RunningGatehouse> {
   const { logger } = options;
-  const config = await withConcretePublicPort(options.config);
   // Before the store: a TLS mistake should not leave a half-started server behind.
-  const tls = loadTlsCredentials(config);
+  const tls = loadTlsCredentials(options.config);
   const scheme = tls ? 'https' : 'http';
+  const config = await withConcretePublicPort(options.config);
   const store = await openMigratedStore(config, logger);
   let shuttingDown = false;
   const urls: Listeners = { public: null, admin: null, proxy: null };

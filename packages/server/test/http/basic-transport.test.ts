@@ -12,11 +12,22 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config/load.js';
 import { loadTlsCredentials } from '../../src/startup/tls.js';
 import { BASIC_CHALLENGE, basicHeader, createUser, verify } from '../support/basic.js';
-import { storeKinds, tempDir } from '../support/databases.js';
+import { type StoreKind, storeKinds, tempDir } from '../support/databases.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { httpsGet, makeSelfSignedCertificate, type TestCertificate } from '../support/tls.js';
 
 const ALICE = basicHeader('alice', 'alice-password');
+
+/** Starts a server with `env` and the user alice for the enclosing describe; answers a getter. */
+function serverWithAlice(kind: StoreKind, env: () => Record<string, string>): () => TestServer {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer(kind, { env: env() });
+    await createUser(server, { username: 'alice', password: 'alice-password' });
+  });
+  afterAll(async () => server?.stop());
+  return () => server;
+}
 
 let certDir: { path: string; remove(): void };
 let certificate: TestCertificate;
@@ -28,50 +39,41 @@ afterAll(() => certDir?.remove());
 
 describe.each(storeKinds())('Basic transport rules on %s', (kind) => {
   describe('without TLS, dev mode or trusted proxies', () => {
-    let server: TestServer;
-    beforeAll(async () => {
-      server = await startTestServer(kind);
-      await createUser(server, { username: 'alice', password: 'alice-password' });
-    });
-    afterAll(async () => server?.stop());
+    const server = serverWithAlice(kind, () => ({}));
 
     it('refuses Basic over plain HTTP with 401 explaining that HTTPS is required, without checking it', async () => {
-      const response = await verify(server.publicUrl, { authorization: ALICE });
+      const response = await verify(server().publicUrl, { authorization: ALICE });
       expect(response.status).toBe(401);
       expect(response.headers.get('www-authenticate')).toBe(BASIC_CHALLENGE);
       expect(response.body.error).toBe('https_required');
       expect(response.body.error_description).toMatch(/only accepted over HTTPS/);
       expect(response.body.error_description).toMatch(/trust_proxy/);
       // The same answer for wrong credentials: nothing is learnt over plain HTTP.
-      expect((await verify(server.publicUrl, { authorization: basicHeader('alice', 'nope') })).body.error).toBe(
+      expect((await verify(server().publicUrl, { authorization: basicHeader('alice', 'nope') })).body.error).toBe(
         'https_required',
       );
-      expect(server.logs.join('')).toContain('Basic authentication needs HTTPS');
+      expect(server().logs.join('')).toContain('Basic authentication needs HTTPS');
     });
 
     it('ignores X-Forwarded-Proto from a client that is not a trusted proxy', async () => {
-      const response = await verify(server.publicUrl, { authorization: ALICE, 'x-forwarded-proto': 'https' });
+      const response = await verify(server().publicUrl, { authorization: ALICE, 'x-forwarded-proto': 'https' });
       expect(response.status).toBe(401);
       expect(response.body.error).toBe('https_required');
     });
   });
 
   describe('with the server’s own TLS', () => {
-    let server: TestServer;
-    beforeAll(async () => {
-      server = await startTestServer(kind, {
-        env: { GATEHOUSE_TLS_CERT: certificate.certFile, GATEHOUSE_TLS_KEY_FILE: certificate.keyFile },
-      });
-      await createUser(server, { username: 'alice', password: 'alice-password' });
-    });
-    afterAll(async () => server?.stop());
+    const server = serverWithAlice(kind, () => ({
+      GATEHOUSE_TLS_CERT: certificate.certFile,
+      GATEHOUSE_TLS_KEY_FILE: certificate.keyFile,
+    }));
 
     it('serves the public listener over HTTPS and accepts Basic there', async () => {
-      expect(server.publicUrl).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
-      const response = await httpsGet(`${server.publicUrl}/auth/verify`, certificate.cert, { authorization: ALICE });
+      expect(server().publicUrl).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+      const response = await httpsGet(`${server().publicUrl}/auth/verify`, certificate.cert, { authorization: ALICE });
       expect(response.status).toBe(200);
       expect(response.headers['x-auth-method']).toBe('basic');
-      const wrong = await httpsGet(`${server.publicUrl}/auth/verify`, certificate.cert, {
+      const wrong = await httpsGet(`${server().publicUrl}/auth/verify`, certificate.cert, {
         authorization: basicHeader('alice', 'wrong-password'),
       });
       expect(wrong.status).toBe(401);
@@ -79,14 +81,14 @@ describe.each(storeKinds())('Basic transport rules on %s', (kind) => {
     });
 
     it('derives an https issuer and keeps the admin listener on plain HTTP', async () => {
-      const status = await server.admin('GET', '/admin/v1/status');
+      const status = await server().admin('GET', '/admin/v1/status');
       expect(status.body.issuer).toMatch(/^https:\/\//);
       expect(status.body.listeners.public).toMatch(/^https:/);
-      expect(server.adminUrl).toMatch(/^http:/);
+      expect(server().adminUrl).toMatch(/^http:/);
     });
 
     it('ignores X-Forwarded-Proto: http from an untrusted client: our own TLS is what counts', async () => {
-      const response = await httpsGet(`${server.publicUrl}/auth/verify`, certificate.cert, {
+      const response = await httpsGet(`${server().publicUrl}/auth/verify`, certificate.cert, {
         authorization: ALICE,
         'x-forwarded-proto': 'http',
       });
@@ -95,28 +97,23 @@ describe.each(storeKinds())('Basic transport rules on %s', (kind) => {
   });
 
   describe('behind a trusted proxy', () => {
-    let server: TestServer;
-    beforeAll(async () => {
-      server = await startTestServer(kind, { env: { GATEHOUSE_TRUST_PROXY: '127.0.0.1/32,::1' } });
-      await createUser(server, { username: 'alice', password: 'alice-password' });
-    });
-    afterAll(async () => server?.stop());
+    const server = serverWithAlice(kind, () => ({ GATEHOUSE_TRUST_PROXY: '127.0.0.1/32,::1' }));
 
     it('believes X-Forwarded-Proto: https and X-Forwarded-For from the trusted proxy', async () => {
-      const response = await verify(server.publicUrl, {
+      const response = await verify(server().publicUrl, {
         authorization: ALICE,
         'x-forwarded-proto': 'https',
         'x-forwarded-for': '203.0.113.7',
       });
       expect(response.status).toBe(200);
-      await server.running.services.audit.flush();
-      const logins = await server.admin('GET', '/admin/v1/audit-events?action=user.login');
+      await server().running.services.audit.flush();
+      const logins = await server().admin('GET', '/admin/v1/audit-events?action=user.login');
       expect(logins.body.data[0].ip).toBe('203.0.113.7');
     });
 
     it('refuses when the proxy says the client used http, or says nothing', async () => {
-      for (const headers of [{ 'x-forwarded-proto': 'http' }, {}]) {
-        const response = await verify(server.publicUrl, { authorization: ALICE, ...headers });
+      for (const headers of [{ 'x-forwarded-proto': 'http' }, {}] as Array<Record<string, string>>) {
+        const response = await verify(server().publicUrl, { authorization: ALICE, ...headers });
         expect(response.status).toBe(401);
         expect(response.body.error).toBe('https_required');
       }
@@ -124,29 +121,19 @@ describe.each(storeKinds())('Basic transport rules on %s', (kind) => {
   });
 
   describe('with a proxy that is not in trust_proxy', () => {
-    let server: TestServer;
-    beforeAll(async () => {
-      server = await startTestServer(kind, { env: { GATEHOUSE_TRUST_PROXY: '10.0.0.0/8' } });
-      await createUser(server, { username: 'alice', password: 'alice-password' });
-    });
-    afterAll(async () => server?.stop());
+    const server = serverWithAlice(kind, () => ({ GATEHOUSE_TRUST_PROXY: '10.0.0.0/8' }));
 
     it('does not believe its X-Forwarded-Proto', async () => {
-      const response = await verify(server.publicUrl, { authorization: ALICE, 'x-forwarded-proto': 'https' });
+      const response = await verify(server().publicUrl, { authorization: ALICE, 'x-forwarded-proto': 'https' });
       expect(response.body.error).toBe('https_required');
     });
   });
 
   describe('with basic.allow_insecure_loopback', () => {
-    let server: TestServer;
-    beforeAll(async () => {
-      server = await startTestServer(kind, { env: { GATEHOUSE_BASIC_ALLOW_INSECURE_LOOPBACK: 'true' } });
-      await createUser(server, { username: 'alice', password: 'alice-password' });
-    });
-    afterAll(async () => server?.stop());
+    const server = serverWithAlice(kind, () => ({ GATEHOUSE_BASIC_ALLOW_INSECURE_LOOPBACK: 'true' }));
 
     it('accepts Basic over plain HTTP from a loopback client', async () => {
-      expect((await verify(server.publicUrl, { authorization: ALICE })).status).toBe(200);
+      expect((await verify(server().publicUrl, { authorization: ALICE })).status).toBe(200);
     });
   });
 });
@@ -244,7 +231,7 @@ describe('TLS configuration', () => {
       { GATEHOUSE_TLS_CERT: certificate.certFile, GATEHOUSE_TLS_KEY: certificate.keyFile },
       { GATEHOUSE_TLS_CERT: certificate.cert, GATEHOUSE_TLS_KEY: certificate.key },
       { GATEHOUSE_TLS_CERT_FILE: certificate.certFile, GATEHOUSE_TLS_KEY_FILE: certificate.keyFile },
-    ]) {
+    ] as Array<Record<string, string>>) {
       const credentials = loadTlsCredentials(loadConfig({ env: env(extra) }).config);
       expect(credentials?.cert.toString()).toContain('BEGIN CERTIFICATE');
     }

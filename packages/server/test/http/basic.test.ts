@@ -4,6 +4,8 @@
  * input" case of the issue, identical answers for unknown/wrong/disabled/deleted (SECURITY.md
  * #33), RFC 7617 parsing (#27), duplicate headers (#28), cache invalidation and audit/logging (#34).
  */
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BASIC_CHALLENGE, basicHeader, createUser, verify } from '../support/basic.js';
 import { createTestDatabase, storeKinds, tempDir } from '../support/databases.js';
@@ -65,7 +67,7 @@ describe.each(storeKinds())('HTTP Basic on %s', (kind) => {
       expect(answer.headers.get('www-authenticate')).toBe(BASIC_CHALLENGE);
       expect(answer.headers.get('x-auth-subject')).toBeNull();
     }
-    expect(new Set(answers.map((answer) => [...answer.headers.keys()].sort().join(','))).size).toBe(1);
+    expect(new Set(answers.map((answer) => [...(answer.headers as any).keys()].sort().join(','))).size).toBe(1);
   });
 
   it.each([
@@ -203,6 +205,67 @@ describe.each(storeKinds())('rehash on login on %s', (kind) => {
         expect(await hashOf()).toMatch(/^\$argon2id\$v=19\$m=24576,t=3,p=1\$/);
       } finally {
         await second.stop();
+      }
+    } finally {
+      await database.drop();
+      dir.remove();
+    }
+  });
+});
+
+describe.each(storeKinds())('pepper and blocklist on %s', (kind) => {
+  it('peppers new hashes, re-peppers old ones at login, and fails closed without the pepper (SECURITY.md #30, #35)', async () => {
+    const dir = tempDir();
+    const database = await createTestDatabase(kind, dir.path);
+    const shared = { dataDir: dir.path, databaseUrl: database.url, masterKey: 'c'.repeat(64) };
+    const blocklist = path.join(dir.path, 'breached.txt');
+    writeFileSync(blocklist, 'password123\nletmein-please\n');
+    const pepper = 'd'.repeat(64);
+    const hashOf = (server: TestServer, username: string) =>
+      server.running.services.store.db
+        .selectFrom('users')
+        .select(['password_hash', 'password_pepper_id'])
+        .where('username', '=', username)
+        .executeTakeFirstOrThrow();
+    try {
+      const plain = await startTestServer(kind, { ...shared, env: { GATEHOUSE_DEV: 'true' } });
+      await createUser(plain, { username: 'early', password: 'early-password' });
+      await plain.stop();
+
+      const peppered = await startTestServer(kind, {
+        ...shared,
+        env: { GATEHOUSE_DEV: 'true', GATEHOUSE_PASSWORD_PEPPER: pepper, GATEHOUSE_PASSWORD_BLOCKLIST_FILE: blocklist },
+      });
+      try {
+        const refused = await peppered.admin('POST', '/admin/v1/users', {
+          username: 'late',
+          password: 'LetMeIn-Please',
+        });
+        expect(refused.status).toBe(400);
+        expect(refused.body.errors[0]).toEqual({
+          field: 'password',
+          message: 'is in the list of breached or common passwords; choose another',
+        });
+        await createUser(peppered, { username: 'late', password: 'late-password' });
+        expect((await hashOf(peppered, 'late')).password_pepper_id).toMatch(/^[0-9a-f]{16}$/);
+        expect((await hashOf(peppered, 'early')).password_pepper_id).toBeNull();
+        expect(
+          (await verify(peppered.publicUrl, { authorization: basicHeader('early', 'early-password') })).status,
+        ).toBe(200);
+        expect((await hashOf(peppered, 'early')).password_pepper_id).toMatch(/^[0-9a-f]{16}$/);
+      } finally {
+        await peppered.stop();
+      }
+
+      const without = await startTestServer(kind, { ...shared, env: { GATEHOUSE_DEV: 'true' } });
+      try {
+        const denied = await verify(without.publicUrl, { authorization: basicHeader('late', 'late-password') });
+        expect(denied.status).toBe(401);
+        expect(denied.body).toEqual(INVALID);
+        expect(without.logs.join('')).toContain('a pepper that is not configured');
+        expect(without.logs.join('')).not.toContain(pepper);
+      } finally {
+        await without.stop();
       }
     } finally {
       await database.drop();

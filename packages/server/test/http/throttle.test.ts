@@ -55,7 +55,7 @@ describe.each(storeKinds())('login throttling on %s', (kind) => {
       expect(answer.headers.get('retry-after')).toBe('1');
       expect(answer.body).toEqual({
         error: 'too_many_attempts',
-        error_description: 'Too many failed attempts; retry after 1 seconds',
+        error_description: 'Too many failed attempts; retry after 1 second',
       });
     }
     // While throttled, even the right password is not checked.

@@ -33,10 +33,10 @@ export function manualClock(start = Date.parse('2030-01-01T00:00:00Z')) {
   let now = start;
   return {
     now: () => now,
-    advance(ms: number) {
+    advance: (ms: number) => {
       now += ms;
     },
-    set(ms: number) {
+    set: (ms: number) => {
       now = ms;
     },
   };

@@ -53,7 +53,10 @@ const parseLimit = (value: string): number => {
 };
 
 function printUser(user: UserResource, json: boolean | undefined): void {
-  if (json) return printJson(user);
+  if (json) {
+    printJson(user);
+    return;
+  }
   process.stdout.write(
     `${formatRecord([
       ['id', user.id],

@@ -1,18 +1,18 @@
 /**
  * HTTP Basic authentication (RFC 7617) as a pipeline authenticator, in order:
- * 1. `parseBasicAuthorization`: absent or another scheme → let the next mechanism look;
+ * 1. no `Basic` Authorization header → let the next mechanism look;
  * 2. HTTPS only: credentials that crossed the network in clear text are refused (and not checked)
  *    unless the connection was HTTPS (our TLS, or a trusted proxy's `X-Forwarded-Proto`), the
  *    server runs in dev mode, or loopback clients are allowed;
- * 3. a malformed value → 401 naming what is wrong (RFC 7617 §2, SECURITY.md #27);
- * 4. the verification cache (./verification-cache.ts): a hit answers without hashing;
+ * 3. the verification cache (./verification-cache.ts): a hit answers without decoding or hashing;
+ * 4. `parseBasicAuthorization`: a malformed value → 401 naming what is wrong (RFC 7617 §2,
+ *    SECURITY.md #27);
  * 5. `verifyUserPassword` (throttle, argon2id, timing equalisation, rehash, audit): success is
  *    remembered; wrong credentials → one 401 for every reason; throttled → 429 + Retry-After.
  */
-import { BlockList, isIPv4 } from 'node:net';
 import type { Authenticator, AuthOutcome, Identity, Rejection } from '../pipeline/types.js';
 import type { UserPasswordVerifier } from '../users/verify-user-password.js';
-import { type BasicParseProblem, parseBasicAuthorization } from './parse-basic-credentials.js';
+import { type BasicParseProblem, basicToken68, parseBasicAuthorization } from './parse-basic-credentials.js';
 import type { VerificationCache } from './verification-cache.js';
 
 export interface BasicAuthenticatorOptions {
@@ -36,14 +36,12 @@ const MALFORMED: Record<BasicParseProblem, string> = {
   control_character: 'The Basic credentials contain a control character (RFC 7617 §2)',
 };
 
-const loopback = new BlockList();
-loopback.addSubnet('127.0.0.0', 8, 'ipv4');
-loopback.addAddress('::1', 'ipv6');
-
+/**
+ * 127.0.0.0/8, ::1 and IPv4-mapped 127.x, in the canonical spelling Node gives socket addresses
+ * (and proxy-addr passes through); any other spelling is treated as not loopback (fail closed).
+ */
 export function isLoopbackAddress(ip: string): boolean {
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip)?.[1];
-  const address = mapped ?? ip;
-  return isIPv4(address) ? loopback.check(address, 'ipv4') : loopback.check(address, 'ipv6');
+  return ip === '::1' || ip.startsWith('127.') || ip.startsWith('::ffff:127.');
 }
 
 const rejected = (rejection: Rejection): AuthOutcome => ({ kind: 'rejected', rejection });
@@ -62,8 +60,9 @@ export function createBasicAuthenticator(options: BasicAuthenticatorOptions): Au
     challenge: () => challenge,
 
     async authenticate(request) {
-      const parsed = parseBasicAuthorization(request.header('authorization'));
-      if (parsed.kind === 'absent') return { kind: 'absent' };
+      const header = request.header('authorization');
+      const token68 = basicToken68(header);
+      if (token68 === undefined) return { kind: 'absent' };
 
       if (!transportAllowed(request.secure, request.clientIp)) {
         return rejected({
@@ -77,6 +76,14 @@ export function createBasicAuthenticator(options: BasicAuthenticatorOptions): Au
         });
       }
 
+      // The hot path: a credential verified a moment ago is recognised before any decoding. Only
+      // canonical, successfully verified tokens are ever stored, so a hit implies a valid parse.
+      const key = cache.enabled ? cache.keyOf(token68) : '';
+      const hit = cache.enabled ? cache.get(key) : undefined;
+      if (hit) return { kind: 'authenticated', identity: hit.value };
+
+      const parsed = parseBasicAuthorization(header);
+      if (parsed.kind === 'absent') return { kind: 'absent' };
       if (parsed.kind === 'malformed') {
         return rejected({
           status: 401,
@@ -85,10 +92,6 @@ export function createBasicAuthenticator(options: BasicAuthenticatorOptions): Au
           reason: `malformed_${parsed.problem}`,
         });
       }
-
-      const key = cache.enabled ? cache.keyOf(parsed.token68) : '';
-      const hit = cache.enabled ? cache.get(key) : undefined;
-      if (hit) return { kind: 'authenticated', identity: hit.value };
 
       const stamp = cache.generation();
       const result = await verifier.verifyUserPassword({
@@ -111,7 +114,7 @@ export function createBasicAuthenticator(options: BasicAuthenticatorOptions): Au
         return rejected({
           status: 429,
           error: 'too_many_attempts',
-          description: `Too many failed attempts; retry after ${result.retryAfterSeconds} seconds`,
+          description: `Too many failed attempts; retry after ${result.retryAfterSeconds} second${result.retryAfterSeconds === 1 ? '' : 's'}`,
           reason: `throttled_${result.scope}`,
           // RFC 6585 §4, RFC 9110 §10.2.3
           headers: { 'retry-after': String(result.retryAfterSeconds) },

@@ -40,11 +40,19 @@ const CONTROL = /\p{Cc}/u;
 /** Decodes UTF-8 strictly: invalid sequences are errors, and a BOM is kept (and later refused). */
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
-export function parseBasicAuthorization(header: string | undefined): BasicHeader {
-  if (header === undefined) return { kind: 'absent' };
+/**
+ * The credential text after `Basic ` exactly as sent, or undefined when the header is absent or
+ * names another scheme. Cheap: the verification cache looks this up before anything is decoded.
+ */
+export function basicToken68(header: string | undefined): string | undefined {
+  if (header === undefined) return undefined;
   const scheme = SCHEME.exec(header);
-  if (!scheme) return { kind: 'absent' };
-  const token68 = header.slice(scheme[0].length);
+  return scheme ? header.slice(scheme[0].length) : undefined;
+}
+
+export function parseBasicAuthorization(header: string | undefined): BasicHeader {
+  const token68 = basicToken68(header);
+  if (token68 === undefined) return { kind: 'absent' };
   if (token68.length === 0) return { kind: 'malformed', problem: 'missing_value' };
   if (token68.length > BASIC_TOKEN_MAX_LENGTH) return { kind: 'malformed', problem: 'too_long' };
   if (!BASE64.test(token68)) return { kind: 'malformed', problem: 'invalid_base64' };

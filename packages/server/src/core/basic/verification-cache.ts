@@ -74,8 +74,8 @@ export function createVerificationCache<T>(options: {
       const previous = entries.get(key);
       if (previous) forget(key, previous);
       entries.set(key, { ...entry, expiresAt: clock.now() + ttlMs });
-      let keys = keysByUser.get(entry.userId);
-      if (!keys) keysByUser.set(entry.userId, (keys = new Set()));
+      const keys = keysByUser.get(entry.userId) ?? new Set<string>();
+      keysByUser.set(entry.userId, keys);
       keys.add(key);
       // Oldest first in insertion order: drop from the front when over the bound.
       for (const [oldKey, oldEntry] of entries) {

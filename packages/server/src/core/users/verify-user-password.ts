@@ -17,6 +17,7 @@
  * Failures are answered as values; the caller records them with `AuditLog.recordFailure` (the
  * `/auth/verify` route does so for every denial), passing `userId` as the target.
  */
+import { createHash } from 'node:crypto';
 import type { AuditLog, Clock } from '../audit/audit.js';
 import { PasswordHashError, type PasswordHasher, passwordScheme } from '../passwords/password-hasher.js';
 import { normalisePassword, PASSWORD_MAX_BYTES } from '../passwords/password-policy.js';
@@ -135,7 +136,14 @@ export function createUserPasswordVerifier(options: UserPasswordVerifierOptions)
   return {
     async verifyUserPassword(attempt) {
       const canonical = normaliseUsername(attempt.username);
-      const key = { username: canonical.ok ? canonical.username : attempt.username, ip: attempt.clientIp };
+      // A name that cannot be canonical is counted under a digest: throttle keys stay small however
+      // long the garbage an attacker sends (the counters are kept in memory).
+      const key = {
+        username: canonical.ok
+          ? canonical.username
+          : `\u0000${createHash('sha256').update(attempt.username).digest('base64')}`,
+        ip: attempt.clientIp,
+      };
 
       const gate = await throttle.check(key, clock.now());
       if (!gate.allowed) {

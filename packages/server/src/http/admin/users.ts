@@ -28,6 +28,10 @@ const scopesSchema = {
 const usernameSchema = { type: 'string', minLength: 1, maxLength: 512 } as const;
 const passwordSchema = { type: 'string' } as const;
 const metadataSchema = { type: 'object' } as const;
+/** A JSON object body with exactly these fields (unknown fields are errors naming the field). */
+const strictBody = (properties: Record<string, object>, extra: { required?: string[]; minProperties?: number } = {}) =>
+  ({ type: 'object', additionalProperties: false, properties, ...extra }) as const;
+
 const idParams = {
   type: 'object',
   properties: { id: { type: 'string', maxLength: 100 } },
@@ -70,18 +74,16 @@ export function registerUserRoutes(app: FastifyInstance, users: UserService): vo
     {
       bodyLimit: USER_BODY_LIMIT,
       schema: {
-        body: {
-          type: 'object',
-          additionalProperties: false,
-          required: ['username', 'password'],
-          properties: {
+        body: strictBody(
+          {
             username: usernameSchema,
             password: passwordSchema,
             scopes: scopesSchema,
             metadata: metadataSchema,
             disabled: { type: 'boolean' },
           },
-        },
+          { required: ['username', 'password'] },
+        ),
       },
     },
     async (request, reply) => {
@@ -139,17 +141,10 @@ export function registerUserRoutes(app: FastifyInstance, users: UserService): vo
       bodyLimit: USER_BODY_LIMIT,
       schema: {
         params: idParams,
-        body: {
-          type: 'object',
-          additionalProperties: false,
-          minProperties: 1,
-          properties: {
-            username: usernameSchema,
-            scopes: scopesSchema,
-            metadata: metadataSchema,
-            disabled: { type: 'boolean' },
-          },
-        },
+        body: strictBody(
+          { username: usernameSchema, scopes: scopesSchema, metadata: metadataSchema, disabled: { type: 'boolean' } },
+          { minProperties: 1 },
+        ),
       },
     },
     async (request) => {
@@ -166,12 +161,7 @@ export function registerUserRoutes(app: FastifyInstance, users: UserService): vo
       bodyLimit: USER_BODY_LIMIT,
       schema: {
         params: idParams,
-        body: {
-          type: 'object',
-          additionalProperties: false,
-          required: ['password'],
-          properties: { password: passwordSchema },
-        },
+        body: strictBody({ password: passwordSchema }, { required: ['password'] }),
       },
     },
     async (request, reply) => {
@@ -207,16 +197,10 @@ export function registerUserRoutes(app: FastifyInstance, users: UserService): vo
     {
       bodyLimit: IMPORT_BODY_LIMIT,
       schema: {
-        body: {
-          type: 'object',
-          additionalProperties: false,
-          required: ['htpasswd'],
-          properties: {
-            htpasswd: { type: 'string', minLength: 1 },
-            scopes: scopesSchema,
-            skip_existing: { type: 'boolean' },
-          },
-        },
+        body: strictBody(
+          { htpasswd: { type: 'string', minLength: 1 }, scopes: scopesSchema, skip_existing: { type: 'boolean' } },
+          { required: ['htpasswd'] },
+        ),
       },
     },
     async (request) => {

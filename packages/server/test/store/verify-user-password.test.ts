@@ -16,15 +16,48 @@ import { migrateToLatest } from '../../src/store/migrate.js';
 import { userRepository } from '../../src/store/user-repository.js';
 import { createTestDatabase, storeKinds, type TestDatabase } from '../support/databases.js';
 
+const verifierFor = (
+  users: ReturnType<typeof userRepository>,
+  hasher: PasswordHasher,
+  audit: ReturnType<typeof createAuditLog>,
+  clock: { now(): number },
+  limits: { free: number; lockAfter: number; ms: number },
+) =>
+  createUserPasswordVerifier({
+    users,
+    hasher,
+    throttle: createLoginThrottle(createMemoryThrottleStore(), {
+      user: { freeAttempts: limits.free, lockAfter: limits.lockAfter },
+      ip: { freeAttempts: 100, lockAfter: 200 },
+      backoffBaseMs: limits.ms,
+      backoffMaxMs: limits.ms * 8,
+      lockDurationMs: limits.ms * 60,
+      resetAfterMs: limits.ms * 60,
+      familiarTtlMs: limits.ms * 60,
+    }),
+    audit,
+    clock,
+    warn: () => {},
+  });
+
 /** The real hasher, counting what it is asked to do (instrumentation, not a mock). */
 function countingHasher(inner: PasswordHasher) {
   const calls = { verify: 0, verifyDummy: 0, hash: 0 };
   const hasher: PasswordHasher = {
     parameters: inner.parameters,
     needsRehash: (stored) => inner.needsRehash(stored),
-    hash: (password) => (calls.hash++, inner.hash(password)),
-    verify: (stored, password) => (calls.verify++, inner.verify(stored, password)),
-    verifyDummy: (password) => (calls.verifyDummy++, inner.verifyDummy(password)),
+    hash: (password) => {
+      calls.hash++;
+      return inner.hash(password);
+    },
+    verify: (stored, password) => {
+      calls.verify++;
+      return inner.verify(stored, password);
+    },
+    verifyDummy: (password) => {
+      calls.verifyDummy++;
+      return inner.verifyDummy(password);
+    },
   };
   return { hasher, calls, reset: () => Object.assign(calls, { verify: 0, verifyDummy: 0, hash: 0 }) };
 }
@@ -60,22 +93,7 @@ describe.each(storeKinds())('verifyUserPassword on %s', (kind) => {
       newId: () => newId('usr'),
       onUserChanged: () => {},
     });
-    verifier = createUserPasswordVerifier({
-      users,
-      hasher: counting.hasher,
-      throttle: createLoginThrottle(createMemoryThrottleStore(), {
-        user: { freeAttempts: 3, lockAfter: 5 },
-        ip: { freeAttempts: 100, lockAfter: 200 },
-        backoffBaseMs: 1000,
-        backoffMaxMs: 8000,
-        lockDurationMs: 60_000,
-        resetAfterMs: 60_000,
-        familiarTtlMs: 60_000,
-      }),
-      audit,
-      clock,
-      warn: () => {},
-    });
+    verifier = verifierFor(users, counting.hasher, audit, clock, { free: 3, lockAfter: 5, ms: 1000 });
     await service.create({ username: 'carol', password: 'carol-password' }, 'test');
     await service.create({ username: 'dave', password: 'dave-password', disabled: true }, 'test');
   });
@@ -144,22 +162,13 @@ describe.each(storeKinds())('verifyUserPassword on %s', (kind) => {
   it('rehashes a weaker hash at login, only once, and audits it', async () => {
     const users = userRepository(store.db);
     const weak = createPasswordHasher({ argon2: ARGON2_FLOOR });
-    const strongVerifier = createUserPasswordVerifier({
+    const strongVerifier = verifierFor(
       users,
-      hasher: createPasswordHasher({ argon2: { memoryKib: 20_480, iterations: 3, parallelism: 1 } }),
-      throttle: createLoginThrottle(createMemoryThrottleStore(), {
-        user: { freeAttempts: 5, lockAfter: 10 },
-        ip: { freeAttempts: 5, lockAfter: 10 },
-        backoffBaseMs: 1,
-        backoffMaxMs: 1,
-        lockDurationMs: 1,
-        resetAfterMs: 1,
-        familiarTtlMs: 1,
-      }),
+      createPasswordHasher({ argon2: { memoryKib: 20_480, iterations: 3, parallelism: 1 } }),
       audit,
       clock,
-      warn: () => {},
-    });
+      { free: 5, lockAfter: 10, ms: 1 },
+    );
     const frank = await service.create({ username: 'frank', password: 'frank-password' }, 'test');
     if (!frank.ok) throw new Error('create failed');
     expect(weak.needsRehash(frank.value.password)).toBe(false);

@@ -1,7 +1,7 @@
 /** RFC 7617 parsing, replaying the RFC's examples and every malformed shape (SECURITY.md #27). */
 import { describe, expect, it } from 'vitest';
+import vectors from '../../../../test/vectors/rfc7617-basic.json' with { type: 'json' };
 import { BASIC_TOKEN_MAX_LENGTH, parseBasicAuthorization } from '../../src/core/basic/parse-basic-credentials.js';
-import vectors from '../vectors/rfc7617-basic.json' with { type: 'json' };
 
 const basic = (text: string | Buffer) =>
   `Basic ${(Buffer.isBuffer(text) ? text : Buffer.from(text, 'utf8')).toString('base64')}`;
