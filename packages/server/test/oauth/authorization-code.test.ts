@@ -172,6 +172,33 @@ describe.each(storeKinds())('authorization code flow on %s', (kind) => {
     expect(location.searchParams.get('code')).toMatch(/^[A-Za-z0-9_-]{43}$/);
   });
 
+  it('asks again with prompt=login, prompt=consent or an exceeded max_age; accepts POST at the authorization endpoint', async () => {
+    const browser = new Browser(server.publicUrl);
+    await authorize(browser, app, pkcePair().challenge);
+    const next = async (extra: Record<string, string>) => {
+      const page = await browser.follow(authorizeUrl(baseParams(app, pkcePair().challenge, extra)));
+      return page.url.startsWith(REDIRECT) ? 'redirect' : page.body.includes('Sign in') ? 'login' : 'consent';
+    };
+    expect(await next({})).toBe('redirect');
+    expect(await next({ prompt: 'login' })).toBe('login');
+    expect(await next({ prompt: 'consent' })).toBe('consent');
+    expect(await next({ max_age: '3600' })).toBe('redirect');
+    offsetMs = 2000;
+    try {
+      expect(await next({ max_age: '1' })).toBe('login');
+    } finally {
+      offsetMs = 0;
+    }
+    // OIDC Core §3.1.2.1: the same request as a form POST.
+    const posted = await browser.request('/oauth/authorize', {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams(baseParams(app, pkcePair().challenge)).toString(),
+    });
+    expect(posted.response.status).toBe(303);
+    expect(posted.response.headers.get('location')).toMatch(/^https:\/\/app\.example\.com\/callback\?code=/);
+  });
+
   it('grants only the non-OpenID scopes the user holds', async () => {
     const browser = new Browser(server.publicUrl);
     const { verifier, challenge } = pkcePair();
