@@ -170,6 +170,12 @@ describe.each(storeKinds())('authorization code flow on %s', (kind) => {
     expect(location.origin + location.pathname).toBe(REDIRECT);
     expect(location.searchParams.get('state')).toBe('second');
     expect(location.searchParams.get('code')).toMatch(/^[A-Za-z0-9_-]{43}$/);
+
+    // SECURITY.md #34: no password, code or token in the logs.
+    const logs = server.logs.join('');
+    for (const secret of [PASSWORD, code, tokens.body.access_token, tokens.body.refresh_token, tokens.body.id_token]) {
+      expect(logs).not.toContain(secret);
+    }
   });
 
   it('asks again with prompt=login, prompt=consent or an exceeded max_age; accepts POST at the authorization endpoint', async () => {
