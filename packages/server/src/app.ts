@@ -27,7 +27,10 @@ import { createUserService, type UserService } from './core/users/user-service.j
 import { createUserPasswordVerifier, type UserPasswordVerifier } from './core/users/verify-user-password.js';
 import { adminSurface } from './http/admin/index.js';
 import { createFastify } from './http/fastify.js';
+import { oauthSurface } from './http/oauth/index.js';
 import { publicSurface } from './http/public/index.js';
+import { createOAuthServices, type OAuthServices } from './oauth-services.js';
+import { oauthTokenPorts } from './oauth-token-ports.js';
 import { adminCredentialRepository } from './store/admin-credential-repository.js';
 import { auditRepository } from './store/audit-repository.js';
 import type { Store } from './store/database.js';
@@ -58,6 +61,8 @@ export interface Services {
   /** Remembered Basic verifications; user changes invalidate it. */
   readonly basicCache: VerificationCache<Identity>;
   readonly pipeline: Pipeline;
+  /** The OAuth 2.0 authorization server and OpenID provider (docs/oauth.md). */
+  readonly oauth: OAuthServices;
 }
 
 /**
@@ -109,25 +114,43 @@ export function createServices(options: ServiceOptions): Services {
     audit,
     auditStore,
     adminCredentials: adminCredentialRepository(options.store.db),
-    tokens: createTokens({
-      config: options.config,
-      clock,
-      sealedBox: options.sealedBox,
-      audit,
-      signingKeys: signingKeyRepository(options.store.db),
-      refreshTokenStore: refreshTokenRepository(options.store.db),
-      revocations: revocationRepository(options.store.db),
-      users: userDirectory(userServices.passwordVerifier, userServices.users),
-      onError: (error, context) =>
-        options.logger.warn({ err: { message: (error as Error).message } }, `${context} failed; keeping the last copy`),
-    }),
     ...userServices,
   };
+  const refreshTokenStore = refreshTokenRepository(options.store.db);
+  // One user directory for /auth/login, Basic's verifier and the OAuth login page.
+  const users = userDirectory(userServices.passwordVerifier, userServices.users);
+  const tokens = createTokens({
+    config: options.config,
+    clock,
+    sealedBox: options.sealedBox,
+    audit,
+    signingKeys: signingKeyRepository(options.store.db),
+    refreshTokenStore,
+    revocations: revocationRepository(options.store.db),
+    users,
+    onError: (error, context) =>
+      options.logger.warn({ err: { message: (error as Error).message } }, `${context} failed; keeping the last copy`),
+  });
+  let pipeline: Pipeline | undefined;
+  const oauth = createOAuthServices({
+    config: options.config,
+    store: options.store,
+    clock,
+    logger: options.logger,
+    audit,
+    ports: {
+      ...oauthTokenPorts({ tokens, config: options.config, clock, refreshTokenStore }),
+      users,
+    },
+    pipeline: () => pipeline as Pipeline,
+  });
+  const withOAuth = { ...base, tokens, oauth };
   const authenticators = options.config.auth.methods.flatMap((name) => {
     const factory = AUTHENTICATOR_FACTORIES[name];
-    return factory ? [factory(base)] : [];
+    return factory ? [factory(withOAuth)] : [];
   });
-  return { ...base, pipeline: createPipeline(authenticators) };
+  pipeline = createPipeline(authenticators);
+  return { ...withOAuth, pipeline };
 }
 
 /** Users, password hashing, the login throttle and the Basic verification cache. */
@@ -224,6 +247,28 @@ export async function buildApps(options: AppOptions): Promise<GatehouseApps> {
     tokens: services.tokens,
     jwksMaxAgeMs: services.config.keys.jwksMaxAgeMs,
   });
+  await publicApp.register(oauthSurface, {
+    issuer: services.config.issuer,
+    audit: services.audit,
+    clientAuth: services.oauth.clientAuth,
+    tokenEndpoint: services.oauth.tokenEndpoint,
+    introspector: services.oauth.introspector,
+    revoker: services.oauth.revoker,
+    metadata: services.oauth.metadata,
+    accessTokens: services.oauth.ports.accessTokens,
+    users: () => services.oauth.ports.users,
+    authorize: {
+      clients: services.oauth.clients,
+      flow: services.oauth.flow,
+      sessions: services.oauth.sessions,
+      interactions: services.oauth.interactions,
+      users: () => services.oauth.ports.users,
+      audit: services.audit,
+      clock: services.clock,
+      secureCookies: services.config.oauth.secureCookies,
+      sessionTtlMs: services.config.oauth.sessionTtlMs,
+    },
+  });
 
   const adminApp = createFastify({
     logger: services.logger.child({ listener: 'admin' }),
@@ -237,6 +282,13 @@ export async function buildApps(options: AppOptions): Promise<GatehouseApps> {
     audit: services.audit,
     auditStore: services.auditStore,
     isShuttingDown,
+    oauthClients: {
+      clients: services.oauth.clients,
+      audit: services.audit,
+      clock: services.clock,
+      secretGraceMs: services.config.oauth.secretGraceMs,
+      users: () => services.oauth.ports.users,
+    },
     keyRing: services.tokens.keyRing,
     tokenService: services.tokens.service,
     status: {

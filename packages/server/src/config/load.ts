@@ -222,6 +222,12 @@ function toConfig(values: ReadonlyMap<string, unknown>, sources: ReadonlyMap<str
     adminKey: get<string | undefined>('admin_key'),
     issuer: get<string>('issuer'),
     auth: Object.freeze({ methods: Object.freeze([...get<string[]>('auth.methods')]) }),
+    oauth: Object.freeze({
+      codeTtlMs: get<number>('oauth.code_ttl'),
+      sessionTtlMs: get<number>('oauth.session_ttl'),
+      secretGraceMs: get<number>('oauth.secret_grace'),
+      secureCookies: get<boolean>('oauth.secure_cookies'),
+    }),
     shutdownTimeoutMs: get<number>('shutdown_timeout'),
     keys: Object.freeze({
       algorithm: get('keys.algorithm'),

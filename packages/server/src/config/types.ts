@@ -19,6 +19,12 @@ export interface GatehouseConfig {
   readonly adminKey: string | undefined;
   readonly issuer: string;
   readonly auth: { readonly methods: readonly AuthMethodName[] };
+  readonly oauth: {
+    readonly codeTtlMs: number;
+    readonly sessionTtlMs: number;
+    readonly secretGraceMs: number;
+    readonly secureCookies: boolean;
+  };
   readonly shutdownTimeoutMs: number;
   /** Signing keys and their rotation (docs/jwt.md). */
   readonly keys: {

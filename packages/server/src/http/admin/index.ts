@@ -13,6 +13,7 @@ import { registerHealthRoutes } from '../health.js';
 import { notFoundHandler, problemErrorHandler } from '../problem.js';
 import { registerAuditRoutes } from './audit-events.js';
 import { requireAdminKey } from './authenticate.js';
+import { type ClientRoutesOptions, registerClientRoutes } from './clients.js';
 import { registerSigningKeyRoutes } from './signing-keys.js';
 import { registerStatusRoute, type StatusInfo } from './status.js';
 import { registerTokenAdminRoutes } from './tokens.js';
@@ -25,6 +26,7 @@ export interface AdminSurfaceOptions {
   readonly auditStore: AuditStore;
   readonly status: StatusInfo;
   readonly isShuttingDown: () => boolean;
+  readonly oauthClients?: ClientRoutesOptions;
   readonly keyRing: KeyRing;
   readonly tokenService: TokenService;
   readonly users: UserService;
@@ -37,6 +39,7 @@ export async function adminSurface(app: FastifyInstance, options: AdminSurfaceOp
   requireAdminKey(app, options.adminCredentials, options.audit);
   registerStatusRoute(app, options.status);
   registerAuditRoutes(app, options.auditStore);
+  if (options.oauthClients) registerClientRoutes(app, options.oauthClients);
   registerSigningKeyRoutes(app, options.keyRing);
   registerTokenAdminRoutes(app, options.tokenService, options.audit);
   registerUserRoutes(app, options.users);
