@@ -30,7 +30,10 @@ import { createUserPasswordVerifier, type UserPasswordVerifier } from './core/us
 import { adminSurface } from './http/admin/index.js';
 import { createFastify } from './http/fastify.js';
 import { gatewaySurface } from './http/gateway/index.js';
+import { oauthSurface } from './http/oauth/index.js';
 import { publicSurface } from './http/public/index.js';
+import { createOAuthServices, type OAuthServices } from './oauth-services.js';
+import { oauthTokenPorts } from './oauth-token-ports.js';
 import { createMetrics, type GatehouseMetrics } from './observability/metrics.js';
 import { adminCredentialRepository } from './store/admin-credential-repository.js';
 import { auditRepository } from './store/audit-repository.js';
@@ -68,6 +71,8 @@ export interface Services {
   /** Remembered Basic verifications; user changes invalidate it. */
   readonly basicCache: VerificationCache<Identity>;
   readonly pipeline: Pipeline;
+  /** The OAuth 2.0 authorization server and OpenID provider (docs/oauth.md). */
+  readonly oauth: OAuthServices;
 }
 
 /**
@@ -112,18 +117,6 @@ export function createServices(options: ServiceOptions): Services {
       ),
   });
   const userServices = createUserServices(options.config, options.store, options.logger, audit, clock);
-  const tokens = createTokens({
-    config: options.config,
-    clock,
-    sealedBox: options.sealedBox,
-    audit,
-    signingKeys: signingKeyRepository(options.store.db),
-    refreshTokenStore: refreshTokenRepository(options.store.db),
-    revocations: revocationRepository(options.store.db),
-    users: userDirectory(userServices.passwordVerifier, userServices.users),
-    onError: (error, context) =>
-      options.logger.warn({ err: { message: (error as Error).message } }, `${context} failed; keeping the last copy`),
-  });
   const base = {
     config: options.config,
     store: options.store,
@@ -135,15 +128,48 @@ export function createServices(options: ServiceOptions): Services {
     adminCredentials: adminCredentialRepository(options.store.db),
     metrics: createMetrics(),
     routes: createActiveRoutes(options.routes ?? null),
-    tokens,
-    tokenTranslator: createTokenTranslator({ issue: (request) => tokens.accessTokens.issue(request), clock }),
     ...userServices,
+  };
+  const refreshTokenStore = refreshTokenRepository(options.store.db);
+  // One user directory for /auth/login, Basic's verifier and the OAuth login page.
+  const users = userDirectory(userServices.passwordVerifier, userServices.users);
+  const tokens = createTokens({
+    config: options.config,
+    clock,
+    sealedBox: options.sealedBox,
+    audit,
+    signingKeys: signingKeyRepository(options.store.db),
+    refreshTokenStore,
+    revocations: revocationRepository(options.store.db),
+    users,
+    onError: (error, context) =>
+      options.logger.warn({ err: { message: (error as Error).message } }, `${context} failed; keeping the last copy`),
+  });
+  let pipeline: Pipeline | undefined;
+  const oauth = createOAuthServices({
+    config: options.config,
+    store: options.store,
+    clock,
+    logger: options.logger,
+    audit,
+    ports: {
+      ...oauthTokenPorts({ tokens, config: options.config, clock, refreshTokenStore }),
+      users,
+    },
+    pipeline: () => pipeline as Pipeline,
+  });
+  const withOAuth = {
+    ...base,
+    tokens,
+    oauth,
+    tokenTranslator: createTokenTranslator({ issue: (request) => tokens.accessTokens.issue(request), clock }),
   };
   const authenticators = options.config.auth.methods.flatMap((name) => {
     const factory = AUTHENTICATOR_FACTORIES[name];
-    return factory ? [factory(base)] : [];
+    return factory ? [factory(withOAuth)] : [];
   });
-  return { ...base, pipeline: createPipeline(authenticators) };
+  pipeline = createPipeline(authenticators);
+  return { ...withOAuth, pipeline };
 }
 
 /** Users, password hashing, the login throttle and the Basic verification cache. */
@@ -243,6 +269,28 @@ export async function buildApps(options: AppOptions): Promise<GatehouseApps> {
     tokens: services.tokens,
     jwksMaxAgeMs: services.config.keys.jwksMaxAgeMs,
   });
+  await publicApp.register(oauthSurface, {
+    issuer: services.config.issuer,
+    audit: services.audit,
+    clientAuth: services.oauth.clientAuth,
+    tokenEndpoint: services.oauth.tokenEndpoint,
+    introspector: services.oauth.introspector,
+    revoker: services.oauth.revoker,
+    metadata: services.oauth.metadata,
+    accessTokens: services.oauth.ports.accessTokens,
+    users: () => services.oauth.ports.users,
+    authorize: {
+      clients: services.oauth.clients,
+      flow: services.oauth.flow,
+      sessions: services.oauth.sessions,
+      interactions: services.oauth.interactions,
+      users: () => services.oauth.ports.users,
+      audit: services.audit,
+      clock: services.clock,
+      secureCookies: services.config.oauth.secureCookies,
+      sessionTtlMs: services.config.oauth.sessionTtlMs,
+    },
+  });
 
   const adminApp = createFastify({
     logger: services.logger.child({ listener: 'admin' }),
@@ -258,6 +306,13 @@ export async function buildApps(options: AppOptions): Promise<GatehouseApps> {
     isShuttingDown,
     metrics: services.metrics,
     metricsToken: services.config.metrics.token,
+    oauthClients: {
+      clients: services.oauth.clients,
+      audit: services.audit,
+      clock: services.clock,
+      secretGraceMs: services.config.oauth.secretGraceMs,
+      users: () => services.oauth.ports.users,
+    },
     keyRing: services.tokens.keyRing,
     tokenService: services.tokens.service,
     status: {

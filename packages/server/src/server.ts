@@ -107,6 +107,7 @@ export async function startGatehouse(options: StartOptions): Promise<RunningGate
     });
     // Signing keys are loaded (and the first one created) before anything can ask for a token.
     await services.tokens.start();
+    services.oauth.start();
     apps = await buildApps({ services, isShuttingDown: () => shuttingDown, listeners: () => ({ ...urls }), tls });
     urls.public = await listen(apps.public, config.public.host, config.public.port, scheme);
     services.tokens.identity.settle(urls.public);
@@ -116,6 +117,7 @@ export async function startGatehouse(options: StartOptions): Promise<RunningGate
   } catch (error) {
     await Promise.allSettled([apps?.public.close(), apps?.admin.close(), apps?.proxy?.close()]);
     services?.tokens.close();
+    services?.oauth.close();
     await services?.audit.close();
     await store.close();
     throw error;
@@ -148,6 +150,7 @@ export async function startGatehouse(options: StartOptions): Promise<RunningGate
           );
         }
         readyServices.tokens.close();
+        readyServices.oauth.close();
         await readyServices.audit.close();
         await store.close();
         logger.info('gatehouse stopped');

@@ -8,6 +8,7 @@ import { ConfigError } from '../config/load.js';
 import { MasterKeyError } from '../startup/master-key.js';
 import { StoreRefusedError } from '../store/database.js';
 import { VERSION } from '../version.js';
+import { registerClient } from './commands/client.js';
 import { registerConfig } from './commands/config.js';
 import { registerKeys } from './commands/keys.js';
 import { registerMigrate } from './commands/migrate.js';
@@ -32,6 +33,7 @@ export function buildProgram(): Command {
   registerKeys(program);
   registerToken(program);
   registerUser(program);
+  registerClient(program);
   return program;
 }
 

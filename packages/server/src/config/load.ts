@@ -229,6 +229,12 @@ function toConfig(values: ReadonlyMap<string, unknown>, sources: ReadonlyMap<str
     issuer: get<string>('issuer'),
     auth: Object.freeze({ methods: Object.freeze([...get<string[]>('auth.methods')]) }),
     metrics: Object.freeze({ token: get<string | undefined>('metrics.token') }),
+    oauth: Object.freeze({
+      codeTtlMs: get<number>('oauth.code_ttl'),
+      sessionTtlMs: get<number>('oauth.session_ttl'),
+      secretGraceMs: get<number>('oauth.secret_grace'),
+      secureCookies: get<boolean>('oauth.secure_cookies'),
+    }),
     shutdownTimeoutMs: get<number>('shutdown_timeout'),
     keys: Object.freeze({
       algorithm: get('keys.algorithm'),

@@ -483,6 +483,50 @@ export const OPTIONS: readonly OptionSpec[] = [
     parse: parseHttpUrl,
   },
   {
+    key: 'oauth.code_ttl',
+    env: 'GATEHOUSE_OAUTH_CODE_TTL',
+    type: 'duration',
+    default: 60_000,
+    doc: 'Lifetime of an OAuth authorization code (single-use; at most 10m, RFC 6749 §4.1.2).',
+    parse: (raw) => {
+      const parsed = parseDurationOption(raw);
+      if (parsed.ok && (parsed.value < 1000 || parsed.value > 600_000)) return bad('must be from 1s to 10m');
+      return parsed;
+    },
+    show: (value) => formatDuration(Number(value)),
+  },
+  {
+    key: 'oauth.session_ttl',
+    env: 'GATEHOUSE_OAUTH_SESSION_TTL',
+    type: 'duration',
+    default: 8 * 3_600_000,
+    doc: 'How long a user stays logged in at the authorization endpoint (the login session cookie).',
+    parse: parseDurationOption,
+    show: (value) => formatDuration(Number(value)),
+  },
+  {
+    key: 'oauth.secret_grace',
+    env: 'GATEHOUSE_OAUTH_SECRET_GRACE',
+    type: 'duration',
+    default: 24 * 3_600_000,
+    doc: 'After `client rotate-secret`, how long the previous client secret keeps working (unless the call names another grace period).',
+    parse: parseDurationOption,
+    show: (value) => formatDuration(Number(value)),
+  },
+  {
+    key: 'oauth.secure_cookies',
+    env: 'GATEHOUSE_OAUTH_SECURE_COOKIES',
+    type: 'boolean',
+    default: (resolved: ReadonlyMap<string, unknown>) =>
+      !(
+        resolved.get('dev') === true ||
+        (resolved.get('tls.cert') === undefined &&
+          /^http:\/\/(127\.0\.0\.1|localhost|\[::1\])[:/]/.test(String(resolved.get('issuer'))))
+      ),
+    doc: 'Mark the login session cookies `Secure` (and name them `__Host-…`). Defaults to true, except in dev mode or when the issuer is a plain-http loopback URL without `tls.cert`, where browsers would drop them.',
+    parse: parseBoolean,
+  },
+  {
     key: 'auth.methods',
     env: 'GATEHOUSE_AUTH_METHODS',
     type: `list of ${AUTH_METHODS.join(', ')}`,

@@ -25,6 +25,12 @@ export interface GatehouseConfig {
   readonly issuer: string;
   readonly auth: { readonly methods: readonly AuthMethodName[] };
   readonly metrics: { readonly token: string | undefined };
+  readonly oauth: {
+    readonly codeTtlMs: number;
+    readonly sessionTtlMs: number;
+    readonly secretGraceMs: number;
+    readonly secureCookies: boolean;
+  };
   readonly shutdownTimeoutMs: number;
   /** Signing keys and their rotation (docs/jwt.md). */
   readonly keys: {

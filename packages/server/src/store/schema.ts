@@ -33,6 +33,94 @@ export interface AuditEventTable {
   details: string;
 }
 
+export interface OAuthClientTable {
+  id: string;
+  name: string;
+  /** JSON arrays of strings. */
+  grant_types: string;
+  scopes: string;
+  redirect_uris: string;
+  audience: string;
+  auth_method: string;
+  /** JSON array of `{hash, expiresAt}`: SHA-256 digests only, never a secret. */
+  secrets: string;
+  /** JSON JWK Set (public keys), for private_key_jwt. */
+  jwks: string | null;
+  jwks_uri: string | null;
+  access_token_lifetime: number | null;
+  refresh_token_lifetime: number | null;
+  skip_consent: number;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface OAuthCodeTable {
+  /** SHA-256 of the code, hex. */
+  code_hash: string;
+  client_id: string;
+  subject: string;
+  redirect_uri: string;
+  scopes: string;
+  code_challenge: string;
+  /** JSON: nonce, auth_time, audience. */
+  data: string;
+  grant_id: string;
+  created_at: string;
+  expires_at: string;
+  used_at: string | null;
+}
+
+export interface OAuthGrantTable {
+  id: string;
+  client_id: string;
+  subject: string;
+  family_id: string | null;
+  /** JSON: auth_time, audience. */
+  data: string;
+  created_at: string;
+  expires_at: string;
+  revoked_at: string | null;
+}
+
+export interface OAuthGrantTokenTable {
+  jti: string;
+  grant_id: string;
+  expires_at: string;
+}
+
+export interface OAuthConsentTable {
+  subject: string;
+  client_id: string;
+  scopes: string;
+  granted_at: string;
+}
+
+export interface OAuthSessionTable {
+  id_hash: string;
+  subject: string;
+  auth_time: number;
+  created_at: string;
+  expires_at: string;
+}
+
+export interface OAuthInteractionTable {
+  id_hash: string;
+  browser_hash: string;
+  csrf_token: string;
+  /** JSON: the validated authorization request. */
+  request: string;
+  subject: string | null;
+  auth_time: number | null;
+  created_at: string;
+  expires_at: string;
+}
+
+export interface OAuthAssertionJtiTable {
+  client_id: string;
+  jti: string;
+  expires_at: string;
+}
+
 export interface SigningKeyTable {
   kid: string;
   alg: string;
@@ -108,6 +196,14 @@ export interface Database {
   admin_credentials: AdminCredentialTable;
   audit_events: AuditEventTable;
   users: UserTable;
+  oauth_clients: OAuthClientTable;
+  oauth_codes: OAuthCodeTable;
+  oauth_grants: OAuthGrantTable;
+  oauth_grant_tokens: OAuthGrantTokenTable;
+  oauth_consents: OAuthConsentTable;
+  oauth_sessions: OAuthSessionTable;
+  oauth_interactions: OAuthInteractionTable;
+  oauth_assertion_jtis: OAuthAssertionJtiTable;
   signing_keys: SigningKeyTable;
   refresh_tokens: RefreshTokenTable;
   token_revocations: TokenRevocationTable;

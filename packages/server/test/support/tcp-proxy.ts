@@ -50,3 +50,29 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
     close: cut,
   };
 }
+
+/**
+ * A fresh PostgreSQL database reached through a TCP forwarder the test can cut: the store "goes
+ * away" for real without touching the shared server. Pass `serverUrl` to `startTestServer`.
+ */
+export async function postgresBehindProxy(): Promise<{
+  proxy: TcpProxy;
+  serverUrl: string;
+  drop(): Promise<void>;
+}> {
+  const { createTestDatabase } = await import('./databases.js');
+  const database = await createTestDatabase('postgres');
+  const target = new URL(database.url);
+  const proxy = await startTcpProxy(target.hostname, Number(target.port || 5432));
+  const viaProxy = new URL(database.url);
+  viaProxy.hostname = '127.0.0.1';
+  viaProxy.port = String(proxy.port);
+  return {
+    proxy,
+    serverUrl: viaProxy.toString(),
+    async drop() {
+      await proxy.close();
+      await database.drop();
+    },
+  };
+}

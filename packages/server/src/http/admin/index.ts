@@ -14,6 +14,7 @@ import { registerHealthRoutes } from '../health.js';
 import { notFoundHandler, problemErrorHandler } from '../problem.js';
 import { registerAuditRoutes } from './audit-events.js';
 import { requireAdminKey } from './authenticate.js';
+import { type ClientRoutesOptions, registerClientRoutes } from './clients.js';
 import { registerMetricsRoute } from './metrics.js';
 import { registerSigningKeyRoutes } from './signing-keys.js';
 import { registerStatusRoute, type StatusInfo } from './status.js';
@@ -30,6 +31,7 @@ export interface AdminSurfaceOptions {
   readonly metrics: GatehouseMetrics;
   /** `metrics.token`: when set, /metrics requires it (never the admin key). */
   readonly metricsToken: string | undefined;
+  readonly oauthClients?: ClientRoutesOptions;
   readonly keyRing: KeyRing;
   readonly tokenService: TokenService;
   readonly users: UserService;
@@ -43,6 +45,7 @@ export async function adminSurface(app: FastifyInstance, options: AdminSurfaceOp
   requireAdminKey(app, options.adminCredentials, options.audit);
   registerStatusRoute(app, options.status);
   registerAuditRoutes(app, options.auditStore);
+  if (options.oauthClients) registerClientRoutes(app, options.oauthClients);
   registerSigningKeyRoutes(app, options.keyRing);
   registerTokenAdminRoutes(app, options.tokenService, options.audit);
   registerUserRoutes(app, options.users);
