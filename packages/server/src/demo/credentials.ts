@@ -4,6 +4,7 @@
  * does not have is listed as missing in the banner instead.
  */
 import type { AdminClient } from '../cli/admin-client.js';
+import { randomBase62 } from '../core/secrets/random.js';
 
 export interface DemoContext {
   /** The listeners' URLs; `proxy` is the gateway. */
@@ -25,10 +26,95 @@ export interface DemoCredential {
   provision(context: DemoContext): Promise<string[] | null>;
 }
 
-/** In the order the banner shows them. Mechanisms add their entry as they land. */
-export const DEMO_CREDENTIALS: readonly DemoCredential[] = [
-  { title: 'API key (X-API-Key)', provision: async () => null },
-  { title: 'HTTP Basic (user "demo")', provision: async () => null },
-  { title: 'JWT (log in, then Bearer)', provision: async () => null },
-  { title: 'OAuth 2.0 client credentials (/oauth/token, then Bearer)', provision: async () => null },
-];
+/** The demo user, for Basic and for the JWT login. */
+export const DEMO_USERNAME = 'demo';
+
+/** Single-quoted for a POSIX shell. */
+const shellQuote = (text: string): string => `'${text.replaceAll("'", `'\\''`)}'`;
+
+/** POSTs to a token endpoint of the public listener and answers its access token. */
+async function accessTokenFrom(url: string, init: { headers: Record<string, string>; body: string }): Promise<string> {
+  const response = await fetch(url, { method: 'POST', ...init });
+  const text = await response.text();
+  if (!response.ok) throw new Error(`demo setup: POST ${url} answered ${response.status}: ${text}`);
+  return (JSON.parse(text) as { access_token: string }).access_token;
+}
+
+/** One password for the demo user, made on first use and shared by Basic and the JWT login. */
+function demoUser(): (context: DemoContext) => Promise<string> {
+  let password: Promise<string> | undefined;
+  return (context) => {
+    password ??= (async () => {
+      const secret = randomBase62(12);
+      await context.admin.request('POST', '/admin/v1/users', { username: DEMO_USERNAME, password: secret });
+      return secret;
+    })();
+    return password;
+  };
+}
+
+export function demoCredentials(): readonly DemoCredential[] {
+  const userPassword = demoUser();
+  return [
+    {
+      title: 'API key (X-API-Key)',
+      async provision(context) {
+        if (!context.hasMechanism('apikey')) return null;
+        const key = await context.admin.request<{ key: string }>('POST', '/admin/v1/api-keys', {
+          name: 'demo',
+          owner: 'demo-service',
+        });
+        return [`curl -H ${shellQuote(`X-API-Key: ${key.key}`)} ${context.urls.proxy}/data`];
+      },
+    },
+    {
+      title: `HTTP Basic (user "${DEMO_USERNAME}")`,
+      async provision(context) {
+        if (!context.hasMechanism('basic')) return null;
+        const password = await userPassword(context);
+        return [`curl -u ${shellQuote(`${DEMO_USERNAME}:${password}`)} ${context.urls.proxy}/data`];
+      },
+    },
+    {
+      title: 'JWT: log in, then send the access token as a Bearer token',
+      async provision(context) {
+        if (!context.hasMechanism('jwt')) return null;
+        const password = await userPassword(context);
+        const body = JSON.stringify({ username: DEMO_USERNAME, password });
+        const token = await accessTokenFrom(`${context.urls.public}/auth/login`, {
+          headers: { 'content-type': 'application/json' },
+          body,
+        });
+        return [
+          `curl -X POST -H 'content-type: application/json' -d ${shellQuote(body)} ${context.urls.public}/auth/login`,
+          `curl -H ${shellQuote(`Authorization: Bearer ${token}`)} ${context.urls.proxy}/data`,
+        ];
+      },
+    },
+    {
+      title: 'OAuth 2.0 client credentials: get a token at /oauth/token, then send it as a Bearer token',
+      async provision(context) {
+        if (!context.hasMechanism('jwt')) return null;
+        let client: { client_id: string; client_secret: string };
+        try {
+          client = await context.admin.request('POST', '/admin/v1/clients', {
+            client_name: 'demo-service',
+            grant_types: ['client_credentials'],
+            token_endpoint_auth_method: 'client_secret_post',
+          });
+        } catch {
+          return null; // this build has no OAuth server
+        }
+        const form = `grant_type=client_credentials&client_id=${client.client_id}&client_secret=${client.client_secret}`;
+        const token = await accessTokenFrom(`${context.urls.public}/oauth/token`, {
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          body: form,
+        });
+        return [
+          `curl -X POST -d ${shellQuote(form)} ${context.urls.public}/oauth/token`,
+          `curl -H ${shellQuote(`Authorization: Bearer ${token}`)} ${context.urls.proxy}/data`,
+        ];
+      },
+    },
+  ];
+}

@@ -21,7 +21,7 @@ import { generateAdminKey } from '../core/admin/admin-keys.js';
 import type { RoutePolicy } from '../core/policies/routes.js';
 import { createLogger } from '../logging.js';
 import { type RunningGatehouse, startGatehouse } from '../server.js';
-import { DEMO_CREDENTIALS, type DemoContext } from './credentials.js';
+import { type DemoContext, demoCredentials } from './credentials.js';
 
 export interface DemoOptions {
   /** Ports from `--port`, `--admin-port`, `--proxy-port` as given (0 picks free ones); validated like any port. */
@@ -78,6 +78,8 @@ export async function startDemo(options: DemoOptions = {}): Promise<RunningDemo>
         'admin.port': options.ports?.admin ?? 4001,
         'proxy.port': options.ports?.proxy ?? 4002,
         'log.level': 'error',
+        // The printed Bearer commands keep working for a whole session.
+        'tokens.access_ttl': '12h',
       },
       checkDataDir: 'create',
     });
@@ -113,7 +115,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<RunningDemo>
     };
     const lines: string[] = [];
     const missing: string[] = [];
-    for (const credential of DEMO_CREDENTIALS) {
+    for (const credential of demoCredentials()) {
       const commands = await credential.provision(context);
       if (commands === null) missing.push(credential.title);
       else lines.push(`  # ${credential.title}`, ...commands.map((line) => `  ${line}`), '');
