@@ -7,6 +7,7 @@
  */
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { basicHeader, createUser } from '../support/basic.js';
 import { storeKinds } from '../support/databases.js';
 import { EXAMPLES, freePort, type RunningProxy, startCaddy, startNginx } from '../support/proxies.js';
 import { startTestServer, type TestServer } from '../support/server.js';
@@ -20,9 +21,24 @@ const PROXIES = [
 describe.each(storeKinds())('forward auth behind real proxies, on %s', (kind) => {
   let gatehouse: TestServer;
   let upstream: TestUpstream;
+  let alice: { id: string };
+  let token: string;
+  const password = 'correct horse battery staple';
   beforeAll(async () => {
     upstream = await startUpstream();
-    gatehouse = await startTestServer(kind, { configFile: path.join(EXAMPLES, 'gatehouse.yaml') });
+    gatehouse = await startTestServer(kind, {
+      configFile: path.join(EXAMPLES, 'gatehouse.yaml'),
+      // The proxies reach Gatehouse over loopback HTTP, as a sidecar would.
+      env: { GATEHOUSE_BASIC_ALLOW_INSECURE_LOOPBACK: 'true' },
+    });
+    alice = await createUser(gatehouse, { username: 'alice', password, scopes: ['data:read'] });
+    await createUser(gatehouse, { username: 'bob', password });
+    const login = await fetch(`${gatehouse.publicUrl}/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'alice', password }),
+    });
+    token = (await login.json()).access_token;
   });
   afterAll(async () => {
     await gatehouse?.stop();
@@ -59,11 +75,44 @@ describe.each(storeKinds())('forward auth behind real proxies, on %s', (kind) =>
       expect(seen?.headers['x-auth-scopes'] ?? '').toBe('');
     });
 
-    it('denies a protected route without credentials, and the app never sees the request', async () => {
+    it('lets a valid credential through with Gatehouse’s identity headers and without the credential', async () => {
+      for (const [method, authorization] of [
+        ['basic', basicHeader('alice', password)],
+        ['jwt', `Bearer ${token}`],
+      ] as const) {
+        const before = upstream.seen.length;
+        const response = await fetch(`${proxy.url}/data/items?page=2`, {
+          headers: { authorization, 'x-auth-subject': 'admin' },
+        });
+        expect(response.status, `${method}: ${proxy.output()}`).toBe(200);
+        const seen = lastSeenBy(before);
+        expect(seen?.url).toBe('/data/items?page=2');
+        expect(seen?.headers).toMatchObject({
+          'x-auth-subject': alice.id,
+          'x-auth-method': method,
+          'x-auth-scopes': 'data:read',
+        });
+        expect(seen?.headers).not.toHaveProperty('authorization');
+      }
+    });
+
+    it('denies a protected route without credentials, with the challenge, and the app never sees the request', async () => {
       const before = upstream.seen.length;
       const response = await fetch(`${proxy.url}/data/items`);
       expect(response.status).toBe(401);
+      expect(response.headers.get('www-authenticate')).toMatch(/Basic realm="gatehouse"/);
       expect(await response.json()).toEqual({ error: 'Unauthorized' });
+      const wrong = await fetch(`${proxy.url}/data/items`, {
+        headers: { authorization: basicHeader('alice', 'nope nope') },
+      });
+      expect(wrong.status).toBe(401);
+      expect(upstream.seen.length).toBe(before);
+    });
+
+    it('denies a valid credential without the route’s scope with 403', async () => {
+      const before = upstream.seen.length;
+      const response = await fetch(`${proxy.url}/data/x`, { headers: { authorization: basicHeader('bob', password) } });
+      expect(response.status).toBe(403);
       expect(upstream.seen.length).toBe(before);
     });
 
