@@ -11,14 +11,15 @@
  *   direct        the upstream itself                                 (the baseline)
  *   anonymous     through the gateway, `auth: [anonymous]`
  *   apikey        through the gateway with an API key (when this build has API keys)
- *   jwt           through the gateway with a JWT (when this build has JWT verification)
+ *   jwt           through the gateway with a JWT from /auth/login
+ *   basic         through the gateway with HTTP Basic (verification cache warm)
  *
  * Goal (issue 7): the gateway keeps at least 60 % of the direct throughput on this 2-core
  * machine with the load generator on it too, and adds under 1 ms at p50.
  * Prints a table and writes JSON to bench/results/.
  */
 import { fork } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -70,6 +71,7 @@ async function serveGatehouse(upstream) {
         { name: 'anonymous', match: { path: '/anonymous' }, upstream, strip_prefix: true, auth: ['anonymous'] },
         { name: 'apikey', match: { path: '/apikey' }, upstream, strip_prefix: true, auth: ['apikey'] },
         { name: 'jwt', match: { path: '/jwt' }, upstream, strip_prefix: true, auth: ['jwt'] },
+        { name: 'basic', match: { path: '/basic' }, upstream, strip_prefix: true, auth: ['basic'] },
       ],
     }),
   );
@@ -82,13 +84,29 @@ async function serveGatehouse(upstream) {
     GATEHOUSE_PROXY_PORT: '0',
     GATEHOUSE_LOG_LEVEL: 'error',
     GATEHOUSE_LOG_FORMAT: 'json',
+    // The load generator speaks plain HTTP over loopback.
+    GATEHOUSE_BASIC_ALLOW_INSECURE_LOOPBACK: 'true',
   };
   const { config, routes } = loadConfigWithRoutes({ env, file, checkDataDir: 'create' });
   const running = await startGatehouse({ config, logger: createLogger(config), routes, announce: () => {} });
   const mechanisms = running.services.pipeline.authenticators.map((authenticator) => authenticator.name);
+  const admin = adminClient(running.urls.admin, readFileSync(path.join(dataDir, 'admin.key'), 'utf8').trim());
   const credentials = {};
-  if (mechanisms.includes('apikey')) credentials.apikey = await createApiKey(running);
-  if (mechanisms.includes('jwt')) credentials.jwt = await createJwt(running);
+  if (mechanisms.includes('apikey')) {
+    const { key } = await admin('POST', '/admin/v1/api-keys', { name: 'bench', owner: 'bench-service' });
+    credentials.apikey = { 'x-api-key': key };
+  }
+  if (mechanisms.includes('basic') || mechanisms.includes('jwt')) {
+    const password = 'bench password 0123456789';
+    await admin('POST', '/admin/v1/users', { username: 'bench', password });
+    credentials.basic = { authorization: `Basic ${Buffer.from(`bench:${password}`).toString('base64')}` };
+    const login = await fetch(`${running.urls.public}/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'bench', password }),
+    });
+    credentials.jwt = { authorization: `Bearer ${(await login.json()).access_token}` };
+  }
   process.send({ proxy: running.urls.proxy, credentials });
   process.on('disconnect', async () => {
     await running.stop();
@@ -97,25 +115,17 @@ async function serveGatehouse(upstream) {
   });
 }
 
-/** An API key through the service the admin API uses; null when this build has none. */
-async function createApiKey(running) {
-  const service = running.services.apiKeys;
-  if (!service?.create) return null;
-  const issued = await service.create({
-    name: 'bench',
-    owner: 'bench-service',
-    scopes: [],
-    metadata: {},
-    rateLimit: null,
-    remainingUses: null,
-    expiresAt: null,
-  });
-  return { 'x-api-key': issued.plaintext };
-}
-
-/** A JWT the `jwt` authenticator accepts; null until this build can issue one. */
-async function createJwt(_running) {
-  return null;
+/** The admin API with the admin key (credentials are made as an operator would). */
+function adminClient(base, key) {
+  return async (method, route, body) => {
+    const response = await fetch(`${base}${route}`, {
+      method,
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    if (!response.ok) throw new Error(`${method} ${route}: ${response.status} ${await response.text()}`);
+    return response.json();
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -180,11 +190,11 @@ async function main() {
     const scenarios = [
       { name: 'direct', url: `${upstream.url}/data`, headers: {} },
       { name: 'anonymous', url: `${gatehouse.proxy}/anonymous/data`, headers: {} },
-      ...['apikey', 'jwt']
+      ...['apikey', 'jwt', 'basic']
         .filter((name) => gatehouse.credentials[name])
         .map((name) => ({ name, url: `${gatehouse.proxy}/${name}/data`, headers: gatehouse.credentials[name] })),
     ];
-    const skipped = ['apikey', 'jwt'].filter((name) => !gatehouse.credentials[name]);
+    const skipped = ['apikey', 'jwt', 'basic'].filter((name) => !gatehouse.credentials[name]);
     // Warm-up: JIT, connection pools, caches.
     for (const scenario of scenarios) await load(autocannon, scenario.url, scenario.headers, 2, connections);
     const samples = Object.fromEntries(scenarios.map((scenario) => [scenario.name, []]));
