@@ -6,6 +6,7 @@
  * Gatehouse, never from the client).
  */
 import path from 'node:path';
+import { createVerifier } from '@gatehouse/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { basicHeader, createUser } from '../support/basic.js';
 import { storeKinds } from '../support/databases.js';
@@ -107,6 +108,22 @@ describe.each(storeKinds())('forward auth behind real proxies, on %s', (kind) =>
       });
       expect(wrong.status).toBe(401);
       expect(upstream.seen.length).toBe(before);
+    });
+
+    it('hands the app the translated JWT on a forward: jwt route, which the SDK verifies', async () => {
+      const verifier = createVerifier({
+        issuer: gatehouse.running.services.tokens.identity.issuer,
+        audience: 'reports',
+      });
+      for (const authorization of [basicHeader('alice', password), `Bearer ${token}`]) {
+        const before = upstream.seen.length;
+        const response = await fetch(`${proxy.url}/reports/q1`, { headers: { authorization } });
+        expect(response.status, proxy.output()).toBe(200);
+        const forwarded = String(lastSeenBy(before)?.headers.authorization);
+        expect(forwarded).not.toBe(authorization);
+        const identity = await verifier.verify(forwarded.replace(/^Bearer /, ''));
+        expect(identity.subject).toBe(alice.id);
+      }
     });
 
     it('denies a valid credential without the route’s scope with 403', async () => {
