@@ -7,15 +7,19 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { GatehouseConfig } from './config/types.js';
 import type { AdminCredentialStore } from './core/admin/admin-keys.js';
+import { type ApiKeyService, createApiKeyService } from './core/apikeys/service.js';
 import { type AuditLog, type AuditStore, type Clock, createAuditLog, systemClock } from './core/audit/audit.js';
 import { createPipeline, type Pipeline } from './core/pipeline/pipeline.js';
 import type { Authenticator } from './core/pipeline/types.js';
+import type { RateLimiter } from './core/ratelimit/limiter.js';
+import { createMemoryRateLimiter } from './core/ratelimit/memory-limiter.js';
 import { newId } from './core/secrets/random.js';
 import type { SealedBox } from './core/secrets/sealed-box.js';
 import { adminSurface } from './http/admin/index.js';
 import { createFastify } from './http/fastify.js';
 import { publicSurface } from './http/public/index.js';
 import { adminCredentialRepository } from './store/admin-credential-repository.js';
+import { apiKeyRepository } from './store/api-key-repository.js';
 import { auditRepository } from './store/audit-repository.js';
 import type { Store } from './store/database.js';
 import { VERSION } from './version.js';
@@ -30,6 +34,9 @@ export interface Services {
   readonly audit: AuditLog;
   readonly auditStore: AuditStore;
   readonly adminCredentials: AdminCredentialStore;
+  /** Shared by every feature that throttles (API keys, gateway routes). */
+  readonly rateLimiter: RateLimiter;
+  readonly apiKeys: ApiKeyService;
   readonly pipeline: Pipeline;
 }
 
@@ -38,7 +45,9 @@ export interface Services {
  * here; `auth.methods` in the config picks which run and in what order.
  */
 type AuthenticatorFactory = (services: Omit<Services, 'pipeline'>) => Authenticator;
-const AUTHENTICATOR_FACTORIES: Partial<Record<GatehouseConfig['auth']['methods'][number], AuthenticatorFactory>> = {};
+const AUTHENTICATOR_FACTORIES: Partial<Record<GatehouseConfig['auth']['methods'][number], AuthenticatorFactory>> = {
+  apikey: (services) => services.apiKeys.authenticator,
+};
 
 export interface ServiceOptions {
   readonly config: GatehouseConfig;
@@ -61,6 +70,7 @@ export function createServices(options: ServiceOptions): Services {
         'audit events could not be written; retrying',
       ),
   });
+  const rateLimiter = createMemoryRateLimiter({ clock, maxKeys: options.config.rateLimit.maxKeys });
   const base = {
     config: options.config,
     store: options.store,
@@ -70,6 +80,19 @@ export function createServices(options: ServiceOptions): Services {
     audit,
     auditStore,
     adminCredentials: adminCredentialRepository(options.store.db),
+    rateLimiter,
+    apiKeys: createApiKeyService({
+      store: apiKeyRepository(options.store.db),
+      settings: options.config.apiKeys,
+      limiter: rateLimiter,
+      clock,
+      newId: () => newId('key'),
+      onLastUsedError: (error, pending) =>
+        options.logger.warn(
+          { err: { message: (error as Error).message }, pending },
+          'API key last-used times could not be written; retrying',
+        ),
+    }),
   };
   const authenticators = options.config.auth.methods.flatMap((name) => {
     const factory = AUTHENTICATOR_FACTORIES[name];
@@ -115,6 +138,8 @@ export async function buildApps(options: AppOptions): Promise<GatehouseApps> {
     adminCredentials: services.adminCredentials,
     audit: services.audit,
     auditStore: services.auditStore,
+    apiKeys: services.apiKeys,
+    clock: services.clock,
     isShuttingDown,
     status: {
       version: VERSION,

@@ -77,6 +77,7 @@ export async function startGatehouse(options: StartOptions): Promise<RunningGate
     if (apps.proxy) urls.proxy = await listen(apps.proxy, config.proxy.host, config.proxy.port, 'http');
   } catch (error) {
     await Promise.allSettled([apps?.public.close(), apps?.admin.close(), apps?.proxy?.close()]);
+    await services?.apiKeys.close();
     await services?.audit.close();
     await store.close();
     throw error;
@@ -107,6 +108,7 @@ export async function startGatehouse(options: StartOptions): Promise<RunningGate
             'in-flight requests did not finish in time; closing anyway',
           );
         }
+        await readyServices.apiKeys.close();
         await readyServices.audit.close();
         await store.close();
         logger.info('gatehouse stopped');

@@ -19,6 +19,18 @@ export interface GatehouseConfig {
   readonly adminKey: string | undefined;
   readonly issuer: string;
   readonly auth: { readonly methods: readonly AuthMethodName[] };
+  readonly apiKeys: {
+    readonly prefix: string;
+    /** Lower-case. */
+    readonly header: string;
+    readonly queryParam: boolean;
+    readonly cacheTtlMs: number;
+    readonly negativeCacheTtlMs: number;
+    readonly cacheSize: number;
+    readonly staleIfErrorMs: number;
+    readonly lastUsedFlushMs: number;
+  };
+  readonly rateLimit: { readonly maxKeys: number };
   readonly shutdownTimeoutMs: number;
   /** Where each value came from, for `config print` and error messages. */
   readonly sources: ReadonlyMap<string, ConfigSource>;

@@ -15,6 +15,8 @@ import type { AccessPolicy, Authenticator, AuthRequest, Decision, Identity } fro
 export interface Pipeline {
   /** The enabled authenticators, in order. */
   readonly authenticators: readonly Authenticator[];
+  /** Headers besides `Authorization` that carry a credential of an enabled mechanism. */
+  readonly credentialHeaders: readonly string[];
   decide(request: AuthRequest, policy?: AccessPolicy): Promise<Decision>;
 }
 
@@ -33,10 +35,11 @@ export function createPipeline(authenticators: readonly Authenticator[]): Pipeli
 
   return {
     authenticators,
+    credentialHeaders: [...new Set(authenticators.flatMap((authenticator) => authenticator.headers ?? []))],
     async decide(request, policy) {
       const candidates = select(policy);
       for (const authenticator of candidates) {
-        const outcome = await authenticator.authenticate(request);
+        const outcome = await authenticator.authenticate(request, policy);
         if (outcome.kind === 'absent') continue;
         if (outcome.kind === 'rejected') {
           const { rejection } = outcome;

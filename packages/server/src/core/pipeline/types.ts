@@ -56,6 +56,8 @@ export interface Rejection {
   readonly reason: string;
   /** Extra response headers (`Retry-After`, rate-limit headers). */
   readonly headers?: Readonly<Record<string, string>>;
+  /** The rejected credential's id (API key id, token jti) when it is known, for audit. */
+  readonly credentialId?: string;
 }
 
 export interface Authenticator {
@@ -66,7 +68,17 @@ export interface Authenticator {
    * `Basic realm="gatehouse", charset="UTF-8"`. `error` is set when a credential was rejected.
    */
   challenge(error?: { error: string; description: string }): string;
-  authenticate(request: AuthRequest): AuthOutcome | Promise<AuthOutcome>;
+  /**
+   * Lower-case names of request headers that carry this mechanism's credential besides
+   * `Authorization` (e.g. `x-api-key`): the HTTP layer refuses requests that repeat one.
+   */
+  readonly headers?: readonly string[];
+  /**
+   * `policy` is what the request requires; the scope decision stays the pipeline's, but a
+   * mechanism may use it to avoid spending a metered resource (an API key's uses) on a request
+   * that will be refused.
+   */
+  authenticate(request: AuthRequest, policy?: AccessPolicy): AuthOutcome | Promise<AuthOutcome>;
 }
 
 /** What a route (or `/auth/verify?scope=`) requires of the caller. */
@@ -91,5 +103,7 @@ export interface Denial {
   readonly headers?: Readonly<Record<string, string>>;
   /** The mechanism that rejected the credential, when one did. */
   readonly method?: string;
+  /** The rejected credential's id, when known (for audit). */
+  readonly credentialId?: string;
   readonly identity?: Identity;
 }

@@ -4,10 +4,12 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { AdminCredentialStore } from '../../core/admin/admin-keys.js';
-import type { AuditLog, AuditStore } from '../../core/audit/audit.js';
+import type { ApiKeyService } from '../../core/apikeys/service.js';
+import type { AuditLog, AuditStore, Clock } from '../../core/audit/audit.js';
 import type { Store } from '../../store/database.js';
 import { registerHealthRoutes } from '../health.js';
 import { notFoundHandler, problemErrorHandler } from '../problem.js';
+import { registerApiKeyRoutes } from './api-keys.js';
 import { registerAuditRoutes } from './audit-events.js';
 import { requireAdminKey } from './authenticate.js';
 import { registerStatusRoute, type StatusInfo } from './status.js';
@@ -17,6 +19,8 @@ export interface AdminSurfaceOptions {
   readonly adminCredentials: AdminCredentialStore;
   readonly audit: AuditLog;
   readonly auditStore: AuditStore;
+  readonly apiKeys: ApiKeyService;
+  readonly clock: Clock;
   readonly status: StatusInfo;
   readonly isShuttingDown: () => boolean;
 }
@@ -28,4 +32,5 @@ export async function adminSurface(app: FastifyInstance, options: AdminSurfaceOp
   requireAdminKey(app, options.adminCredentials, options.audit);
   registerStatusRoute(app, options.status);
   registerAuditRoutes(app, options.auditStore);
+  registerApiKeyRoutes(app, { apiKeys: options.apiKeys, audit: options.audit, clock: options.clock });
 }

@@ -14,7 +14,7 @@ import type { AuditLog } from '../../core/audit/audit.js';
 import type { Pipeline } from '../../core/pipeline/pipeline.js';
 import { parseScopeList } from '../../core/pipeline/pipeline.js';
 import type { Decision, Denial, Identity } from '../../core/pipeline/types.js';
-import { findDuplicateHeader, headerSafe, toAuthRequest } from '../auth-request.js';
+import { findDuplicateHeader, headerSafe, singletonHeaders, toAuthRequest } from '../auth-request.js';
 
 export interface VerifyRouteOptions {
   readonly pipeline: Pipeline;
@@ -23,9 +23,10 @@ export interface VerifyRouteOptions {
 
 export function registerVerifyRoute(app: FastifyInstance, options: VerifyRouteOptions): void {
   const { pipeline, audit } = options;
+  const singletons = singletonHeaders(pipeline.credentialHeaders);
 
   const handler = async (request: FastifyRequest, reply: FastifyReply) => {
-    const duplicate = findDuplicateHeader(request.raw.rawHeaders);
+    const duplicate = findDuplicateHeader(request.raw.rawHeaders, singletons);
     if (duplicate) {
       return sendDenial(reply, {
         status: 400,
@@ -46,9 +47,17 @@ export function registerVerifyRoute(app: FastifyInstance, options: VerifyRouteOp
     }
     const { denial } = decision;
     if (denial.reason !== 'no_credentials') {
-      audit.recordFailure({ method: denial.method ?? 'none', reason: denial.reason, ip: request.ip });
+      audit.recordFailure({
+        method: denial.method ?? 'none',
+        reason: denial.reason,
+        ip: request.ip,
+        target: denial.credentialId ?? null,
+      });
     }
-    request.log.info({ status: denial.status, method: denial.method, reason: denial.reason }, 'denied');
+    request.log.info(
+      { status: denial.status, method: denial.method, reason: denial.reason, credential: denial.credentialId },
+      'denied',
+    );
     return sendDenial(reply, denial);
   };
 

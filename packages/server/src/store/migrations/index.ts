@@ -5,7 +5,9 @@
  */
 import type { Migration } from 'kysely';
 import * as foundation from './0001-foundation.js';
+import * as apiKeys from './0002-api-keys.js';
 
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0001-foundation': foundation,
+  '0002-api-keys': apiKeys,
 };
