@@ -4,6 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import AjvCompiler from '@fastify/ajv-compiler';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, LogController } from 'fastify';
 import type { Logger } from 'pino';
 import { redactUrl } from '../logging.js';
@@ -37,9 +38,25 @@ export function createFastify(options: FastifyOptions): FastifyInstance {
     // Slowloris bounds: a request must arrive in full within 30 s.
     requestTimeout: 30_000,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
+    schemaController: { compilersFactory: { buildValidator: strictBodyValidators() } },
     ...(options.https ? { https: options.https } : {}),
   }) as unknown as FastifyInstance;
   return app;
+}
+
+/**
+ * Query strings, params and headers are text, so their schemas coerce (`?limit=5` is a number,
+ * a repeated parameter an array). JSON bodies carry their own types and are validated as sent:
+ * `"scopes": "read"` is a 400 naming `scopes`, not silently `["read"]`, and `"name": 5` is not "5".
+ */
+function strictBodyValidators(): AjvCompiler.BuildCompilerFromPool {
+  const build = AjvCompiler();
+  return (externalSchemas, options) => {
+    const coercing = build(externalSchemas, options);
+    const customOptions = { ...(options?.customOptions as Record<string, unknown>), coerceTypes: false };
+    const strict = build(externalSchemas, { ...options, customOptions } as typeof options);
+    return (route) => (route.httpPart === 'body' ? strict(route) : coercing(route));
+  };
 }
 
 /** One concise access-log line per request, after the response; URLs with secrets masked. */
