@@ -8,6 +8,7 @@ import { ConfigError } from '../config/load.js';
 import { MasterKeyError } from '../startup/master-key.js';
 import { StoreRefusedError } from '../store/database.js';
 import { VERSION } from '../version.js';
+import { registerApiKey } from './commands/apikey.js';
 import { registerConfig } from './commands/config.js';
 import { registerMigrate } from './commands/migrate.js';
 import { registerSecret } from './commands/secret.js';
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
   registerConfig(program);
   registerSecret(program);
   registerStatus(program);
+  registerApiKey(program);
   return program;
 }
 

@@ -4,6 +4,7 @@
  */
 import { Writable } from 'node:stream';
 import { type LoadedConfig, loadConfig } from '../../src/config/load.js';
+import type { Clock } from '../../src/core/audit/audit.js';
 import { createLogger } from '../../src/logging.js';
 import { type RunningGatehouse, startGatehouse } from '../../src/server.js';
 import { createTestDatabase, type StoreKind, type TestDatabase, tempDir } from './databases.js';
@@ -33,6 +34,8 @@ export interface TestServerOptions {
   readonly dataDir?: string;
   readonly databaseUrl?: string;
   readonly masterKey?: string;
+  /** A clock the test moves by hand (see ./clock.ts) instead of waiting. */
+  readonly clock?: Clock;
 }
 
 export const TEST_MASTER_KEY = 'a'.repeat(64);
@@ -67,6 +70,7 @@ export async function startTestServer(kind: StoreKind, options: TestServerOption
     config: loaded.config,
     logger: createLogger(loaded.config, sink),
     announce: (text) => announcements.push(text),
+    ...(options.clock ? { clock: options.clock } : {}),
   });
   const adminKey =
     env.GATEHOUSE_ADMIN_KEY ?? (await import('node:fs')).readFileSync(`${dataDir}/admin.key`, 'utf8').trim();

@@ -68,7 +68,9 @@ export interface ApiKeyService {
    */
   rotate(id: string, options: { graceMs: number; expiresAt?: string | null }): Promise<RotateOutcome>;
   stats(): ApiKeyServiceStats;
-  /** Writes pending `last_used_at` times. */
+  /** Writes pending `last_used_at` times now (they are otherwise written on a timer). */
+  flush(): Promise<void>;
+  /** Stops the timer and writes pending `last_used_at` times. */
   close(): Promise<void>;
 }
 
@@ -191,6 +193,8 @@ export function createApiKeyService(options: ApiKeyServiceOptions): ApiKeyServic
     },
 
     stats: () => ({ ...cache.stats, cachedKeys: cache.size.found, cachedUnknown: cache.size.unknown }),
+
+    flush: () => lastUsed.flush(),
 
     close: () => lastUsed.close(),
   };
