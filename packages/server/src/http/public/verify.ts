@@ -25,25 +25,14 @@ export function registerVerifyRoute(app: FastifyInstance, options: VerifyRouteOp
   const { pipeline, audit } = options;
   const singletons = singletonHeaders(pipeline.credentialHeaders);
 
-  const handler = async (request: FastifyRequest, reply: FastifyReply) => {
-    const duplicate = findDuplicateHeader(request.raw.rawHeaders, singletons);
-    if (duplicate) {
-      return sendDenial(reply, {
-        status: 400,
-        error: 'invalid_request',
-        description: `The ${duplicate} header appears more than once`,
-        reason: 'duplicate_header',
-        challenges: [],
-      });
-    }
-    const query = request.query as Record<string, unknown>;
-    const scope = typeof query.scope === 'string' ? query.scope : undefined;
-    const decision: Decision = await pipeline.decide(toAuthRequest(request), { scopes: parseScopeList(scope) });
+  /** Answers the decision; the same whether it came synchronously or not. */
+  const respond = (request: FastifyRequest, reply: FastifyReply, decision: Decision): void => {
     if (decision.allow) {
       setIdentityHeaders(reply, decision.identity);
       if (decision.headers) reply.headers(decision.headers);
       request.log.debug({ subject: decision.identity.subject, method: decision.identity.method }, 'allowed');
-      return reply.code(200).header('cache-control', 'no-store').send();
+      reply.code(200).header('cache-control', 'no-store').send();
+      return;
     }
     const { denial } = decision;
     if (denial.reason !== 'no_credentials') {
@@ -58,7 +47,30 @@ export function registerVerifyRoute(app: FastifyInstance, options: VerifyRouteOp
       { status: denial.status, method: denial.method, reason: denial.reason, credential: denial.credentialId },
       'denied',
     );
-    return sendDenial(reply, denial);
+    sendDenial(reply, denial);
+  };
+
+  // Not an async function: when memory answers (a cached key) the whole request is handled
+  // without a promise; otherwise the returned promise settles it, and a rejection (the store is
+  // down) reaches the error handler as a 503. A synchronous throw does too.
+  const handler = (request: FastifyRequest, reply: FastifyReply): Promise<void> | undefined => {
+    const duplicate = findDuplicateHeader(request.raw.rawHeaders, singletons);
+    if (duplicate) {
+      sendDenial(reply, {
+        status: 400,
+        error: 'invalid_request',
+        description: `The ${duplicate} header appears more than once`,
+        reason: 'duplicate_header',
+        challenges: [],
+      });
+      return undefined;
+    }
+    const query = request.query as Record<string, unknown>;
+    const scope = typeof query.scope === 'string' ? query.scope : undefined;
+    const decision = pipeline.decide(toAuthRequest(request), { scopes: parseScopeList(scope) });
+    if (decision instanceof Promise) return decision.then((settled) => respond(request, reply, settled));
+    respond(request, reply, decision);
+    return undefined;
   };
 
   app.route({ method: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'], url: '/auth/verify', handler });
