@@ -70,21 +70,14 @@ export function createApiKeyAuthenticator(options: ApiKeyAuthenticatorOptions): 
   };
 
   const present = (request: AuthRequest): Presented => {
-    let found: string | undefined;
-    let count = 0;
-    const candidates = [request.header(header), fromBearer(request.header('authorization'))];
-    if (queryParam) {
-      const value = fromQuery(request.url);
-      if (value === null) return { conflict: true };
-      candidates.push(value);
-    }
-    for (const candidate of candidates) {
-      if (candidate === undefined) continue;
-      found = candidate;
-      count++;
-    }
-    if (count > 1) return { conflict: true };
-    return found === undefined ? undefined : { key: found };
+    const fromHeader = request.header(header);
+    const bearer = fromBearer(request.header('authorization'));
+    const query = queryParam ? fromQuery(request.url) : undefined;
+    if (query === null) return { conflict: true };
+    const sent = (fromHeader === undefined ? 0 : 1) + (bearer === undefined ? 0 : 1) + (query === undefined ? 0 : 1);
+    if (sent > 1) return { conflict: true };
+    const key = fromHeader ?? bearer ?? query;
+    return key === undefined ? undefined : { key };
   };
 
   const toOutcome = (verdict: Verdict): AuthOutcome => {

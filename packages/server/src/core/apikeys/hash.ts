@@ -13,7 +13,21 @@
  * 11.2.4 ask for exactly this: a typed, checksummed key of ≥128 random bits stored as SHA-256.
  * The same reasoning covers admin keys (core/admin/admin-keys.ts).
  */
-import { hash } from 'node:crypto';
+import { hash, timingSafeEqual } from 'node:crypto';
 
-/** SHA-256 of the key's bytes (the key is ASCII, so UTF-8 and Latin-1 agree). */
-export const hashApiKey = (key: string): Buffer => hash('sha256', key, 'buffer');
+/**
+ * SHA-256 of the key's bytes (the key is ASCII, so UTF-8 and Latin-1 agree), as lower-case hex:
+ * the stored form, the cache key and the lookup key. (Asking for a string is also several times
+ * cheaper than asking for a Buffer, whose allocation costs more than the hash itself.)
+ */
+export const hashApiKey = (key: string): string => hash('sha256', key, 'hex');
+
+/**
+ * Compares two hex SHA-256 digests in constant time (SECURITY.md #29). The presented digest is
+ * decoded into a scratch buffer, not a new one: the comparison runs on every verification, and
+ * it is synchronous, so one buffer serves every request.
+ */
+const scratch = Buffer.alloc(32);
+export function sameDigest(stored: Buffer, presentedHex: string): boolean {
+  return scratch.write(presentedHex, 'hex') === 32 && timingSafeEqual(stored, scratch);
+}

@@ -68,29 +68,54 @@ export interface KeyParser {
    * right. No trimming and no case folding: a padded or re-cased key is not the key.
    */
   check(text: string): MalformedReason | undefined;
+  /** `check` without the checksum: is this exactly `<prefix>_<49 base62 characters>`? */
+  checkShape(text: string): MalformedReason | undefined;
+  /** For a text of the right shape: does its checksum match? */
+  checksumMatches(text: string): boolean;
 }
 
 export function createKeyParser(prefix: string): KeyParser {
   const problem = prefixProblem(prefix);
   if (problem) throw new RangeError(`API key prefix ${JSON.stringify(prefix)} ${problem}`);
+  const head = `${prefix}_`;
+  const length = head.length + SECRET_LENGTH + CHECKSUM_LENGTH;
+  const exact = new RegExp(`^${head}[0-9A-Za-z]{${SECRET_LENGTH + CHECKSUM_LENGTH}}$`);
+  const body = new RegExp(`^[0-9A-Za-z]{${SECRET_LENGTH + CHECKSUM_LENGTH}}$`);
   // Printable ASCII without spaces: anything else (whitespace padding, non-ASCII) is not a key.
   const token = /^[\x21-\x7e]+$/;
-  const body = new RegExp(`^[0-9A-Za-z]{${SECRET_LENGTH + CHECKSUM_LENGTH}}$`);
+
+  /** Why a text that is not exactly `<prefix>_<49 base62>` fails: for the log and the audit. */
+  const classify = (text: string): MalformedReason => {
+    if (text.length === 0) return 'empty';
+    if (text.length > MAX_PRESENTED_LENGTH) return 'too_long';
+    if (!token.test(text)) return 'malformed';
+    // Base62 has no "_": the last one ends the prefix.
+    const split = text.lastIndexOf('_');
+    const presentedPrefix = text.slice(0, split);
+    if (split < 1 || !body.test(text.slice(split + 1)) || !PREFIX_PATTERN.test(presentedPrefix)) return 'malformed';
+    // A well-formed key of another prefix (or of another environment tag): not one we issue.
+    return 'wrong_prefix';
+  };
+
+  const checkShape = (text: string): MalformedReason | undefined =>
+    // The length test comes first, so a huge text is never scanned.
+    text.length === length && exact.test(text) ? undefined : classify(text);
+  const checksumMatches = (text: string): boolean =>
+    crc32(text.slice(0, length - CHECKSUM_LENGTH)) === checksumValue(text, length - CHECKSUM_LENGTH);
+
   return {
     prefix,
-    check(text) {
-      if (text.length === 0) return 'empty';
-      if (text.length > MAX_PRESENTED_LENGTH) return 'too_long';
-      if (!token.test(text)) return 'malformed';
-      // Base62 has no "_": the last one ends the prefix.
-      const split = text.lastIndexOf('_');
-      const presentedPrefix = text.slice(0, split);
-      const rest = text.slice(split + 1);
-      if (split < 1 || !body.test(rest) || !PREFIX_PATTERN.test(presentedPrefix)) return 'malformed';
-      // A well-formed key of another prefix (or of another environment tag): not one we issue.
-      if (presentedPrefix !== prefix) return 'wrong_prefix';
-      const checked = text.length - CHECKSUM_LENGTH;
-      return checksumOf(text.slice(0, checked)) === text.slice(checked) ? undefined : 'bad_checksum';
-    },
+    checkShape,
+    checksumMatches,
+    check: (text) => checkShape(text) ?? (checksumMatches(text) ? undefined : 'bad_checksum'),
   };
+}
+
+const DIGIT = new Map([...BASE62].map((char, value) => [char.charCodeAt(0), value]));
+
+/** The number written by the 6 base62 digits at `start` (the text is known to be base62 there). */
+function checksumValue(text: string, start: number): number {
+  let value = 0;
+  for (let i = start; i < start + CHECKSUM_LENGTH; i++) value = value * 62 + (DIGIT.get(text.charCodeAt(i)) ?? 0);
+  return value;
 }

@@ -124,7 +124,7 @@ export function createApiKeyService(options: ApiKeyServiceOptions): ApiKeyServic
         owner: input.owner,
         prefix: settings.prefix,
         last4: plaintext.slice(-4),
-        keyHash: hashApiKey(plaintext).toString('hex'),
+        keyHash: hashApiKey(plaintext),
         scopes: [...input.scopes],
         metadata: input.metadata,
         rateLimit: input.rateLimit,

@@ -3,7 +3,10 @@
  * denials answered as data and only infrastructure failures thrown (the HTTP layer answers 503,
  * never an allow: SECURITY.md #35).
  *
- *  1. shape and checksum                    no store, no hash (./key-format.ts)
+ *  1. shape and checksum                    no store (./key-format.ts); the checksum is only
+ *                                           computed when memory does not know the hash: a key
+ *                                           whose hash is cached is a stored key, so its checksum
+ *                                           is right by construction
  *  2. exists: cache, else store, by hash    then compared in constant time
  *  3. not revoked
  *  4. not rotated past its grace period
@@ -16,12 +19,11 @@
  * cached count would let concurrent instances, or a race in this one, spend more uses than the
  * key has). Keys without a count, the common case, are verified from memory.
  */
-import { timingSafeEqual } from 'node:crypto';
 import type { Clock } from '../audit/audit.js';
 import type { Identity } from '../pipeline/types.js';
 import { type RateLimiter, type RateLimitResult, rateLimitHeaders } from '../ratelimit/limiter.js';
 import type { RateLimitRule } from '../ratelimit/rate.js';
-import { hashApiKey } from './hash.js';
+import { hashApiKey, sameDigest } from './hash.js';
 import type { KeyCache } from './key-cache.js';
 import type { KeyParser, MalformedReason } from './key-format.js';
 import type { LastUsedRecorder } from './last-used.js';
@@ -155,11 +157,11 @@ export function createApiKeyVerifier(options: VerifierOptions): ApiKeyVerifier {
   /** Steps 2 (comparison) to 8, once the record (or its absence) is known. */
   const decide = (
     found: VerifiableKey | null,
-    presentedHash: Buffer,
+    presentedHash: string,
     requiredScopes: readonly string[] | undefined,
   ): Verdict | Promise<Verdict> => {
     // The lookup was by hash; comparing in constant time is defence in depth (SECURITY.md #29).
-    if (found === null || !timingSafeEqual(found.hash, presentedHash)) return deny('unknown');
+    if (found === null || !sameDigest(found.hash, presentedHash)) return deny('unknown');
     const now = clock.now();
     for (const check of RECORD_CHECKS) {
       const reason = check(found, now);
@@ -174,13 +176,14 @@ export function createApiKeyVerifier(options: VerifierOptions): ApiKeyVerifier {
 
   return {
     verify(presented, requiredScopes) {
-      const malformed = parser.check(presented);
+      const malformed = parser.checkShape(presented);
       if (malformed) return deny(malformed);
-      const presentedHash = hashApiKey(presented);
-      const hash = presentedHash.toString('hex');
+      const hash = hashApiKey(presented);
       const cached = cache.peek(hash);
-      if (cached !== undefined) return decide(cached, presentedHash, requiredScopes);
-      return cache.load(hash, () => lookup(hash)).then((found) => decide(found, presentedHash, requiredScopes));
+      // Unknown hashes are only remembered after passing the checksum, so `null` means unknown.
+      if (cached !== undefined) return decide(cached, hash, requiredScopes);
+      if (!parser.checksumMatches(presented)) return deny('bad_checksum');
+      return cache.load(hash, () => lookup(hash)).then((found) => decide(found, hash, requiredScopes));
     },
   };
 }

@@ -29,7 +29,12 @@ export interface MemoryRateLimiterOptions {
   readonly maxKeys?: number;
 }
 
-export function createMemoryRateLimiter(options: MemoryRateLimiterOptions): RateLimiter {
+/** The in-memory limiter answers synchronously. */
+export interface MemoryRateLimiter extends RateLimiter {
+  consume(key: string, rule: RateLimitRule, cost?: number): RateLimitResult;
+}
+
+export function createMemoryRateLimiter(options: MemoryRateLimiterOptions): MemoryRateLimiter {
   const counters = new LruMap<string, Counter>(options.maxKeys ?? 100_000);
 
   return {
