@@ -1,13 +1,15 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/load.js';
-import { createLogger } from '../../logging.js';
-import { openMigratedStore } from '../../server.js';
 import { addConfigFlags, configInputFrom } from './serve.js';
 
 export function registerMigrate(program: Command): void {
   addConfigFlags(program.command('migrate').description('apply database migrations and exit')).action(
     async (flags: Record<string, unknown>) => {
       const { config } = loadConfig(configInputFrom(flags, { checkDataDir: true }));
+      const [{ createLogger }, { openMigratedStore }] = await Promise.all([
+        import('../../logging.js'),
+        import('../../server.js'),
+      ]);
       const logger = createLogger(config);
       const store = await openMigratedStore(config, logger);
       await store.close();

@@ -1,8 +1,6 @@
 import type { Command } from 'commander';
 import { type ConfigInput, loadConfig } from '../../config/load.js';
 import { OPTIONS } from '../../config/options.js';
-import { createLogger } from '../../logging.js';
-import { startGatehouse } from '../../server.js';
 
 /** Flags of `serve` (and of `config check|print`), generated from the option list. */
 export function addConfigFlags(command: Command): Command {
@@ -31,6 +29,11 @@ export function registerServe(program: Command): void {
     program.command('serve').description('run the server (public, admin and, with routes, proxy listeners)'),
   ).action(async (flags: Record<string, unknown>) => {
     const { config } = loadConfig(configInputFrom(flags, { checkDataDir: true }));
+    // Loaded here, not at the top: the other commands need none of the server.
+    const [{ createLogger }, { startGatehouse }] = await Promise.all([
+      import('../../logging.js'),
+      import('../../server.js'),
+    ]);
     const logger = createLogger(config);
     const running = await startGatehouse({ config, logger });
     const shutdown = (signal: string) => {
