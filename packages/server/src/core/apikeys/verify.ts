@@ -37,6 +37,8 @@ export interface VerifiableKey {
   readonly graceUntilMs: number;
   readonly expiresAtMs: number;
   readonly usageId: string;
+  /** The rate limiter's key for `usageId`, built once. */
+  readonly limiterKey: string;
   readonly rateLimit: RateLimitRule | null;
   readonly identity: Identity;
 }
@@ -83,6 +85,7 @@ export function toVerifiableKey(key: ApiKey): VerifiableKey {
     graceUntilMs: key.graceUntil === null ? Number.POSITIVE_INFINITY : Date.parse(key.graceUntil),
     expiresAtMs: key.expiresAt === null ? Number.POSITIVE_INFINITY : Date.parse(key.expiresAt),
     usageId: usageKeyId(key),
+    limiterKey: `apikey:${usageKeyId(key)}`,
     rateLimit: key.rateLimit,
     identity: Object.freeze({
       subject: key.owner ?? key.id,
@@ -168,7 +171,7 @@ export function createApiKeyVerifier(options: VerifierOptions): ApiKeyVerifier {
       if (reason) return deny(reason, found.key.id);
     }
     if (found.rateLimit === null) return spendUse(found, now, undefined, requiredScopes);
-    const limited = limiter.consume(`apikey:${found.usageId}`, found.rateLimit);
+    const limited = limiter.consume(found.limiterKey, found.rateLimit);
     return limited instanceof Promise
       ? limited.then((result) => spendUse(found, now, result, requiredScopes))
       : spendUse(found, now, limited, requiredScopes);
