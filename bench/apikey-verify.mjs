@@ -13,7 +13,7 @@
  * Prints a table and writes JSON to bench/results/.
  */
 import { execFileSync, fork } from 'node:child_process';
-import { hash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
@@ -181,7 +181,9 @@ async function micro() {
   const iterations = Number(args.iterations);
   const key = plain.plaintext;
   const rows = [
-    timeLoop('SHA-256 of the key (crypto.hash)', iterations, () => hash('sha256', key, 'buffer')),
+    // The baseline is the cheapest SHA-256 Node offers for a short string (to hex, as stored).
+    timeLoop('SHA-256 of the key (crypto.hash, hex)', iterations, () => hash('sha256', key, 'hex')),
+    timeLoop('SHA-256 of the key (createHash…digest)', iterations, () => createHash('sha256').update(key).digest()),
     timeLoop('cached verify (authenticator)', iterations, () => service.authenticator.authenticate(plainRequest)),
     timeLoop('cached verify + rate limit', iterations, () => service.authenticator.authenticate(limitedRequest)),
     timeLoop('malformed key (refused by format)', iterations, () =>
