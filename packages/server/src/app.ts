@@ -3,25 +3,44 @@
  * Fastify instance per listener. Nothing here listens on a port (see ./server.ts), so tests and
  * embedders can build an app and drive it however they like.
  */
+import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { ConfigError } from './config/load.js';
 import type { GatehouseConfig } from './config/types.js';
 import type { AdminCredentialStore } from './core/admin/admin-keys.js';
 import { type ApiKeyService, createApiKeyService } from './core/apikeys/service.js';
 import { type AuditLog, type AuditStore, type Clock, createAuditLog, systemClock } from './core/audit/audit.js';
+import { createBasicAuthenticator } from './core/basic/basic-authenticator.js';
+import { createVerificationCache, type VerificationCache } from './core/basic/verification-cache.js';
+import { createPasswordHasher } from './core/passwords/password-hasher.js';
+import { parsePasswordBlocklist } from './core/passwords/password-policy.js';
 import { createPipeline, type Pipeline } from './core/pipeline/pipeline.js';
-import type { Authenticator } from './core/pipeline/types.js';
+import type { Authenticator, Identity } from './core/pipeline/types.js';
 import type { RateLimiter } from './core/ratelimit/limiter.js';
 import { createMemoryRateLimiter } from './core/ratelimit/memory-limiter.js';
 import { newId } from './core/secrets/random.js';
-import type { SealedBox } from './core/secrets/sealed-box.js';
+import { decodeMasterKey, type SealedBox } from './core/secrets/sealed-box.js';
+import { createLoginThrottle } from './core/throttle/login-throttle.js';
+import { createMemoryThrottleStore } from './core/throttle/memory-throttle-store.js';
+import { createJwtAuthenticator } from './core/tokens/jwt-authenticator.js';
+import { userDirectory } from './core/tokens/login.js';
+import { createTokens, type Tokens } from './core/tokens/tokens.js';
+import { createUserService, type UserService } from './core/users/user-service.js';
+import { createUserPasswordVerifier, type UserPasswordVerifier } from './core/users/verify-user-password.js';
 import { adminSurface } from './http/admin/index.js';
 import { createFastify } from './http/fastify.js';
+import { oauthSurface } from './http/oauth/index.js';
 import { publicSurface } from './http/public/index.js';
+import { createOAuthServices, type OAuthServices } from './oauth-services.js';
+import { oauthTokenPorts } from './oauth-token-ports.js';
 import { adminCredentialRepository } from './store/admin-credential-repository.js';
 import { apiKeyRepository } from './store/api-key-repository.js';
 import { auditRepository } from './store/audit-repository.js';
 import type { Store } from './store/database.js';
+import { signingKeyRepository } from './store/signing-key-repository.js';
+import { refreshTokenRepository, revocationRepository } from './store/token-repository.js';
+import { userRepository } from './store/user-repository.js';
 import { VERSION } from './version.js';
 
 /** The domain services, shared by every listener. */
@@ -37,7 +56,20 @@ export interface Services {
   /** Shared by every feature that throttles (API keys, gateway routes). */
   readonly rateLimiter: RateLimiter;
   readonly apiKeys: ApiKeyService;
+  /** Signing keys, access and refresh tokens, revocation (docs/jwt.md). */
+  readonly tokens: Tokens;
+  /** Managing users (admin API). */
+  readonly users: UserService;
+  /**
+   * Checking a username and password, throttled, timing-equalised, rehashing and audited: the
+   * one path for every password login (Basic, `POST /auth/login`).
+   */
+  readonly passwordVerifier: UserPasswordVerifier;
+  /** Remembered Basic verifications; user changes invalidate it. */
+  readonly basicCache: VerificationCache<Identity>;
   readonly pipeline: Pipeline;
+  /** The OAuth 2.0 authorization server and OpenID provider (docs/oauth.md). */
+  readonly oauth: OAuthServices;
 }
 
 /**
@@ -47,6 +79,16 @@ export interface Services {
 type AuthenticatorFactory = (services: Omit<Services, 'pipeline'>) => Authenticator;
 const AUTHENTICATOR_FACTORIES: Partial<Record<GatehouseConfig['auth']['methods'][number], AuthenticatorFactory>> = {
   apikey: (services) => services.apiKeys.authenticator,
+  jwt: ({ tokens, config }) =>
+    createJwtAuthenticator({ verifier: tokens.verifier, maxTokenLength: config.tokens.maxLength }),
+  basic: (services) =>
+    createBasicAuthenticator({
+      realm: services.config.basic.realm,
+      verifier: services.passwordVerifier,
+      cache: services.basicCache,
+      dev: services.config.dev,
+      allowInsecureLoopback: services.config.basic.allowInsecureLoopback,
+    }),
 };
 
 export interface ServiceOptions {
@@ -71,6 +113,7 @@ export function createServices(options: ServiceOptions): Services {
       ),
   });
   const rateLimiter = createMemoryRateLimiter({ clock, maxKeys: options.config.rateLimit.maxKeys });
+  const userServices = createUserServices(options.config, options.store, options.logger, audit, clock);
   const base = {
     config: options.config,
     store: options.store,
@@ -93,12 +136,97 @@ export function createServices(options: ServiceOptions): Services {
           'API key last-used times could not be written; retrying',
         ),
     }),
+    ...userServices,
   };
+  const refreshTokenStore = refreshTokenRepository(options.store.db);
+  // One user directory for /auth/login, Basic's verifier and the OAuth login page.
+  const users = userDirectory(userServices.passwordVerifier, userServices.users);
+  const tokens = createTokens({
+    config: options.config,
+    clock,
+    sealedBox: options.sealedBox,
+    audit,
+    signingKeys: signingKeyRepository(options.store.db),
+    refreshTokenStore,
+    revocations: revocationRepository(options.store.db),
+    users,
+    onError: (error, context) =>
+      options.logger.warn({ err: { message: (error as Error).message } }, `${context} failed; keeping the last copy`),
+  });
+  let pipeline: Pipeline | undefined;
+  const oauth = createOAuthServices({
+    config: options.config,
+    store: options.store,
+    clock,
+    logger: options.logger,
+    audit,
+    ports: {
+      ...oauthTokenPorts({ tokens, config: options.config, clock, refreshTokenStore }),
+      users,
+    },
+    pipeline: () => pipeline as Pipeline,
+  });
+  const withOAuth = { ...base, tokens, oauth };
   const authenticators = options.config.auth.methods.flatMap((name) => {
     const factory = AUTHENTICATOR_FACTORIES[name];
-    return factory ? [factory(base)] : [];
+    return factory ? [factory(withOAuth)] : [];
   });
-  return { ...base, pipeline: createPipeline(authenticators) };
+  pipeline = createPipeline(authenticators);
+  return { ...withOAuth, pipeline };
+}
+
+/** Users, password hashing, the login throttle and the Basic verification cache. */
+function createUserServices(
+  config: GatehouseConfig,
+  store: Store,
+  logger: Logger,
+  audit: AuditLog,
+  clock: Clock,
+): Pick<Services, 'users' | 'passwordVerifier' | 'basicCache'> {
+  const users = userRepository(store.db);
+  const hasher = createPasswordHasher({
+    argon2: config.passwords.argon2,
+    pepper: config.passwords.pepper === undefined ? undefined : decodeMasterKey(config.passwords.pepper),
+  });
+  const basicCache = createVerificationCache<Identity>({
+    ttlMs: config.basic.cacheTtlMs,
+    maxEntries: config.basic.cacheMaxEntries,
+    clock,
+  });
+  const blocklistFile = config.passwords.blocklistFile;
+  const passwordVerifier = createUserPasswordVerifier({
+    users,
+    hasher,
+    throttle: createLoginThrottle(createMemoryThrottleStore(), config.throttle),
+    audit,
+    clock,
+    warn: (message, details) => logger.warn(details, message),
+  });
+  return {
+    passwordVerifier,
+    basicCache,
+    users: createUserService({
+      users,
+      hasher,
+      policy: {
+        minLength: config.passwords.minLength,
+        ...(blocklistFile ? { blocklist: readBlocklist(blocklistFile) } : {}),
+      },
+      audit,
+      clock,
+      newId: () => newId('usr'),
+      onUserChanged: (userId) => basicCache.invalidateUser(userId),
+    }),
+  };
+}
+
+function readBlocklist(file: string): Set<string> {
+  try {
+    return parsePasswordBlocklist(readFileSync(file, 'utf8'));
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'error';
+    throw new ConfigError([`passwords.blocklist_file: cannot read ${file} (${code})`]);
+  }
 }
 
 export interface Listeners {
@@ -120,33 +248,81 @@ export interface AppOptions {
   /** The bound addresses, known after listening; for the status endpoint. */
   readonly listeners: () => Listeners;
   readonly startedAt?: Date;
+  /** Certificate and key for HTTPS on the public (and gateway) listeners; null for plain HTTP. */
+  readonly tls?: { readonly cert: Buffer; readonly key: Buffer } | null;
 }
 
 export async function buildApps(options: AppOptions): Promise<GatehouseApps> {
   const { services, isShuttingDown } = options;
-  const publicApp = createFastify({ logger: services.logger.child({ listener: 'public' }), logRequests: false });
+  const trustProxy = services.config.trustProxy;
+  const publicApp = createFastify({
+    logger: services.logger.child({ listener: 'public' }),
+    logRequests: false,
+    https: options.tls ?? null,
+    trustProxy,
+  });
   await publicApp.register(publicSurface, {
     store: services.store,
     pipeline: services.pipeline,
     audit: services.audit,
     isShuttingDown,
+    tokens: services.tokens,
+    jwksMaxAgeMs: services.config.keys.jwksMaxAgeMs,
+  });
+  await publicApp.register(oauthSurface, {
+    issuer: services.config.issuer,
+    audit: services.audit,
+    clientAuth: services.oauth.clientAuth,
+    tokenEndpoint: services.oauth.tokenEndpoint,
+    introspector: services.oauth.introspector,
+    revoker: services.oauth.revoker,
+    metadata: services.oauth.metadata,
+    accessTokens: services.oauth.ports.accessTokens,
+    users: () => services.oauth.ports.users,
+    authorize: {
+      clients: services.oauth.clients,
+      flow: services.oauth.flow,
+      sessions: services.oauth.sessions,
+      interactions: services.oauth.interactions,
+      users: () => services.oauth.ports.users,
+      audit: services.audit,
+      clock: services.clock,
+      secureCookies: services.config.oauth.secureCookies,
+      sessionTtlMs: services.config.oauth.sessionTtlMs,
+    },
   });
 
-  const adminApp = createFastify({ logger: services.logger.child({ listener: 'admin' }), logRequests: true });
+  const adminApp = createFastify({
+    logger: services.logger.child({ listener: 'admin' }),
+    logRequests: true,
+    trustProxy,
+  });
   await adminApp.register(adminSurface, {
     store: services.store,
+    users: services.users,
     adminCredentials: services.adminCredentials,
     audit: services.audit,
     auditStore: services.auditStore,
     apiKeys: services.apiKeys,
     clock: services.clock,
     isShuttingDown,
+    oauthClients: {
+      clients: services.oauth.clients,
+      audit: services.audit,
+      clock: services.clock,
+      secretGraceMs: services.config.oauth.secretGraceMs,
+      users: () => services.oauth.ports.users,
+    },
+    keyRing: services.tokens.keyRing,
+    tokenService: services.tokens.service,
     status: {
       version: VERSION,
       store: { kind: services.store.kind, description: services.store.description },
       startedAt: options.startedAt ?? new Date(),
       listeners: options.listeners,
-      issuer: services.config.issuer,
+      get issuer() {
+        return services.tokens.identity.issuer;
+      },
     },
   });
   return { public: publicApp, admin: adminApp, proxy: null };

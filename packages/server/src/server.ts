@@ -4,13 +4,15 @@
  * listeners stop accepting, in-flight requests finish (bounded by `shutdown_timeout`), buffered
  * audit events are written and the store is closed.
  */
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { buildApps, createServices, type GatehouseApps, type Listeners, type Services } from './app.js';
+import { OPTIONS } from './config/options.js';
 import type { GatehouseConfig } from './config/types.js';
 import type { Clock } from './core/audit/audit.js';
 import { bootstrapAdminKey } from './startup/admin-key.js';
 import { loadMasterKey } from './startup/master-key.js';
+import { loadTlsCredentials } from './startup/tls.js';
 import { openStore, type Store } from './store/database.js';
 import { metaRepository } from './store/meta-repository.js';
 import { migrateToLatest } from './store/migrate.js';
@@ -47,7 +49,11 @@ export async function openMigratedStore(config: GatehouseConfig, logger: Logger)
 }
 
 export async function startGatehouse(options: StartOptions): Promise<RunningGatehouse> {
-  const { config, logger } = options;
+  const { logger } = options;
+  // Before the store: a TLS mistake should not leave a half-started server behind.
+  const tls = loadTlsCredentials(options.config);
+  const scheme = tls ? 'https' : 'http';
+  const config = await withConcretePublicPort(options.config);
   const store = await openMigratedStore(config, logger);
   let shuttingDown = false;
   const urls: Listeners = { public: null, admin: null, proxy: null };
@@ -61,7 +67,13 @@ export async function startGatehouse(options: StartOptions): Promise<RunningGate
       meta: metaRepository(store.db),
       logger,
     });
-    services = createServices({ config, store, logger, sealedBox, ...(options.clock ? { clock: options.clock } : {}) });
+    services = createServices({
+      config,
+      store,
+      logger,
+      sealedBox,
+      ...(options.clock ? { clock: options.clock } : {}),
+    });
     await bootstrapAdminKey({
       credentials: services.adminCredentials,
       preset: config.adminKey,
@@ -71,13 +83,20 @@ export async function startGatehouse(options: StartOptions): Promise<RunningGate
       audit: services.audit,
       announce: options.announce ?? ((text) => process.stderr.write(`${text}\n`)),
     });
-    apps = await buildApps({ services, isShuttingDown: () => shuttingDown, listeners: () => ({ ...urls }) });
-    urls.public = await listen(apps.public, config.public.host, config.public.port, 'http');
+    // Signing keys are loaded (and the first one created) before anything can ask for a token.
+    await services.tokens.start();
+    services.oauth.start();
+    apps = await buildApps({ services, isShuttingDown: () => shuttingDown, listeners: () => ({ ...urls }), tls });
+    urls.public = await listen(apps.public, config.public.host, config.public.port, scheme);
+    services.tokens.identity.settle(urls.public);
     urls.admin = await listen(apps.admin, config.admin.host, config.admin.port, 'http');
-    if (apps.proxy) urls.proxy = await listen(apps.proxy, config.proxy.host, config.proxy.port, 'http');
+    if (apps.proxy) urls.proxy = await listen(apps.proxy, config.proxy.host, config.proxy.port, scheme);
+    warnAboutBasicTransport(config, logger, tls !== null);
   } catch (error) {
     await Promise.allSettled([apps?.public.close(), apps?.admin.close(), apps?.proxy?.close()]);
     await services?.apiKeys.close();
+    services?.tokens.close();
+    services?.oauth.close();
     await services?.audit.close();
     await store.close();
     throw error;
@@ -109,6 +128,8 @@ export async function startGatehouse(options: StartOptions): Promise<RunningGate
           );
         }
         await readyServices.apiKeys.close();
+        readyServices.tokens.close();
+        readyServices.oauth.close();
         await readyServices.audit.close();
         await store.close();
         logger.info('gatehouse stopped');
@@ -116,6 +137,20 @@ export async function startGatehouse(options: StartOptions): Promise<RunningGate
       return stopping;
     },
   };
+}
+
+/** Says at start how Basic credentials can arrive, so a refused plain-HTTP request is no surprise. */
+function warnAboutBasicTransport(config: GatehouseConfig, logger: Logger, tls: boolean): void {
+  if (!config.auth.methods.includes('basic')) return;
+  if (config.dev) {
+    logger.warn('dev mode: Basic credentials are accepted over plain HTTP; never run production with --dev');
+  } else if (!tls && config.trustProxy.length === 0) {
+    logger.warn(
+      config.basic.allowInsecureLoopback
+        ? 'Basic authentication over plain HTTP is accepted from loopback clients only; configure tls.cert/tls.key or trust_proxy for others'
+        : 'Basic authentication needs HTTPS: configure tls.cert/tls.key, or trust_proxy for a TLS-terminating proxy; Basic requests over plain HTTP are refused',
+    );
+  }
 }
 
 async function listen(
@@ -129,4 +164,30 @@ async function listen(
   const shownHost =
     host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '[::1]' : host.includes(':') ? `[${host}]` : host;
   return `${scheme}://${shownHost}:${address.port}`;
+}
+
+/**
+ * With `public.port: 0` (tests, ad-hoc runs) the default issuer would name port 0: pick the free
+ * port first so that the issuer, derived from the public listener's address, is one clients can
+ * call. An explicitly configured issuer is kept as is.
+ */
+async function withConcretePublicPort(config: GatehouseConfig): Promise<GatehouseConfig> {
+  if (config.public.port !== 0) return config;
+  const port = await new Promise<number>((resolve, reject) => {
+    const probe = net.createServer();
+    probe.once('error', reject);
+    probe.listen(0, config.public.host, () => {
+      const { port: free } = probe.address() as AddressInfo;
+      probe.close(() => resolve(free));
+    });
+  });
+  const values = new Map(config.values);
+  values.set('public.port', port);
+  let issuer = config.issuer;
+  if (config.sources.get('issuer') === 'default') {
+    const issuerOption = OPTIONS.find((option) => option.key === 'issuer');
+    issuer = String(typeof issuerOption?.default === 'function' ? issuerOption.default(values) : config.issuer);
+    values.set('issuer', issuer);
+  }
+  return Object.freeze({ ...config, public: Object.freeze({ ...config.public, port }), issuer, values });
 }

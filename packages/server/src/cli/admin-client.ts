@@ -72,8 +72,12 @@ export function createAdminClient(options: AdminConnectionOptions, env = process
         payload = undefined;
       }
       if (response.ok) return payload as T;
-      const problem = (payload ?? {}) as { detail?: string; title?: string };
-      const message = `${response.status} ${problem.detail ?? problem.title ?? response.statusText}`;
+      const problem = (payload ?? {}) as { detail?: string; title?: string; errors?: Array<{ message?: string }> };
+      // Several field problems (an import naming many lines) read better one per line.
+      const message =
+        problem.errors && problem.errors.length > 1
+          ? `${response.status} ${problem.title ?? response.statusText}:\n${problem.errors.map((item) => `  ${item.message}`).join('\n')}`
+          : `${response.status} ${problem.detail ?? problem.title ?? response.statusText}`;
       if (response.status === 401 || response.status === 403) {
         throw new CliError(`the admin API refused the admin key: ${message}`, EXIT.unauthorized);
       }

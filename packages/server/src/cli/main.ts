@@ -6,11 +6,15 @@
 import { Command, CommanderError } from 'commander';
 import { VERSION } from '../version.js';
 import { registerApiKey } from './commands/apikey.js';
+import { registerClient } from './commands/client.js';
 import { registerConfig } from './commands/config.js';
+import { registerKeys } from './commands/keys.js';
 import { registerMigrate } from './commands/migrate.js';
 import { registerSecret } from './commands/secret.js';
 import { registerServe } from './commands/serve.js';
 import { registerStatus } from './commands/status.js';
+import { registerToken } from './commands/token.js';
+import { registerUser } from './commands/user.js';
 import { CliError, EXIT } from './exit-codes.js';
 
 export function buildProgram(): Command {
@@ -24,7 +28,11 @@ export function buildProgram(): Command {
   registerConfig(program);
   registerSecret(program);
   registerStatus(program);
+  registerKeys(program);
   registerApiKey(program);
+  registerToken(program);
+  registerUser(program);
+  registerClient(program);
   return program;
 }
 

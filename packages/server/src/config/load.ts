@@ -3,10 +3,10 @@
  * the defaults), validates every value and reports every problem at once, one line each. This is
  * the only module that reads `process.env`.
  */
-import { accessSync, constants, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { parseDocument } from 'yaml';
-import { OPTIONS, type OptionSpec } from './options.js';
+import { CROSS_CHECKS, OPTIONS, type OptionSpec } from './options.js';
 import type { ConfigSource, GatehouseConfig } from './types.js';
 
 /** Thrown with every problem found; the CLI prints `problems` one per line and exits 2. */
@@ -25,8 +25,11 @@ export interface ConfigInput {
   readonly flags?: Readonly<Record<string, unknown>>;
   /** The environment; defaults to `process.env`. */
   readonly env?: Readonly<Record<string, string | undefined>>;
-  /** Check that the data directory can be created and written (on for `serve` and `config check`). */
-  readonly checkDataDir?: boolean;
+  /**
+   * Check that the data directory is (or can become) a writable directory: `'create'` makes it
+   * (serve, migrate); `true` only looks (config check).
+   */
+  readonly checkDataDir?: boolean | 'create';
   /** Keys outside the option list that the file may hold (sections parsed by later features). */
   readonly extraSections?: readonly string[];
 }
@@ -176,7 +179,10 @@ export function loadConfig(input: ConfigInput = {}): LoadedConfig {
     }
   }
 
-  if (problems.length === 0 && input.checkDataDir) checkDataDir(String(resolved.get('data_dir')), problems);
+  if (problems.length === 0) for (const check of CROSS_CHECKS) problems.push(...check(resolved));
+  if (problems.length === 0 && input.checkDataDir) {
+    checkDataDir(String(resolved.get('data_dir')), input.checkDataDir === 'create', problems);
+  }
   if (problems.length > 0) throw new ConfigError(problems);
 
   const sections = new Map<string, unknown>();
@@ -184,12 +190,14 @@ export function loadConfig(input: ConfigInput = {}): LoadedConfig {
   return { config: toConfig(resolved, sources), sections };
 }
 
-/** The data dir must exist (it is created) and accept new files. */
-function checkDataDir(dir: string, problems: string[]): void {
+/** The data dir must be a directory that accepts new files; when missing, its nearest existing parent must. */
+function checkDataDir(dir: string, create: boolean, problems: string[]): void {
   try {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-    if (!statSync(dir).isDirectory()) throw Object.assign(new Error(), { code: 'ENOTDIR' });
-    accessSync(dir, constants.W_OK);
+    if (create) mkdirSync(dir, { recursive: true, mode: 0o700 });
+    let existing = path.resolve(dir);
+    while (!existsSync(existing) && path.dirname(existing) !== existing) existing = path.dirname(existing);
+    if (!statSync(existing).isDirectory()) throw Object.assign(new Error(), { code: 'ENOTDIR' });
+    accessSync(existing, constants.W_OK);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? 'error';
     problems.push(`data_dir: ${path.resolve(dir)} is not a writable directory (${code})`);
@@ -225,7 +233,65 @@ function toConfig(values: ReadonlyMap<string, unknown>, sources: ReadonlyMap<str
       lastUsedFlushMs: get<number>('apikeys.last_used_interval'),
     }),
     rateLimit: Object.freeze({ maxKeys: get<number>('ratelimit.max_keys') }),
+    oauth: Object.freeze({
+      codeTtlMs: get<number>('oauth.code_ttl'),
+      sessionTtlMs: get<number>('oauth.session_ttl'),
+      secretGraceMs: get<number>('oauth.secret_grace'),
+      secureCookies: get<boolean>('oauth.secure_cookies'),
+    }),
     shutdownTimeoutMs: get<number>('shutdown_timeout'),
+    keys: Object.freeze({
+      algorithm: get('keys.algorithm'),
+      rotateEveryMs: get<number>('keys.rotate_every'),
+      jwksMaxAgeMs: get<number>('keys.jwks_max_age'),
+      publishAheadMs: get<number>('keys.publish_ahead'),
+      hs256Secret: get<string | undefined>('keys.hs256_secret'),
+    }),
+    tokens: Object.freeze({
+      accessTtlMs: get<number>('tokens.access_ttl'),
+      refreshTtlMs: get<number>('tokens.refresh_ttl'),
+      refreshIdleTtlMs: get<number>('tokens.refresh_idle_ttl'),
+      audience: get<string>('tokens.audience'),
+      audiences: Object.freeze([...get<string[]>('tokens.audiences')]),
+      leewayMs: get<number>('tokens.leeway'),
+      maxLength: get<number>('tokens.max_length'),
+      claims: Object.freeze({ ...get<Record<string, string>>('tokens.claims') }),
+      cacheSize: get<number>('tokens.cache_size'),
+      syncIntervalMs: get<number>('tokens.sync_interval'),
+    }),
+    tls: Object.freeze({ cert: get<string | undefined>('tls.cert'), key: get<string | undefined>('tls.key') }),
+    trustProxy: Object.freeze([...get<string[]>('trust_proxy')]),
+    basic: Object.freeze({
+      realm: get<string>('basic.realm'),
+      allowInsecureLoopback: get<boolean>('basic.allow_insecure_loopback'),
+      cacheTtlMs: get<number>('basic.cache_ttl'),
+      cacheMaxEntries: get<number>('basic.cache_max_entries'),
+    }),
+    passwords: Object.freeze({
+      minLength: get<number>('passwords.min_length'),
+      blocklistFile: get<string | undefined>('passwords.blocklist_file'),
+      argon2: Object.freeze({
+        memoryKib: get<number>('passwords.argon2.memory_kib'),
+        iterations: get<number>('passwords.argon2.iterations'),
+        parallelism: get<number>('passwords.argon2.parallelism'),
+      }),
+      pepper: get<string | undefined>('passwords.pepper'),
+    }),
+    throttle: Object.freeze({
+      user: Object.freeze({
+        freeAttempts: get<number>('throttle.user.free_attempts'),
+        lockAfter: get<number>('throttle.user.lock_after'),
+      }),
+      ip: Object.freeze({
+        freeAttempts: get<number>('throttle.ip.free_attempts'),
+        lockAfter: get<number>('throttle.ip.lock_after'),
+      }),
+      backoffBaseMs: get<number>('throttle.backoff_base'),
+      backoffMaxMs: get<number>('throttle.backoff_max'),
+      lockDurationMs: get<number>('throttle.lock_duration'),
+      resetAfterMs: get<number>('throttle.reset_after'),
+      familiarTtlMs: get<number>('throttle.familiar_ttl'),
+    }),
     sources,
     values,
   }) as GatehouseConfig;
@@ -242,6 +308,9 @@ export function describeConfig(config: GatehouseConfig): Array<{ key: string; va
     return { key: option.key, value: shown, source: config.sources.get(option.key) ?? 'default' };
   });
 }
+
+/** A Markdown table cell: a literal `|` would end the cell. */
+const cell = (text: string): string => text.replaceAll('|', '\\|');
 
 /** Markdown reference of every option, generated from OPTIONS (docs/configuration.md). */
 export function configReference(): string {
@@ -278,7 +347,7 @@ export function configReference(): string {
             ? option.show(option.default)
             : String(option.default);
     lines.push(
-      `| \`${option.key}\` | \`${option.env}\` | ${option.flag ? `\`--${option.flag}\`` : ''} | ${option.type} | \`${fallback}\` | ${option.doc} |`,
+      `| \`${option.key}\` | \`${option.env}\` | ${option.flag ? `\`--${option.flag}\`` : ''} | ${cell(option.type)} | \`${fallback}\` | ${cell(option.doc)} |`,
     );
   }
   return `${lines.join('\n')}\n`;

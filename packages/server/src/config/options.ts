@@ -6,7 +6,10 @@
  * To add a setting: add an entry here and a field to `GatehouseConfig` in ./types.ts; the loader,
  * the validation and the reference follow.
  */
+
+import { isIP } from 'node:net';
 import { prefixProblem } from '../core/apikeys/key-format.js';
+import { hs256SecretBytes } from '../core/tokens/hmac-secret.js';
 import { formatDuration, parseDuration } from './duration.js';
 
 /** What a parser answers: the value, or a sentence saying what is wrong with the input. */
@@ -213,8 +216,109 @@ export const parseAdminKey = (raw: unknown): Parsed<string> => {
   return ok(text);
 };
 
+/**
+ * Who may speak for a client: IP addresses and CIDR ranges of reverse proxies, or the names
+ * `loopback`, `linklocal` and `uniquelocal` (as understood by Fastify's `trustProxy`/proxy-addr).
+ */
+export const PROXY_NAMES = ['loopback', 'linklocal', 'uniquelocal'] as const;
+
+export const parseProxyList = (raw: unknown): Parsed<string[]> => {
+  const listed = parseList()(raw);
+  if (!listed.ok) return listed;
+  const invalid = listed.value.filter(
+    (entry) => !isIpOrCidr(entry) && !(PROXY_NAMES as readonly string[]).includes(entry),
+  );
+  if (invalid.length > 0) {
+    return bad(
+      `has entries that are neither an IP address, a CIDR range nor one of ${PROXY_NAMES.join(', ')}: ${invalid.join(', ')}`,
+    );
+  }
+  return ok(listed.value);
+};
+
+function isIpOrCidr(entry: string): boolean {
+  const [address, prefix, ...rest] = entry.split('/');
+  if (rest.length > 0 || address === undefined) return false;
+  const family = isIP(address);
+  if (family === 0) return false;
+  if (prefix === undefined) return true;
+  if (!/^\d{1,3}$/.test(prefix)) return false;
+  return Number(prefix) <= (family === 4 ? 32 : 128);
+}
+
+/**
+ * A TLS certificate or key: a file path, or the PEM text itself (which is what arrives when the
+ * value comes from `<ENV>_FILE`, or from an environment variable holding the PEM).
+ */
+export const parsePemSource = (raw: unknown): Parsed<string> => {
+  if (typeof raw !== 'string' || raw.trim().length === 0) return bad('must be a file path or PEM text');
+  return ok(raw.trim().startsWith('-----BEGIN ') ? raw : raw.trim());
+};
+
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export const LOG_FORMATS = ['auto', 'json', 'pretty'] as const;
+
+/** Algorithms of the tokens Gatehouse signs (see docs/jwt.md). */
+export const SIGNING_ALGORITHMS = ['ES256', 'EdDSA', 'RS256', 'HS256'] as const;
+
+/**
+ * An HMAC secret of at least 32 bytes (RFC 7518 §3.2, RFC 8725 §3.5, SECURITY.md #10), given as
+ * hex (64+ characters) or base64url (43+ characters); the value is kept as given.
+ */
+export const parseHmacSecret = (raw: unknown): Parsed<string> => {
+  if (typeof raw !== 'string') return bad('must be at least 32 bytes as hex or base64url');
+  const text = raw.trim();
+  if (/^[A-Za-z0-9_-]+={0,2}$/.test(text) && hs256SecretBytes(text).length >= 32) return ok(text);
+  return bad(
+    'must be at least 32 random bytes as hex (64+ characters) or base64url (43+ characters); `gatehouse secret` makes one',
+  );
+};
+
+/** Claims a mapping may not set: the registered and RFC 9068 claims Gatehouse sets itself. */
+export const RESERVED_CLAIMS = [
+  'iss',
+  'sub',
+  'aud',
+  'exp',
+  'nbf',
+  'iat',
+  'jti',
+  'client_id',
+  'scope',
+  'azp',
+  'auth_time',
+  'acr',
+  'amr',
+  'cnf',
+  'act',
+  'may_act',
+];
+const CLAIM_SOURCE = /^(username|email|name|metadata\.[A-Za-z0-9_.-]{1,64})$/;
+
+/** `tokens.claims`: `{ claim: source }` from YAML, or the same as JSON text from the environment. */
+export const parseClaimMapping = (raw: unknown): Parsed<Record<string, string>> => {
+  let value = raw;
+  if (typeof raw === 'string') {
+    try {
+      value = JSON.parse(raw);
+    } catch {
+      return bad('must be a mapping of claim names to user fields (JSON in the environment)');
+    }
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return bad('must be a mapping of claim names to user fields, e.g. {"team": "metadata.team"}');
+  }
+  const mapping: Record<string, string> = {};
+  for (const [claim, source] of Object.entries(value)) {
+    if (!/^[A-Za-z_][A-Za-z0-9_.:-]{0,63}$/.test(claim)) return bad(`has an invalid claim name ${quote(claim)}`);
+    if (RESERVED_CLAIMS.includes(claim)) return bad(`must not set the registered claim ${quote(claim)}`);
+    if (typeof source !== 'string' || !CLAIM_SOURCE.test(source)) {
+      return bad(`maps ${quote(claim)} to ${quote(source)}; sources are username, email, name or metadata.<key>`);
+    }
+    mapping[claim] = source;
+  }
+  return ok(mapping);
+};
 
 /** Names of the authentication mechanisms the pipeline knows, in their default order. */
 export const AUTH_METHODS = ['apikey', 'jwt', 'basic'] as const;
@@ -228,7 +332,8 @@ const defaultIssuer = (resolved: ReadonlyMap<string, unknown>): string => {
   // A wildcard bind address is not something a client can call: use loopback instead.
   const callable = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
   const shown = callable.includes(':') ? `[${callable}]` : callable;
-  return `http://${shown}:${port}`;
+  const scheme = resolved.get('tls.cert') === undefined ? 'http' : 'https';
+  return `${scheme}://${shown}:${port}`;
 };
 
 /**
@@ -371,12 +476,83 @@ export const OPTIONS: readonly OptionSpec[] = [
     parse: parseAdminKey,
   },
   {
+    key: 'tls.cert',
+    env: 'GATEHOUSE_TLS_CERT',
+    type: 'path or PEM',
+    default: undefined,
+    doc: 'Certificate chain (PEM) for HTTPS on the public and gateway listeners: a file path, or the PEM itself (`GATEHOUSE_TLS_CERT_FILE` reads it from a file). Set together with `tls.key`; without them those listeners speak plain HTTP.',
+    parse: parsePemSource,
+    show: showPemSource,
+  },
+  {
+    key: 'tls.key',
+    env: 'GATEHOUSE_TLS_KEY',
+    type: 'path or PEM',
+    secret: true,
+    default: undefined,
+    doc: 'Private key (PEM) for `tls.cert`: a file path, or the PEM itself (`GATEHOUSE_TLS_KEY_FILE` reads it from a file).',
+    parse: parsePemSource,
+  },
+  {
+    key: 'trust_proxy',
+    env: 'GATEHOUSE_TRUST_PROXY',
+    type: 'list of IPs/CIDRs',
+    default: [],
+    doc: 'Reverse proxies whose `X-Forwarded-For` and `X-Forwarded-Proto` are believed (IP addresses, CIDR ranges, or `loopback`, `linklocal`, `uniquelocal`). Empty (the default) believes no one: the client address is the TCP peer and HTTPS means our own TLS.',
+    parse: parseProxyList,
+    show: (value) => (value as string[]).join(',') || '(none)',
+  },
+  {
     key: 'issuer',
     env: 'GATEHOUSE_ISSUER',
     type: 'url',
     default: defaultIssuer,
     doc: 'Public URL of this server, used as the `iss` of tokens and in discovery. Defaults to the public listener’s own address.',
     parse: parseHttpUrl,
+  },
+  {
+    key: 'oauth.code_ttl',
+    env: 'GATEHOUSE_OAUTH_CODE_TTL',
+    type: 'duration',
+    default: 60_000,
+    doc: 'Lifetime of an OAuth authorization code (single-use; at most 10m, RFC 6749 §4.1.2).',
+    parse: (raw) => {
+      const parsed = parseDurationOption(raw);
+      if (parsed.ok && (parsed.value < 1000 || parsed.value > 600_000)) return bad('must be from 1s to 10m');
+      return parsed;
+    },
+    show: (value) => formatDuration(Number(value)),
+  },
+  {
+    key: 'oauth.session_ttl',
+    env: 'GATEHOUSE_OAUTH_SESSION_TTL',
+    type: 'duration',
+    default: 8 * 3_600_000,
+    doc: 'How long a user stays logged in at the authorization endpoint (the login session cookie).',
+    parse: parseDurationOption,
+    show: (value) => formatDuration(Number(value)),
+  },
+  {
+    key: 'oauth.secret_grace',
+    env: 'GATEHOUSE_OAUTH_SECRET_GRACE',
+    type: 'duration',
+    default: 24 * 3_600_000,
+    doc: 'After `client rotate-secret`, how long the previous client secret keeps working (unless the call names another grace period).',
+    parse: parseDurationOption,
+    show: (value) => formatDuration(Number(value)),
+  },
+  {
+    key: 'oauth.secure_cookies',
+    env: 'GATEHOUSE_OAUTH_SECURE_COOKIES',
+    type: 'boolean',
+    default: (resolved: ReadonlyMap<string, unknown>) =>
+      !(
+        resolved.get('dev') === true ||
+        (resolved.get('tls.cert') === undefined &&
+          /^http:\/\/(127\.0\.0\.1|localhost|\[::1\])[:/]/.test(String(resolved.get('issuer'))))
+      ),
+    doc: 'Mark the login session cookies `Secure` (and name them `__Host-…`). Defaults to true, except in dev mode or when the issuer is a plain-http loopback URL without `tls.cert`, where browsers would drop them.',
+    parse: parseBoolean,
   },
   {
     key: 'auth.methods',
@@ -386,6 +562,140 @@ export const OPTIONS: readonly OptionSpec[] = [
     doc: 'Authentication mechanisms that /auth/verify tries, in this order.',
     parse: parseList(AUTH_METHODS),
     show: (value) => (value as string[]).join(','),
+  },
+  {
+    key: 'keys.algorithm',
+    env: 'GATEHOUSE_KEYS_ALGORITHM',
+    type: SIGNING_ALGORITHMS.join(' | '),
+    default: 'ES256',
+    doc: 'Algorithm of the access tokens Gatehouse signs. ES256, EdDSA (Ed25519) and RS256 use keys the server generates and rotates; HS256 uses `keys.hs256_secret` and needs it set.',
+    parse: parseEnum(SIGNING_ALGORITHMS),
+  },
+  {
+    key: 'keys.rotate_every',
+    env: 'GATEHOUSE_KEYS_ROTATE_EVERY',
+    type: 'duration',
+    default: 30 * 86_400_000,
+    doc: 'How long a signing key signs before the next one takes over (automatic rotation).',
+    parse: parseDurationOption,
+    show: (value) => formatDuration(Number(value)),
+  },
+  {
+    key: 'keys.jwks_max_age',
+    env: 'GATEHOUSE_KEYS_JWKS_MAX_AGE',
+    type: 'duration',
+    default: 600_000,
+    doc: '`Cache-Control: max-age` of /.well-known/jwks.json: how long verifiers may cache the key set. Must be shorter than `keys.publish_ahead`.',
+    parse: parseDurationOption,
+    show: (value) => formatDuration(Number(value)),
+  },
+  {
+    key: 'keys.publish_ahead',
+    env: 'GATEHOUSE_KEYS_PUBLISH_AHEAD',
+    type: 'duration',
+    default: 86_400_000,
+    doc: 'How long a new key is published in the JWKS before it signs, so that every verifier has fetched it first (longer than `keys.jwks_max_age` and than the JWKS cache of your verifiers).',
+    parse: parseDurationOption,
+    show: (value) => formatDuration(Number(value)),
+  },
+  {
+    key: 'keys.hs256_secret',
+    env: 'GATEHOUSE_KEYS_HS256_SECRET',
+    type: 'secret (≥ 32 bytes as hex or base64url)',
+    secret: true,
+    default: undefined,
+    doc: 'Shared secret for HS256 tokens (the simple setup: services verify with the same secret). At least 32 random bytes (`gatehouse secret`), given as hex or base64url. Never published in the JWKS. Use `GATEHOUSE_KEYS_HS256_SECRET_FILE` with a secrets manager.',
+    parse: parseHmacSecret,
+  },
+  {
+    key: 'tokens.access_ttl',
+    env: 'GATEHOUSE_TOKENS_ACCESS_TTL',
+    type: 'duration',
+    default: 900_000,
+    doc: 'Lifetime of access tokens (the `exp` of the JWTs Gatehouse issues).',
+    parse: parseDurationOption,
+    show: (value) => formatDuration(Number(value)),
+  },
+  {
+    key: 'tokens.refresh_ttl',
+    env: 'GATEHOUSE_TOKENS_REFRESH_TTL',
+    type: 'duration',
+    default: 30 * 86_400_000,
+    doc: 'Absolute lifetime of a refresh token family, from login: after it the user logs in again, however often the token was refreshed.',
+    parse: parseDurationOption,
+    show: (value) => formatDuration(Number(value)),
+  },
+  {
+    key: 'tokens.refresh_idle_ttl',
+    env: 'GATEHOUSE_TOKENS_REFRESH_IDLE_TTL',
+    type: 'duration',
+    default: 7 * 86_400_000,
+    doc: 'A refresh token not used for this long expires (idle expiry); each refresh starts the period again.',
+    parse: parseDurationOption,
+    show: (value) => formatDuration(Number(value)),
+  },
+  {
+    key: 'tokens.audience',
+    env: 'GATEHOUSE_TOKENS_AUDIENCE',
+    type: 'string',
+    default: (resolved: ReadonlyMap<string, unknown>) => String(resolved.get('issuer')),
+    doc: 'The `aud` of access tokens issued without an explicit audience, accepted by /auth/verify. Defaults to the issuer.',
+    parse: parseString,
+  },
+  {
+    key: 'tokens.audiences',
+    env: 'GATEHOUSE_TOKENS_AUDIENCES',
+    type: 'list of strings',
+    default: [],
+    doc: 'Further audiences (one per resource server) that login may issue tokens for (`audience` parameter) and /auth/verify accepts.',
+    parse: parseList(),
+    show: (value) => (value as string[]).join(','),
+  },
+  {
+    key: 'tokens.leeway',
+    env: 'GATEHOUSE_TOKENS_LEEWAY',
+    type: 'duration',
+    default: 30_000,
+    doc: 'Clock skew tolerated on `exp`, `nbf` and `iat` when verifying (at most 5m).',
+    parse: (raw) => {
+      const parsed = parseDurationOption(raw);
+      return parsed.ok && parsed.value > 300_000 ? bad('must be at most 5m (RFC 8725 §3.8: a few minutes)') : parsed;
+    },
+    show: (value) => formatDuration(Number(value)),
+  },
+  {
+    key: 'tokens.max_length',
+    env: 'GATEHOUSE_TOKENS_MAX_LENGTH',
+    type: 'integer',
+    default: 8192,
+    doc: 'Longest JWT accepted, in characters; longer ones are refused before decoding.',
+    parse: parseInteger(512, 65_536),
+  },
+  {
+    key: 'tokens.claims',
+    env: 'GATEHOUSE_TOKENS_CLAIMS',
+    type: 'mapping claim → user field',
+    default: {},
+    doc: 'Extra access-token claims from the user: `{claim: source}` where source is `username`, `email`, `name` or `metadata.<key>` (see docs/jwt.md). As YAML mapping, or JSON in the environment.',
+    parse: parseClaimMapping,
+    show: (value) => JSON.stringify(value),
+  },
+  {
+    key: 'tokens.cache_size',
+    env: 'GATEHOUSE_TOKENS_CACHE_SIZE',
+    type: 'integer',
+    default: 10_000,
+    doc: 'Verified JWTs remembered in memory (never past `exp`, dropped on revocation); 0 disables the cache.',
+    parse: parseInteger(0, 10_000_000),
+  },
+  {
+    key: 'tokens.sync_interval',
+    env: 'GATEHOUSE_TOKENS_SYNC_INTERVAL',
+    type: 'duration',
+    default: 5000,
+    doc: 'How often an instance reloads signing keys and the revocation denylist from the store (revocations made on another instance apply within this delay).',
+    parse: parseDurationOption,
+    show: (value) => formatDuration(Number(value)),
   },
   {
     key: 'apikeys.prefix',
@@ -472,4 +782,227 @@ export const OPTIONS: readonly OptionSpec[] = [
     parse: parseDurationOption,
     show: (value) => formatDuration(Number(value)),
   },
+  {
+    key: 'basic.realm',
+    env: 'GATEHOUSE_BASIC_REALM',
+    type: 'string',
+    default: 'gatehouse',
+    doc: 'The realm of the `WWW-Authenticate: Basic` challenge (RFC 7617 §2).',
+    parse: (raw) => {
+      const parsed = parseString(raw);
+      if (!parsed.ok) return parsed;
+      return /^[\x20-\x7e]{1,100}$/.test(parsed.value) && !/["\\]/.test(parsed.value)
+        ? parsed
+        : { ok: false, problem: 'must be 1-100 printable ASCII characters without quotes or backslashes' };
+    },
+  },
+  {
+    key: 'basic.allow_insecure_loopback',
+    env: 'GATEHOUSE_BASIC_ALLOW_INSECURE_LOOPBACK',
+    type: 'boolean',
+    default: false,
+    doc: 'Accept Basic credentials over plain HTTP when the client (after `trust_proxy`) is on a loopback address, e.g. a sidecar on the same host. Off by default: Basic is HTTPS-only.',
+    parse: parseBoolean,
+  },
+  {
+    key: 'basic.cache_ttl',
+    env: 'GATEHOUSE_BASIC_CACHE_TTL',
+    type: 'duration',
+    default: 30_000,
+    doc: 'How long a successful Basic verification is remembered (keyed by an HMAC of the credentials, never the password) so that repeated requests skip argon2. Changes made on this instance take effect at once; on other instances within this time. 0 turns the cache off.',
+    parse: (raw) => {
+      const parsed = parseDurationOption(raw);
+      return parsed.ok && parsed.value > 600_000 ? { ok: false, problem: 'must be at most 10m' } : parsed;
+    },
+    show: (value) => (Number(value) === 0 ? '0 (off)' : formatDuration(Number(value))),
+  },
+  {
+    key: 'basic.cache_max_entries',
+    env: 'GATEHOUSE_BASIC_CACHE_MAX_ENTRIES',
+    type: 'integer',
+    default: 10_000,
+    doc: 'Upper bound on remembered Basic verifications; the oldest are dropped first.',
+    parse: parseInteger(1, 10_000_000),
+  },
+  {
+    key: 'passwords.min_length',
+    env: 'GATEHOUSE_PASSWORD_MIN_LENGTH',
+    type: 'integer',
+    default: 8,
+    doc: 'Minimum password length in characters (NIST SP 800-63B; 15 is recommended). The maximum is 1024 bytes; there are no composition rules and nothing is truncated.',
+    parse: parseInteger(8, 256),
+  },
+  {
+    key: 'passwords.blocklist_file',
+    env: 'GATEHOUSE_PASSWORD_BLOCKLIST_FILE',
+    type: 'path',
+    default: undefined,
+    doc: 'A file of passwords that may not be chosen (one per line, compared case-insensitively), e.g. a list of breached passwords. Read at start.',
+    parse: parseString,
+  },
+  {
+    key: 'passwords.argon2.memory_kib',
+    env: 'GATEHOUSE_ARGON2_MEMORY_KIB',
+    type: 'integer (KiB)',
+    default: 19_456,
+    doc: 'Argon2id memory cost. The floor is the OWASP Password Storage Cheat Sheet setting (19456 KiB = 19 MiB); raise it freely: stored hashes record their parameters and weaker ones are rehashed at the next login.',
+    parse: parseInteger(19_456, 4_194_304),
+  },
+  {
+    key: 'passwords.argon2.iterations',
+    env: 'GATEHOUSE_ARGON2_ITERATIONS',
+    type: 'integer',
+    default: 2,
+    doc: 'Argon2id time cost (passes over memory); at least 2.',
+    parse: parseInteger(2, 100),
+  },
+  {
+    key: 'passwords.argon2.parallelism',
+    env: 'GATEHOUSE_ARGON2_PARALLELISM',
+    type: 'integer',
+    default: 1,
+    doc: 'Argon2id lanes; 1 is the OWASP setting.',
+    parse: parseInteger(1, 16),
+  },
+  {
+    key: 'passwords.pepper',
+    env: 'GATEHOUSE_PASSWORD_PEPPER',
+    type: '32 bytes (hex or base64url)',
+    secret: true,
+    default: undefined,
+    doc: 'Optional pepper: a secret kept outside the database and mixed into every argon2id hash (the argon2 secret input), so a stolen database alone cannot be attacked offline. Existing hashes are re-peppered at their next login; a hash made with a pepper is never accepted without it.',
+    parse: parseKey32,
+  },
+  {
+    key: 'throttle.user.free_attempts',
+    env: 'GATEHOUSE_THROTTLE_USER_FREE_ATTEMPTS',
+    type: 'integer',
+    default: 5,
+    doc: 'Failed logins per username before exponential back-off starts (429 with `Retry-After`).',
+    parse: parseInteger(1, 1000),
+  },
+  {
+    key: 'throttle.user.lock_after',
+    env: 'GATEHOUSE_THROTTLE_USER_LOCK_AFTER',
+    type: 'integer',
+    default: 20,
+    doc: 'Failed logins per username after which it is locked for `throttle.lock_duration` (from clients other than those it recently logged in from).',
+    parse: parseInteger(2, 100_000),
+  },
+  {
+    key: 'throttle.ip.free_attempts',
+    env: 'GATEHOUSE_THROTTLE_IP_FREE_ATTEMPTS',
+    type: 'integer',
+    default: 50,
+    doc: 'Failed logins per client IP (any username) before exponential back-off starts.',
+    parse: parseInteger(1, 100_000),
+  },
+  {
+    key: 'throttle.ip.lock_after',
+    env: 'GATEHOUSE_THROTTLE_IP_LOCK_AFTER',
+    type: 'integer',
+    default: 500,
+    doc: 'Failed logins per client IP after which it is locked for `throttle.lock_duration`.',
+    parse: parseInteger(2, 10_000_000),
+  },
+  {
+    key: 'throttle.backoff_base',
+    env: 'GATEHOUSE_THROTTLE_BACKOFF_BASE',
+    type: 'duration',
+    default: 1000,
+    doc: 'The first back-off delay; each further failure doubles it, up to `throttle.backoff_max`.',
+    parse: parseDurationOption,
+    show: (value) => formatDuration(Number(value)),
+  },
+  {
+    key: 'throttle.backoff_max',
+    env: 'GATEHOUSE_THROTTLE_BACKOFF_MAX',
+    type: 'duration',
+    default: 60_000,
+    doc: 'The longest back-off delay before a lock.',
+    parse: parseDurationOption,
+    show: (value) => formatDuration(Number(value)),
+  },
+  {
+    key: 'throttle.lock_duration',
+    env: 'GATEHOUSE_THROTTLE_LOCK_DURATION',
+    type: 'duration',
+    default: 900_000,
+    doc: 'How long a lock lasts. Locks always end by themselves; a lock never stops a client the user recently logged in from.',
+    parse: parseDurationOption,
+    show: (value) => formatDuration(Number(value)),
+  },
+  {
+    key: 'throttle.reset_after',
+    env: 'GATEHOUSE_THROTTLE_RESET_AFTER',
+    type: 'duration',
+    default: 3_600_000,
+    doc: 'A failure count is forgotten after this long without a new failure; a successful login forgets it at once.',
+    parse: parseDurationOption,
+    show: (value) => formatDuration(Number(value)),
+  },
+  {
+    key: 'throttle.familiar_ttl',
+    env: 'GATEHOUSE_THROTTLE_FAMILIAR_TTL',
+    type: 'duration',
+    default: 2_592_000_000,
+    doc: 'How long a client IP stays "familiar" to a user after a successful login: failures from elsewhere cannot lock the user out from familiar clients (SECURITY.md #32).',
+    parse: parseDurationOption,
+    show: (value) => formatDuration(Number(value)),
+  },
 ];
+
+/**
+ * Rules that involve several options; each answers the problems it finds. The loader runs them
+ * once every option has parsed.
+ */
+export const CROSS_CHECKS: ReadonlyArray<(resolved: ReadonlyMap<string, unknown>) => string[]> = [
+  (resolved) =>
+    (resolved.get('tls.cert') === undefined) !== (resolved.get('tls.key') === undefined)
+      ? ['tls.cert and tls.key must be set together']
+      : [],
+  (resolved) =>
+    (['user', 'ip'] as const).flatMap((scope) =>
+      Number(resolved.get(`throttle.${scope}.lock_after`)) <= Number(resolved.get(`throttle.${scope}.free_attempts`))
+        ? [`throttle.${scope}.lock_after must be greater than throttle.${scope}.free_attempts`]
+        : [],
+    ),
+  (resolved) =>
+    Number(resolved.get('throttle.backoff_max')) < Number(resolved.get('throttle.backoff_base'))
+      ? ['throttle.backoff_max must not be shorter than throttle.backoff_base']
+      : [],
+  (resolved) =>
+    Number(resolved.get('throttle.reset_after')) < Number(resolved.get('throttle.lock_duration'))
+      ? ['throttle.reset_after must not be shorter than throttle.lock_duration (a lock would forget itself)']
+      : [],
+  checkTokenSettings,
+];
+
+/** Token and key settings that are only valid together (docs/jwt.md, rotation timeline). */
+function checkTokenSettings(values: ReadonlyMap<string, unknown>): string[] {
+  const problems: string[] = [];
+  const number = (key: string) => Number(values.get(key));
+  // SECURITY.md #37: a key is published at least one JWKS cache lifetime before it signs.
+  if (number('keys.publish_ahead') <= number('keys.jwks_max_age')) {
+    problems.push(
+      'keys.publish_ahead: must be longer than keys.jwks_max_age, or verifiers may not know a new key when it starts signing',
+    );
+  }
+  if (number('keys.rotate_every') <= number('keys.publish_ahead')) {
+    problems.push('keys.rotate_every: must be longer than keys.publish_ahead');
+  }
+  if (values.get('keys.algorithm') === 'HS256' && values.get('keys.hs256_secret') === undefined) {
+    problems.push(
+      'keys.algorithm: HS256 needs keys.hs256_secret (at least 32 random bytes; `gatehouse secret` makes one)',
+    );
+  }
+  if (number('tokens.refresh_idle_ttl') > number('tokens.refresh_ttl')) {
+    problems.push('tokens.refresh_idle_ttl: must not be longer than tokens.refresh_ttl');
+  }
+  return problems;
+}
+
+function showPemSource(value: unknown): string {
+  const text = String(value);
+  return text.trim().startsWith('-----BEGIN ') ? '(inline PEM)' : text;
+}

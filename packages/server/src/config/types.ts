@@ -1,4 +1,4 @@
-import type { AUTH_METHODS, LOG_FORMATS, LOG_LEVELS } from './options.js';
+import type { AUTH_METHODS, LOG_FORMATS, LOG_LEVELS, SIGNING_ALGORITHMS } from './options.js';
 
 export type AuthMethodName = (typeof AUTH_METHODS)[number];
 
@@ -31,7 +31,59 @@ export interface GatehouseConfig {
     readonly lastUsedFlushMs: number;
   };
   readonly rateLimit: { readonly maxKeys: number };
+  readonly oauth: {
+    readonly codeTtlMs: number;
+    readonly sessionTtlMs: number;
+    readonly secretGraceMs: number;
+    readonly secureCookies: boolean;
+  };
   readonly shutdownTimeoutMs: number;
+  /** Signing keys and their rotation (docs/jwt.md). */
+  readonly keys: {
+    readonly algorithm: (typeof SIGNING_ALGORITHMS)[number];
+    readonly rotateEveryMs: number;
+    readonly jwksMaxAgeMs: number;
+    readonly publishAheadMs: number;
+    readonly hs256Secret: string | undefined;
+  };
+  /** Access and refresh tokens (docs/jwt.md). */
+  readonly tokens: {
+    readonly accessTtlMs: number;
+    readonly refreshTtlMs: number;
+    readonly refreshIdleTtlMs: number;
+    readonly audience: string;
+    readonly audiences: readonly string[];
+    readonly leewayMs: number;
+    readonly maxLength: number;
+    readonly claims: Readonly<Record<string, string>>;
+    readonly cacheSize: number;
+    readonly syncIntervalMs: number;
+  };
+  /** HTTPS for the public and gateway listeners: file paths or PEM text, both or neither. */
+  readonly tls: { readonly cert: string | undefined; readonly key: string | undefined };
+  /** Proxies whose X-Forwarded-* headers are believed (IPs, CIDRs, proxy-addr names). */
+  readonly trustProxy: readonly string[];
+  readonly basic: {
+    readonly realm: string;
+    readonly allowInsecureLoopback: boolean;
+    readonly cacheTtlMs: number;
+    readonly cacheMaxEntries: number;
+  };
+  readonly passwords: {
+    readonly minLength: number;
+    readonly blocklistFile: string | undefined;
+    readonly argon2: { readonly memoryKib: number; readonly iterations: number; readonly parallelism: number };
+    readonly pepper: string | undefined;
+  };
+  readonly throttle: {
+    readonly user: { readonly freeAttempts: number; readonly lockAfter: number };
+    readonly ip: { readonly freeAttempts: number; readonly lockAfter: number };
+    readonly backoffBaseMs: number;
+    readonly backoffMaxMs: number;
+    readonly lockDurationMs: number;
+    readonly resetAfterMs: number;
+    readonly familiarTtlMs: number;
+  };
   /** Where each value came from, for `config print` and error messages. */
   readonly sources: ReadonlyMap<string, ConfigSource>;
   /** Every resolved value by option key (`public.port`), for `config print`. */

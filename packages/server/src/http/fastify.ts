@@ -37,6 +37,11 @@ export interface FastifyOptions {
   readonly logRequests: boolean;
   readonly bodyLimit?: number;
   readonly https?: { key: Buffer; cert: Buffer } | null;
+  /**
+   * Proxies whose X-Forwarded-For/-Proto are believed (config `trust_proxy`), so that
+   * `request.ip` is the client's and `request.protocol` says whether the client used HTTPS.
+   */
+  readonly trustProxy?: readonly string[];
 }
 
 export function createFastify(options: FastifyOptions): FastifyInstance {
@@ -55,6 +60,8 @@ export function createFastify(options: FastifyOptions): FastifyInstance {
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
     schemaController: { compilersFactory: { buildValidator: strictBodyValidators() } },
     ...(options.https ? { https: options.https } : {}),
+    // An empty list must not reach Fastify: any array switches its trust-proxy code path on.
+    ...(options.trustProxy && options.trustProxy.length > 0 ? { trustProxy: [...options.trustProxy] } : {}),
   }) as unknown as FastifyInstance;
   return app;
 }

@@ -11,6 +11,8 @@ export const PROBLEM_TYPES = {
   'validation-failed': { status: 400, title: 'A field of the request is invalid' },
   'duplicate-header': { status: 400, title: 'A header that must appear once appears several times' },
   unauthorized: { status: 401, title: 'Authentication is required' },
+  'invalid-credentials': { status: 401, title: 'The username or password is wrong' },
+  'invalid-refresh-token': { status: 400, title: 'The refresh token is invalid, expired or revoked' },
   forbidden: { status: 403, title: 'The credential does not allow this' },
   'not-found': { status: 404, title: 'No such resource' },
   'method-not-allowed': { status: 405, title: 'Method not allowed' },
@@ -132,7 +134,11 @@ export function problemErrorHandler(
   const status = fastifyError.statusCode;
   if (typeof status === 'number' && status >= 400 && status < 500) {
     const code = FASTIFY_CODES[fastifyError.code] ?? (status === 413 ? 'payload-too-large' : 'invalid-request');
-    return sendProblem(reply, code, fastifyError.message, { status });
+    const detail =
+      code === 'payload-too-large'
+        ? `The request body is larger than ${request.routeOptions.bodyLimit} bytes, the limit of this endpoint`
+        : fastifyError.message;
+    return sendProblem(reply, code, detail, { status });
   }
   request.log.error({ err: error }, 'unhandled error');
   return sendProblem(reply, 'internal', 'An internal error occurred; it has been logged');

@@ -64,10 +64,11 @@ async function openSqlite(url: string): Promise<Store> {
     // The store holds hashes and sealed keys: only its owner may read it (WAL files inherit this).
     if (created) chmodSync(file, 0o600);
     connection.pragma('busy_timeout = 5000');
+    // Look before writing anything: switching to WAL rewrites the header of a foreign database.
+    refuseForeignSchema(connection, file);
     connection.pragma('journal_mode = WAL');
     connection.pragma('synchronous = NORMAL');
     connection.pragma('foreign_keys = ON');
-    refuseForeignSchema(connection, file);
   } catch (error) {
     if (error instanceof StoreRefusedError) throw error;
     const code = (error as { code?: string }).code ?? 'error';

@@ -20,6 +20,8 @@ const PG_POOL_MESSAGES = [
   'Connection terminated',
   'Client has encountered a connection error',
   'Cannot use a pool after calling end',
+  // SQLSTATE 55000 at connect time: the database refuses connections (maintenance, ALLOW_CONNECTIONS false).
+  'is not currently accepting connections',
 ];
 
 export class StoreUnavailableError extends Error {
@@ -41,4 +43,13 @@ export function isStoreUnavailable(error: unknown): boolean {
   if (PG_POOL_MESSAGES.some((message) => error.message.includes(message))) return true;
   const cause = (error as { cause?: unknown }).cause;
   return cause !== undefined && cause !== error && isStoreUnavailable(cause);
+}
+
+/**
+ * True for a unique-constraint violation: SQLite `SQLITE_CONSTRAINT_UNIQUE` (or the primary-key
+ * variant), PostgreSQL SQLSTATE 23505. Repositories turn it into a domain error.
+ */
+export function isUniqueViolation(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
 }

@@ -89,6 +89,7 @@ describe.each(storeKinds())('foundation on %s', (kind) => {
     expect(body).toMatchObject({
       version: expect.stringMatching(/^\d+\.\d+\.\d+/),
       store: { kind },
+      issuer: server.publicUrl,
       listeners: { public: server.publicUrl, admin: server.adminUrl, proxy: null },
     });
     expect(body.uptime_seconds).toBeGreaterThanOrEqual(0);

@@ -2,6 +2,8 @@
  * Boots a real Gatehouse on ephemeral ports, in-process, with a fresh data dir and database, and
  * hands back its URLs and admin key. Tests then speak HTTP to it like any client would.
  */
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import { Writable } from 'node:stream';
 import { type LoadedConfig, loadConfig } from '../../src/config/load.js';
 import type { Clock } from '../../src/core/audit/audit.js';
@@ -34,7 +36,7 @@ export interface TestServerOptions {
   readonly dataDir?: string;
   readonly databaseUrl?: string;
   readonly masterKey?: string;
-  /** A clock the test moves by hand (see ./clock.ts) instead of waiting. */
+  /** An injected clock (rotation and expiry tests move time instead of sleeping). */
   readonly clock?: Clock;
 }
 
@@ -57,7 +59,7 @@ export async function startTestServer(kind: StoreKind, options: TestServerOption
     ...(kind === 'postgres' || options.masterKey ? { GATEHOUSE_MASTER_KEY: options.masterKey ?? TEST_MASTER_KEY } : {}),
     ...options.env,
   };
-  const loaded: LoadedConfig = loadConfig({ env, file: options.configFile, checkDataDir: true });
+  const loaded: LoadedConfig = loadConfig({ env, file: options.configFile, checkDataDir: 'create' });
   const logs: string[] = [];
   const sink = new Writable({
     write(chunk, _encoding, callback) {
@@ -72,8 +74,9 @@ export async function startTestServer(kind: StoreKind, options: TestServerOption
     announce: (text) => announcements.push(text),
     ...(options.clock ? { clock: options.clock } : {}),
   });
-  const adminKey =
-    env.GATEHOUSE_ADMIN_KEY ?? (await import('node:fs')).readFileSync(`${dataDir}/admin.key`, 'utf8').trim();
+  // Empty when another instance on the same database generated the key (concurrent-start tests).
+  const keyFile = path.join(dataDir, 'admin.key');
+  const adminKey = env.GATEHOUSE_ADMIN_KEY ?? (existsSync(keyFile) ? readFileSync(keyFile, 'utf8').trim() : '');
   const publicUrl = running.urls.public as string;
   const adminUrl = running.urls.admin as string;
   return {

@@ -5,7 +5,7 @@ import { addConfigFlags, configInputFrom } from './serve.js';
 export function registerMigrate(program: Command): void {
   addConfigFlags(program.command('migrate').description('apply database migrations and exit')).action(
     async (flags: Record<string, unknown>) => {
-      const { config } = loadConfig(configInputFrom(flags, { checkDataDir: true }));
+      const { config } = loadConfig(configInputFrom(flags, { checkDataDir: 'create' }));
       const [{ createLogger }, { openMigratedStore }] = await Promise.all([
         import('../../logging.js'),
         import('../../server.js'),

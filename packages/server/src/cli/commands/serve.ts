@@ -28,7 +28,7 @@ export function registerServe(program: Command): void {
   addConfigFlags(
     program.command('serve').description('run the server (public, admin and, with routes, proxy listeners)'),
   ).action(async (flags: Record<string, unknown>) => {
-    const { config } = loadConfig(configInputFrom(flags, { checkDataDir: true }));
+    const { config } = loadConfig(configInputFrom(flags, { checkDataDir: 'create' }));
     // Loaded here, not at the top: the other commands need none of the server.
     const [{ createLogger }, { startGatehouse }] = await Promise.all([
       import('../../logging.js'),

@@ -100,7 +100,7 @@ export function createApiKeyAuthenticator(options: ApiKeyAuthenticatorOptions): 
       rejection: {
         ...base,
         reason: verdict.reason,
-        ...(verdict.keyId === undefined ? {} : { credentialId: verdict.keyId }),
+        ...(verdict.keyId === undefined ? {} : { target: verdict.keyId }),
         ...(verdict.headers === undefined ? {} : { headers: verdict.headers }),
       },
     };

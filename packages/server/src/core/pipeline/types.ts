@@ -56,8 +56,11 @@ export interface Rejection {
   readonly reason: string;
   /** Extra response headers (`Retry-After`, rate-limit headers). */
   readonly headers?: Readonly<Record<string, string>>;
-  /** The rejected credential's id (API key id, token jti) when it is known, for audit. */
-  readonly credentialId?: string;
+  /**
+   * What the credential named, when it exists: the account (Basic) or the API key id. Audit
+   * target only; never sent.
+   */
+  readonly target?: string;
 }
 
 export interface Authenticator {
@@ -103,7 +106,7 @@ export interface Denial {
   readonly headers?: Readonly<Record<string, string>>;
   /** The mechanism that rejected the credential, when one did. */
   readonly method?: string;
-  /** The rejected credential's id, when known (for audit). */
-  readonly credentialId?: string;
   readonly identity?: Identity;
+  /** The account the rejected credential named, when it exists (audit target only). */
+  readonly target?: string;
 }

@@ -5,9 +5,12 @@
 import type { FastifyInstance } from 'fastify';
 import type { AuditLog } from '../../core/audit/audit.js';
 import type { Pipeline } from '../../core/pipeline/pipeline.js';
+import type { Tokens } from '../../core/tokens/tokens.js';
 import type { Store } from '../../store/database.js';
 import { registerHealthRoutes } from '../health.js';
 import { notFoundHandler, problemErrorHandler } from '../problem.js';
+import { registerJwksRoute } from './jwks.js';
+import { registerTokenRoutes } from './tokens.js';
 import { registerVerifyRoute } from './verify.js';
 
 export interface PublicSurfaceOptions {
@@ -15,6 +18,8 @@ export interface PublicSurfaceOptions {
   readonly pipeline: Pipeline;
   readonly audit: AuditLog;
   readonly isShuttingDown: () => boolean;
+  readonly tokens: Tokens;
+  readonly jwksMaxAgeMs: number;
 }
 
 export async function publicSurface(app: FastifyInstance, options: PublicSurfaceOptions): Promise<void> {
@@ -22,4 +27,6 @@ export async function publicSurface(app: FastifyInstance, options: PublicSurface
   app.setNotFoundHandler(notFoundHandler);
   registerHealthRoutes(app, options);
   registerVerifyRoute(app, options);
+  registerJwksRoute(app, { keyRing: options.tokens.keyRing, maxAgeMs: options.jwksMaxAgeMs });
+  registerTokenRoutes(app, { tokens: options.tokens, audit: options.audit });
 }

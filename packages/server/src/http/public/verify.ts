@@ -40,13 +40,10 @@ export function registerVerifyRoute(app: FastifyInstance, options: VerifyRouteOp
         method: denial.method ?? 'none',
         reason: denial.reason,
         ip: request.ip,
-        target: denial.credentialId ?? null,
+        target: denial.target ?? null,
       });
     }
-    request.log.info(
-      { status: denial.status, method: denial.method, reason: denial.reason, credential: denial.credentialId },
-      'denied',
-    );
+    request.log.info({ status: denial.status, method: denial.method, reason: denial.reason }, 'denied');
     sendDenial(reply, denial);
   };
 

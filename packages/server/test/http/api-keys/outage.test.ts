@@ -3,46 +3,13 @@
  * of SECURITY.md). The outage is real: the server talks to PostgreSQL through a TCP proxy that the
  * test cuts. (An embedded SQLite file cannot become unreachable this way.)
  */
-import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checksumOf } from '../../../src/core/apikeys/key-format.js';
 import { INVALID_KEY_BODY, issueKey, verify, verifyStatus } from '../../support/api-keys.js';
 import { manualClock } from '../../support/clock.js';
-import { createTestDatabase, postgresBaseUrl, type TestDatabase } from '../../support/databases.js';
+import { postgresBaseUrl } from '../../support/databases.js';
 import { startTestServer, type TestServer } from '../../support/server.js';
-
-/** A TCP proxy to PostgreSQL that can be cut (connections reset, new ones refused) and restored. */
-async function cuttableProxy(target: URL) {
-  const [host, port] = [target.hostname, Number(target.port || 5432)];
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((client) => {
-    const upstream = net.connect(port, host);
-    for (const socket of [client, upstream]) {
-      sockets.add(socket);
-      socket.on('close', () => sockets.delete(socket));
-      socket.on('error', () => {});
-    }
-    client.pipe(upstream).pipe(client);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const proxyPort = (server.address() as net.AddressInfo).port;
-  return {
-    port: proxyPort,
-    async cut() {
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        for (const socket of sockets) socket.destroy();
-      });
-    },
-    async restore() {
-      await new Promise<void>((resolve) => server.listen(proxyPort, '127.0.0.1', resolve));
-    },
-    async close() {
-      for (const socket of sockets) socket.destroy();
-      if (server.listening) await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
-}
+import { postgresBehindProxy } from '../../support/tcp-proxy.js';
 
 function neverIssued(): string {
   const body = `gk_${'Q'.repeat(43)}`;
@@ -61,8 +28,7 @@ describe.runIf(postgresBaseUrl)('API key verification while PostgreSQL is unreac
   for (const staleIfError of ['0', '5m']) {
     describe(`with apikeys.stale_if_error=${staleIfError}`, () => {
       const clock = manualClock();
-      let database: TestDatabase;
-      let proxy: Awaited<ReturnType<typeof cuttableProxy>>;
+      let behindProxy: Awaited<ReturnType<typeof postgresBehindProxy>>;
       let server: TestServer;
       let plain: { key: string };
       let metered: { key: string };
@@ -70,13 +36,10 @@ describe.runIf(postgresBaseUrl)('API key verification while PostgreSQL is unreac
       let uncached: { key: string };
 
       beforeAll(async () => {
-        database = await createTestDatabase('postgres');
-        const url = new URL(database.url);
-        proxy = await cuttableProxy(url);
-        url.host = `127.0.0.1:${proxy.port}`;
+        behindProxy = await postgresBehindProxy();
         server = await startTestServer('postgres', {
           clock,
-          databaseUrl: url.toString(),
+          databaseUrl: behindProxy.serverUrl,
           env: { GATEHOUSE_APIKEYS_STALE_IF_ERROR: staleIfError, GATEHOUSE_APIKEYS_CACHE_TTL: '30s' },
         });
         plain = await issueKey(server, { name: 'plain' });
@@ -84,13 +47,12 @@ describe.runIf(postgresBaseUrl)('API key verification while PostgreSQL is unreac
         expiring = await issueKey(server, { name: 'expiring', expires_in: 60 });
         uncached = await issueKey(server, { name: 'never verified before the outage' });
         for (const issued of [plain, metered, expiring]) expect(await verifyStatus(server, issued.key)).toBe(200);
-        await proxy.cut();
+        await behindProxy.proxy.cut();
       });
       afterAll(async () => {
-        await proxy?.restore().catch(() => {});
+        await behindProxy?.proxy.restore().catch(() => {});
         await server?.stop();
-        await proxy?.close();
-        await database?.drop();
+        await behindProxy?.drop();
       });
 
       it('answers 503 for keys only the store knows, and never 2xx', async () => {
@@ -136,7 +98,7 @@ describe.runIf(postgresBaseUrl)('API key verification while PostgreSQL is unreac
       );
 
       it('recovers once the store is back', async () => {
-        await proxy.restore();
+        await behindProxy.proxy.restore();
         expect(await verifyStatus(server, uncached.key)).toBe(200);
         expect(await verifyStatus(server, metered.key)).toBe(200);
       });

@@ -1,0 +1,284 @@
+#!/usr/bin/env node
+/**
+ * JWT verification speed (issue 5 item 9), everything measured in the same run on the same tokens:
+ *
+ * 1. per algorithm (ES256, EdDSA, RS256, HS256): raw `crypto.verify` / HMAC over the signing input
+ *    (the baseline), our core (`@gatehouse/sdk/jwt` verifyJwt) on first sight, jose `jwtVerify`,
+ *    fast-jwt without and with its cache. Target: first sight ≥ 0.8× raw.
+ * 2. HTTP: `/auth/verify` with one repeated JWT (answered from the verified-token cache) against a
+ *    bare Fastify route on the same machine. Target: ≥ 0.8× the bare route.
+ *
+ * Run after `npm run build`: `node bench/jwt-verify.mjs [--seconds 1] [--http-seconds 5]`.
+ * Prints a table and writes bench/results/jwt-verify-<time>.json.
+ */
+import { fork } from 'node:child_process';
+import { createHmac, createPublicKey, generateKeyPairSync, randomBytes, verify } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+import { createVerifier } from 'fast-jwt';
+import Fastify from 'fastify';
+import { jwtVerify, SignJWT } from 'jose';
+import { verifyJwt } from '../packages/sdk/dist/jwt/index.js';
+import { loadConfig } from '../packages/server/dist/config/load.js';
+import { createLogger } from '../packages/server/dist/logging.js';
+import { startGatehouse } from '../packages/server/dist/server.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const argument = (name, fallback) => {
+  const index = process.argv.indexOf(`--${name}`);
+  return index > 0 ? Number(process.argv[index + 1]) : fallback;
+};
+const SECONDS = argument('seconds', 5);
+const HTTP_SECONDS = argument('http-seconds', 5);
+const TOKENS = 512;
+const ROUNDS = 5;
+const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+const ISSUER = 'https://auth.bench.test';
+const AUDIENCE = 'https://api.bench.test';
+
+/** Runs `step(i)` (sync or async) for `seconds`; answers operations per second. */
+async function rate(step, seconds = SECONDS) {
+  for (let i = 0; i < 100; i++) await step(i); // warm-up
+  const end = performance.now() + seconds * 1000;
+  let count = 0;
+  const start = performance.now();
+  while (performance.now() < end) {
+    for (let j = 0; j < 50; j++) await step(count++);
+  }
+  return count / ((performance.now() - start) / 1000);
+}
+
+function keysFor(alg) {
+  if (alg === 'HS256') {
+    const secret = randomBytes(32);
+    return { secret, signing: secret, verifyKey: secret };
+  }
+  const type = { ES256: 'ec', EdDSA: 'ed25519', RS256: 'rsa' }[alg];
+  const { publicKey, privateKey } = generateKeyPairSync(
+    type,
+    type === 'ec' ? { namedCurve: 'P-256' } : { modulusLength: 2048 },
+  );
+  return {
+    publicKey,
+    privateKey,
+    signing: privateKey,
+    verifyKey: publicKey,
+    pem: publicKey.export({ type: 'spki', format: 'pem' }),
+  };
+}
+
+async function measureAlgorithm(alg) {
+  const keys = keysFor(alg);
+  const kid = `bench-${alg.toLowerCase()}`;
+  const now = Math.floor(Date.now() / 1000);
+  const tokens = [];
+  for (let i = 0; i < TOKENS; i++) {
+    tokens.push(
+      await new SignJWT({ client_id: 'bench', scope: 'read write', jti: `jti-${i}` })
+        .setProtectedHeader({ alg, kid, typ: 'at+jwt' })
+        .setIssuer(ISSUER)
+        .setAudience(AUDIENCE)
+        .setSubject(`usr_${i}`)
+        .setIssuedAt(now)
+        .setNotBefore(now)
+        .setExpirationTime(now + 3600)
+        .sign(keys.signing),
+    );
+  }
+  const parts = tokens.map((token) => {
+    const dot = token.lastIndexOf('.');
+    return { input: Buffer.from(token.slice(0, dot)), signature: Buffer.from(token.slice(dot + 1), 'base64url') };
+  });
+
+  const raw = {
+    ES256: (i) => {
+      const p = parts[i % TOKENS];
+      return verify('sha256', p.input, { key: keys.publicKey, dsaEncoding: 'ieee-p1363' }, p.signature);
+    },
+    EdDSA: (i) => {
+      const p = parts[i % TOKENS];
+      return verify(null, p.input, keys.publicKey, p.signature);
+    },
+    RS256: (i) => {
+      const p = parts[i % TOKENS];
+      return verify('sha256', p.input, keys.publicKey, p.signature);
+    },
+    HS256: (i) => {
+      const p = parts[i % TOKENS];
+      return createHmac('sha256', keys.secret).update(p.input).digest().equals(p.signature);
+    },
+  }[alg];
+
+  const verificationKey =
+    alg === 'HS256'
+      ? { kid, alg, key: (await import('node:crypto')).createSecretKey(keys.secret) }
+      : { kid, alg, key: createPublicKey(keys.pem) };
+  const options = { issuer: ISSUER, audience: AUDIENCE, types: ['at+jwt'] };
+  const ours = async (i) => {
+    const result = await verifyJwt(tokens[i % TOKENS], () => verificationKey, options);
+    if (!result.ok) throw new Error(result.code);
+  };
+  const joseKey = alg === 'HS256' ? keys.secret : keys.publicKey;
+  const jose = async (i) => {
+    await jwtVerify(tokens[i % TOKENS], joseKey, {
+      issuer: ISSUER,
+      audience: AUDIENCE,
+      typ: 'at+jwt',
+      algorithms: [alg],
+    });
+  };
+  const fastKey = alg === 'HS256' ? keys.secret : keys.pem;
+  const fastOptions = { key: fastKey, algorithms: [alg], allowedIss: ISSUER, allowedAud: AUDIENCE };
+  const fastNoCache = createVerifier({ ...fastOptions, cache: false });
+  const fastCache = createVerifier({ ...fastOptions, cache: TOKENS * 2 });
+
+  // The machine is shared: contenders are interleaved over several short rounds and each figure is
+  // the median, so that a burst of load elsewhere does not land on one contender only.
+  const contenders = {
+    raw,
+    ours,
+    jose,
+    fastJwt: (i) => fastNoCache(tokens[i % TOKENS]),
+    fastJwtCache: (i) => fastCache(tokens[i % TOKENS]),
+  };
+  const samples = Object.fromEntries(Object.keys(contenders).map((name) => [name, []]));
+  const ratios = Object.fromEntries(Object.keys(contenders).map((name) => [name, []]));
+  for (let round = 0; round < ROUNDS; round++) {
+    const measured = {};
+    for (const [name, step] of Object.entries(contenders)) measured[name] = await rate(step, SECONDS / ROUNDS);
+    for (const name of Object.keys(contenders)) {
+      samples[name].push(measured[name]);
+      ratios[name].push(measured[name] / measured.raw);
+    }
+  }
+  const row = { alg };
+  for (const name of Object.keys(contenders)) {
+    row[name] = median(samples[name]);
+    row[`${name}VsRaw`] = median(ratios[name]);
+  }
+  return row;
+}
+
+/**
+ * The servers of the HTTP comparison: Gatehouse (with a token issued by its own /auth/login) and a
+ * bare Fastify route, both in one child process, so that autocannon (in this process) does not
+ * compete with them for the same event loop.
+ */
+async function serve() {
+  const dir = mkdtempSync(path.join(tmpdir(), 'gatehouse-bench-'));
+  const { config } = loadConfig({
+    env: {
+      GATEHOUSE_DATA_DIR: dir,
+      GATEHOUSE_HOST: '127.0.0.1',
+      GATEHOUSE_PORT: '0',
+      GATEHOUSE_ADMIN_PORT: '0',
+      GATEHOUSE_LOG_LEVEL: 'warn',
+      GATEHOUSE_LOG_FORMAT: 'json',
+    },
+    checkDataDir: true,
+  });
+  const running = await startGatehouse({ config, logger: createLogger(config, { write() {} }), announce: () => {} });
+  const created = await running.services.users.create(
+    { username: 'bench', password: 'bench password 0123', scopes: ['read'] },
+    'bench',
+  );
+  if (!created.ok) throw new Error(`cannot create the bench user: ${JSON.stringify(created)}`);
+  const login = await fetch(`${running.urls.public}/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username: 'bench', password: 'bench password 0123' }),
+  });
+  const { access_token: token } = await login.json();
+  const bare = Fastify();
+  bare.get('/bare', async (_request, reply) => reply.header('cache-control', 'no-store').send());
+  await bare.listen({ host: '127.0.0.1', port: 0 });
+  process.send({
+    verify: `${running.urls.public}/auth/verify`,
+    token,
+    bare: `http://127.0.0.1:${bare.server.address().port}/bare`,
+  });
+  process.on('disconnect', async () => {
+    await bare.close();
+    await running.stop();
+    rmSync(dir, { recursive: true, force: true });
+    process.exit(0);
+  });
+}
+
+/** `/auth/verify` with a repeated JWT against a bare Fastify route. */
+async function measureHttp() {
+  const child = fork(fileURLToPath(import.meta.url), ['--serve'], { stdio: 'inherit' });
+  const urls = await new Promise((resolve, reject) => {
+    child.once('message', resolve);
+    child.once('exit', (code) => reject(new Error(`bench server exited with ${code}`)));
+  });
+  const check = await fetch(urls.verify, { headers: { authorization: `Bearer ${urls.token}` } });
+  if (check.status !== 200) throw new Error(`/auth/verify answered ${check.status}`);
+  const load = (url, headers = {}) =>
+    autocannon({ url, connections: 50, pipelining: 1, duration: HTTP_SECONDS, headers });
+  // Alternate, so that neither side always runs on a warmer (or hotter) machine.
+  const bareFirst = await load(urls.bare);
+  const verifyFirst = await load(urls.verify, { authorization: `Bearer ${urls.token}` });
+  const bareSecond = await load(urls.bare);
+  const verifySecond = await load(urls.verify, { authorization: `Bearer ${urls.token}` });
+  child.disconnect();
+  return {
+    bare: (bareFirst.requests.average + bareSecond.requests.average) / 2,
+    verify: (verifyFirst.requests.average + verifySecond.requests.average) / 2,
+    verifyNon2xx: verifyFirst.non2xx + verifySecond.non2xx,
+    verifyP99Ms: Math.max(verifyFirst.latency.p99, verifySecond.latency.p99),
+    bareP99Ms: Math.max(bareFirst.latency.p99, bareSecond.latency.p99),
+  };
+}
+
+async function main() {
+  const fmt = (value) => Math.round(value).toLocaleString('en-US');
+  const ratio = (a, b) => (a / b).toFixed(2);
+
+  const rows = [];
+  for (const alg of ['ES256', 'EdDSA', 'RS256', 'HS256']) rows.push(await measureAlgorithm(alg));
+  console.log(
+    `\nJWT verification, ops/s (median of ${ROUNDS} interleaved rounds, ${SECONDS}s per contender, ${TOKENS} distinct tokens cycled; Node ${process.version})\n`,
+  );
+  console.log(
+    ['alg', 'raw crypto', 'gatehouse', 'vs raw', 'jose', 'vs raw', 'fast-jwt', 'vs raw', 'fast-jwt cache', 'vs raw']
+      .map((cell) => cell.padStart(16))
+      .join(''),
+  );
+  for (const row of rows) {
+    console.log(
+      [
+        row.alg,
+        fmt(row.raw),
+        fmt(row.ours),
+        row.oursVsRaw.toFixed(2),
+        fmt(row.jose),
+        row.joseVsRaw.toFixed(2),
+        fmt(row.fastJwt),
+        row.fastJwtVsRaw.toFixed(2),
+        fmt(row.fastJwtCache),
+        row.fastJwtCacheVsRaw.toFixed(2),
+      ]
+        .map((cell) => String(cell).padStart(16))
+        .join(''),
+    );
+  }
+
+  const http = await measureHttp();
+  console.log(`\nHTTP, requests/s (autocannon, 50 connections, ${HTTP_SECONDS}s each)\n`);
+  console.log(`  bare Fastify route           ${fmt(http.bare)}   p99 ${http.bareP99Ms} ms`);
+  console.log(
+    `  /auth/verify, repeated JWT   ${fmt(http.verify)}   p99 ${http.verifyP99Ms} ms   (${ratio(http.verify, http.bare)}× bare; non-2xx ${http.verifyNon2xx})`,
+  );
+
+  mkdirSync(path.join(here, 'results'), { recursive: true });
+  const file = path.join(here, 'results', `jwt-verify-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+  writeFileSync(file, `${JSON.stringify({ node: process.version, seconds: SECONDS, rows, http }, null, 2)}\n`);
+  console.log(`\nwrote ${path.relative(process.cwd(), file)}`);
+}
+
+if (process.argv.includes('--serve')) await serve();
+else await main();

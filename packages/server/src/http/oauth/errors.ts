@@ -1,0 +1,59 @@
+/**
+ * How the OAuth surface answers errors: RFC 6749 §5.2 JSON bodies, never problem+json.
+ * `invalid_client` is 401 with a `WWW-Authenticate: Basic` challenge (RFC 6749 §5.2 requires it
+ * when the client used the Authorization header; it is sent in every case, since RFC 9110
+ * §15.5.2 requires a challenge on every 401). Store outages are 503 `temporarily_unavailable`.
+ */
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import {
+  InvalidClient,
+  InvalidRequest,
+  type OAuthError,
+  oauthErrorBody,
+  TemporarilyUnavailable,
+} from '../../core/oauth/errors.js';
+import { isStoreUnavailable } from '../../store/errors.js';
+
+export const CLIENT_CHALLENGE = 'Basic realm="gatehouse", charset="UTF-8"';
+
+/** RFC 6749 §5.1: token responses (and errors of the token endpoint) must not be cached. */
+export function noStore(reply: FastifyReply): FastifyReply {
+  return reply.header('cache-control', 'no-store').header('pragma', 'no-cache');
+}
+
+export function sendOAuthError(reply: FastifyReply, error: OAuthError): FastifyReply {
+  if (error instanceof InvalidClient) reply.header('www-authenticate', CLIENT_CHALLENGE);
+  if (error instanceof TemporarilyUnavailable) reply.header('retry-after', '5');
+  return noStore(reply).code(error.status).type('application/json; charset=utf-8').send(oauthErrorBody(error));
+}
+
+/** A thrown error that carries an OAuth error to answer (for parsing hooks). */
+export class OAuthRequestError extends Error {
+  constructor(readonly oauthError: OAuthError) {
+    super(oauthError.description);
+    this.name = 'OAuthRequestError';
+  }
+}
+
+/** The surface's error handler: anything thrown becomes an RFC 6749 body; internals go to the log only. */
+export function oauthErrorHandler(
+  error: FastifyError | Error,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): FastifyReply {
+  if (error instanceof OAuthRequestError) return sendOAuthError(reply, error.oauthError);
+  if (isStoreUnavailable(error)) {
+    request.log.warn({ err: { message: error.message } }, 'store unavailable');
+    return sendOAuthError(reply, new TemporarilyUnavailable('The store is unreachable; try again shortly'));
+  }
+  const status = (error as FastifyError).statusCode;
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    const message = status === 413 ? 'The request body is too large' : 'The request is malformed';
+    return sendOAuthError(reply, new InvalidRequest(message));
+  }
+  request.log.error({ err: error }, 'unhandled error');
+  return noStore(reply)
+    .code(500)
+    .type('application/json; charset=utf-8')
+    .send({ error: 'server_error', error_description: 'An internal error occurred; it has been logged' });
+}

@@ -1,0 +1,101 @@
+/**
+ * The JWT commands as a user runs them (the built CLI as a child process, against a real server):
+ * `keys list|rotate|retire`, `token login` (password on stdin), `token decode`, `token verify`.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createUser } from '../support/basic.js';
+import { runCli } from '../support/cli.js';
+import { storeKinds } from '../support/databases.js';
+import { startTestServer, type TestServer } from '../support/server.js';
+
+const alice = {
+  username: 'alice',
+  password: 'correct horse battery staple',
+  scopes: ['read', 'write'],
+};
+
+describe.each(storeKinds())('gatehouse keys and token commands on %s', (kind) => {
+  let server: TestServer;
+  let aliceId: string;
+  beforeAll(async () => {
+    server = await startTestServer(kind);
+    aliceId = (await createUser(server, alice)).id;
+  });
+  afterAll(async () => server?.stop());
+
+  const admin = () => ['--admin-url', server.adminUrl, '--admin-key', server.adminKey];
+
+  it('lists, rotates and retires keys', async () => {
+    const listed = await runCli(['keys', 'list', ...admin()]);
+    expect(listed.code).toBe(0);
+    expect(listed.stdout).toMatch(/^KID +ALG +STATE +SINCE \/ UNTIL\n\S+ +ES256 +active +signing since /);
+
+    const rotated = await runCli(['keys', 'rotate', ...admin(), '--json']);
+    expect(rotated.code).toBe(0);
+    const keys = JSON.parse(rotated.stdout).data as Array<{ kid: string; state: string }>;
+    expect(keys.map((key) => key.state)).toEqual(['next', 'active']);
+
+    const retired = await runCli(['keys', 'retire', (keys[1] as { kid: string }).kid, ...admin(), '--json']);
+    expect(retired.code).toBe(0);
+    const after = JSON.parse(retired.stdout).data as Array<{ kid: string; state: string }>;
+    expect(after.map((key) => key.state)).toEqual(['active', 'retired']);
+    expect(after[0]?.kid).toBe(keys[0]?.kid);
+
+    const missing = await runCli(['keys', 'retire', 'no-such-kid', ...admin()]);
+    expect(missing.code).toBe(5);
+    expect(missing.stderr).toContain('no signing key no-such-kid');
+  });
+
+  it('logs in with the password on stdin, decodes and verifies the token', async () => {
+    const login = await runCli(['token', 'login', '--username', 'alice', '--url', server.publicUrl], {
+      input: `${alice.password}\n`,
+    });
+    expect(login.stderr).toBe('');
+    expect(login.code).toBe(0);
+    const response = JSON.parse(login.stdout);
+    expect(response).toMatchObject({ token_type: 'Bearer', expires_in: 900, scope: 'read write' });
+
+    const decoded = await runCli(['token', 'decode', response.access_token]);
+    expect(decoded.code).toBe(0);
+    expect(decoded.stdout).toMatch(/^UNVERIFIED: /);
+    expect(decoded.stdout).toContain(`"${aliceId}"`);
+
+    const verified = await runCli(['token', 'verify', response.access_token, '--url', server.publicUrl]);
+    expect(verified.stderr).toBe('');
+    expect(verified.code).toBe(0);
+    expect(verified.stdout).toMatch(/^valid: signature \(ES256, kid /);
+
+    const wrongAudience = await runCli([
+      'token',
+      'verify',
+      response.access_token,
+      '--url',
+      server.publicUrl,
+      '--audience',
+      'https://elsewhere.example',
+    ]);
+    expect(wrongAudience.code).toBe(1);
+    expect(wrongAudience.stderr).toBe(
+      'gatehouse: invalid token: ERR_JWT_AUDIENCE: The token is not meant for this audience\n',
+    );
+    const [header, payload] = response.access_token.split('.');
+    const forged = await runCli(['token', 'verify', `${header}.${payload}.AAAA`, '--url', server.publicUrl]);
+    expect(forged.stderr).toBe('gatehouse: invalid token: ERR_JWT_SIGNATURE: The signature does not verify\n');
+    const garbage = await runCli(['token', 'decode', 'not-a-token']);
+    expect(garbage.code).toBe(1);
+    expect(garbage.stderr).toContain('ERR_JWT_MALFORMED');
+  });
+
+  it('says why a login fails, without echoing the password', async () => {
+    const wrong = await runCli(['token', 'login', '--username', 'alice', '--url', server.publicUrl], {
+      input: 'not the password\n',
+    });
+    expect(wrong.code).toBe(4);
+    expect(wrong.stderr).toBe('gatehouse: login failed: 401 The username or password is wrong\n');
+    expect(wrong.stdout + wrong.stderr).not.toContain('not the password');
+    const down = await runCli(['token', 'login', '--username', 'alice', '--url', 'http://127.0.0.1:9'], {
+      input: 'x\n',
+    });
+    expect(down.code).toBe(3);
+  });
+});
