@@ -1,3 +1,4 @@
+import type { ApiKeySettings } from '../core/apikeys/service.js';
 import type { AUTH_METHODS, LOG_FORMATS, LOG_LEVELS, SIGNING_ALGORITHMS } from './options.js';
 
 export type AuthMethodName = (typeof AUTH_METHODS)[number];
@@ -19,17 +20,8 @@ export interface GatehouseConfig {
   readonly adminKey: string | undefined;
   readonly issuer: string;
   readonly auth: { readonly methods: readonly AuthMethodName[] };
-  readonly apiKeys: {
-    readonly prefix: string;
-    /** Lower-case. */
-    readonly header: string;
-    readonly queryParam: boolean;
-    readonly cacheTtlMs: number;
-    readonly negativeCacheTtlMs: number;
-    readonly cacheSize: number;
-    readonly staleIfErrorMs: number;
-    readonly lastUsedFlushMs: number;
-  };
+  /** `apikeys.*` (docs/api-keys.md). */
+  readonly apiKeys: ApiKeySettings;
   readonly rateLimit: { readonly maxKeys: number };
   readonly oauth: {
     readonly codeTtlMs: number;

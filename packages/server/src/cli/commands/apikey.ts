@@ -5,6 +5,7 @@
  */
 import { type Command, InvalidArgumentError } from 'commander';
 import { createAdminClient } from '../admin-client.js';
+import { parseLimit, parseMetadata, parseScopes } from '../arguments.js';
 import { type Column, formatRecord, formatTable, printJson } from '../output.js';
 import { addAdminOptions } from './status.js';
 
@@ -37,25 +38,6 @@ interface AdminFlags {
   dataDir?: string;
   json?: boolean;
 }
-
-const scopeList = (value: string): string[] =>
-  value
-    .split(/[\s,]+/)
-    .map((scope) => scope.trim())
-    .filter((scope) => scope.length > 0);
-
-const jsonObject = (value: string): Record<string, unknown> => {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(value);
-  } catch {
-    throw new InvalidArgumentError('must be a JSON object, e.g. \'{"team":"billing"}\'');
-  }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    throw new InvalidArgumentError('must be a JSON object');
-  }
-  return parsed as Record<string, unknown>;
-};
 
 const count = (value: string): number => {
   if (!/^\d+$/.test(value)) throw new InvalidArgumentError('must be a whole number');
@@ -116,11 +98,11 @@ export function registerApiKey(program: Command): void {
   addAdminOptions(apikey.command('create').description('issue a key and print it (once)'))
     .requiredOption('--name <name>', 'what the key is for')
     .option('--owner <subject>', 'the subject the key authenticates as (default: the key id)')
-    .option('--scopes <list>', 'scopes, comma- or space-separated', scopeList)
+    .option('--scopes <list>', 'scopes, comma- or space-separated', parseScopes)
     .option('--expires-in <duration>', 'lifetime, e.g. 30d, 12h (default: never)')
     .option('--rate-limit <rate>', 'requests per window, e.g. 100/minute, 10/s')
     .option('--remaining-uses <n>', 'number of verifications the key allows', count)
-    .option('--metadata <json>', 'JSON object kept with the key', jsonObject)
+    .option('--metadata <json>', 'JSON object kept with the key', parseMetadata)
     .action(
       async (
         options: AdminFlags & {
@@ -149,7 +131,7 @@ export function registerApiKey(program: Command): void {
   addAdminOptions(apikey.command('list').description('list keys, newest first'))
     .option('--owner <subject>', 'only keys of this owner')
     .option('--state <state>', 'active | revoked | rotated | expired | exhausted')
-    .option('--limit <n>', 'keys per page (1-200)', count)
+    .option('--limit <n>', 'keys per page (1-200)', parseLimit)
     .option('--cursor <cursor>', 'continue after a previous page')
     .option('--all', 'follow every page')
     .action(
@@ -192,8 +174,8 @@ export function registerApiKey(program: Command): void {
     apikey.command('update').description("change a key's name, scopes, metadata, limits or expiry").argument('<id>'),
   )
     .option('--name <name>', 'new name')
-    .option('--scopes <list>', 'replace the scopes ("" for none)', scopeList)
-    .option('--metadata <json>', 'replace the metadata', jsonObject)
+    .option('--scopes <list>', 'replace the scopes ("" for none)', parseScopes)
+    .option('--metadata <json>', 'replace the metadata', parseMetadata)
     .option('--rate-limit <rate>', 'new rate limit, e.g. 100/minute')
     .option('--no-rate-limit', 'remove the rate limit')
     .option('--remaining-uses <n>', 'set the uses left', count)
