@@ -114,6 +114,9 @@ export function apiKeyView(key: ApiKey, now: string) {
 
 /** A duration given as seconds or as text (`30d`), within bounds; `field` names it in a 400. */
 function durationField(field: string, value: unknown, minMs: number, maxMs: number): number {
+  if ((typeof value === 'number' && value < 0) || (typeof value === 'string' && value.trim().startsWith('-'))) {
+    throw fieldProblem(field, minMs > 0 ? 'must be positive' : 'must not be negative');
+  }
   const ms = typeof value === 'number' || typeof value === 'string' ? parseDuration(value) : undefined;
   if (ms === undefined) throw fieldProblem(field, 'must be a duration such as 3600, "90m", "12h" or "30d"');
   if (ms < minMs) throw fieldProblem(field, minMs > 0 ? 'must be positive' : 'must not be negative');

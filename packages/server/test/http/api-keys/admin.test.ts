@@ -141,6 +141,8 @@ describe.each(storeKinds())('API key admin API on %s', (kind) => {
       expect(response.body.type).toBe('urn:gatehouse:problem:validation-failed');
       expect(response.body.errors?.[0]?.field, JSON.stringify(body)).toBe(field);
     }
+    const negative = await server.admin('POST', '/admin/v1/api-keys', { name: 'x', expires_in: '-3d' });
+    expect(negative.body.errors[0]).toEqual({ field: 'expires_in', message: 'must be positive' });
     const notJson = await fetch(`${server.adminUrl}/admin/v1/api-keys`, {
       method: 'POST',
       headers: { authorization: `Bearer ${server.adminKey}`, 'content-type': 'application/json' },
