@@ -173,7 +173,8 @@ export function createApiKeyService(options: ApiKeyServiceOptions): ApiKeyServic
       const current = await store.findById(id);
       if (!current) return { ok: false, reason: 'not_found' };
       const newExpiry = expiresAt === undefined ? current.expiresAt : expiresAt;
-      // A replacement born expired would be useless: the caller must give it a new expiry.
+      // A replacement born expired would be useless: the caller must give it a new expiry. (A
+      // revoked or rotated key is refused by the store's rotation, with that reason.)
       if (current.revokedAt === null && current.replacedBy === null && newExpiry !== null && newExpiry <= nowIso) {
         return { ok: false, reason: 'expired' };
       }
