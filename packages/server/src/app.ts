@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import { ConfigError } from './config/load.js';
 import type { GatehouseConfig } from './config/types.js';
 import type { AdminCredentialStore } from './core/admin/admin-keys.js';
+import { type ApiKeyService, createApiKeyService } from './core/apikeys/service.js';
 import { type AuditLog, type AuditStore, type Clock, createAuditLog, systemClock } from './core/audit/audit.js';
 import { createBasicAuthenticator } from './core/basic/basic-authenticator.js';
 import { createVerificationCache, type VerificationCache } from './core/basic/verification-cache.js';
@@ -18,6 +19,8 @@ import { createPipeline, type Pipeline } from './core/pipeline/pipeline.js';
 import type { Authenticator, Identity } from './core/pipeline/types.js';
 import { type ActiveRoutes, createActiveRoutes, type RoutePolicy } from './core/policies/routes.js';
 import { createTokenTranslator, type TokenTranslator } from './core/policies/token-translation.js';
+import type { RateLimiter } from './core/ratelimit/limiter.js';
+import { createMemoryRateLimiter } from './core/ratelimit/memory-limiter.js';
 import { newId } from './core/secrets/random.js';
 import { decodeMasterKey, type SealedBox } from './core/secrets/sealed-box.js';
 import { createLoginThrottle } from './core/throttle/login-throttle.js';
@@ -36,6 +39,7 @@ import { createOAuthServices, type OAuthServices } from './oauth-services.js';
 import { oauthTokenPorts } from './oauth-token-ports.js';
 import { createMetrics, type GatehouseMetrics } from './observability/metrics.js';
 import { adminCredentialRepository } from './store/admin-credential-repository.js';
+import { apiKeyRepository } from './store/api-key-repository.js';
 import { auditRepository } from './store/audit-repository.js';
 import type { Store } from './store/database.js';
 import { signingKeyRepository } from './store/signing-key-repository.js';
@@ -59,6 +63,9 @@ export interface Services {
   readonly routes: ActiveRoutes;
   /** Internal JWTs for routes with `forward: jwt`. */
   readonly tokenTranslator: TokenTranslator;
+  /** Shared by every feature that throttles (API keys, gateway routes). */
+  readonly rateLimiter: RateLimiter;
+  readonly apiKeys: ApiKeyService;
   /** Signing keys, access and refresh tokens, revocation (docs/jwt.md). */
   readonly tokens: Tokens;
   /** Managing users (admin API). */
@@ -81,6 +88,7 @@ export interface Services {
  */
 type AuthenticatorFactory = (services: Omit<Services, 'pipeline'>) => Authenticator;
 const AUTHENTICATOR_FACTORIES: Partial<Record<GatehouseConfig['auth']['methods'][number], AuthenticatorFactory>> = {
+  apikey: (services) => services.apiKeys.authenticator,
   jwt: ({ tokens, config }) =>
     createJwtAuthenticator({ verifier: tokens.verifier, maxTokenLength: config.tokens.maxLength }),
   basic: (services) =>
@@ -116,6 +124,7 @@ export function createServices(options: ServiceOptions): Services {
         'audit events could not be written; retrying',
       ),
   });
+  const rateLimiter = createMemoryRateLimiter({ clock, maxKeys: options.config.rateLimit.maxKeys });
   const userServices = createUserServices(options.config, options.store, options.logger, audit, clock);
   const base = {
     config: options.config,
@@ -128,6 +137,19 @@ export function createServices(options: ServiceOptions): Services {
     adminCredentials: adminCredentialRepository(options.store.db),
     metrics: createMetrics(),
     routes: createActiveRoutes(options.routes ?? null),
+    rateLimiter,
+    apiKeys: createApiKeyService({
+      store: apiKeyRepository(options.store.db),
+      settings: options.config.apiKeys,
+      limiter: rateLimiter,
+      clock,
+      newId: () => newId('key'),
+      onLastUsedError: (error, pending) =>
+        options.logger.warn(
+          { err: { message: (error as Error).message }, pending },
+          'API key last-used times could not be written; retrying',
+        ),
+    }),
     ...userServices,
   };
   const refreshTokenStore = refreshTokenRepository(options.store.db);
@@ -303,6 +325,8 @@ export async function buildApps(options: AppOptions): Promise<GatehouseApps> {
     adminCredentials: services.adminCredentials,
     audit: services.audit,
     auditStore: services.auditStore,
+    apiKeys: services.apiKeys,
+    clock: services.clock,
     isShuttingDown,
     metrics: services.metrics,
     metricsToken: services.config.metrics.token,

@@ -124,6 +124,9 @@ export function createOAuthServices(options: OAuthServiceOptions): OAuthServices
       get authenticators() {
         return options.pipeline().authenticators;
       },
+      get credentialHeaders() {
+        return options.pipeline().credentialHeaders;
+      },
       decide: (request, policy) => options.pipeline().decide(request, policy),
     },
     accessTokens: ports.accessTokens,

@@ -116,6 +116,7 @@ export async function startGatehouse(options: StartOptions): Promise<RunningGate
     warnAboutBasicTransport(config, logger, tls !== null);
   } catch (error) {
     await Promise.allSettled([apps?.public.close(), apps?.admin.close(), apps?.proxy?.close()]);
+    await services?.apiKeys.close();
     services?.tokens.close();
     services?.oauth.close();
     await services?.audit.close();
@@ -149,6 +150,7 @@ export async function startGatehouse(options: StartOptions): Promise<RunningGate
             'in-flight requests did not finish in time; closing anyway',
           );
         }
+        await readyServices.apiKeys.close();
         readyServices.tokens.close();
         readyServices.oauth.close();
         await readyServices.audit.close();

@@ -4,10 +4,8 @@
  * command is a thin client of the admin API (see ./admin-client.ts).
  */
 import { Command, CommanderError } from 'commander';
-import { ConfigError } from '../config/load.js';
-import { MasterKeyError } from '../startup/master-key.js';
-import { StoreRefusedError } from '../store/database.js';
 import { VERSION } from '../version.js';
+import { registerApiKey } from './commands/apikey.js';
 import { registerClient } from './commands/client.js';
 import { registerConfig } from './commands/config.js';
 import { registerKeys } from './commands/keys.js';
@@ -31,6 +29,7 @@ export function buildProgram(): Command {
   registerSecret(program);
   registerStatus(program);
   registerKeys(program);
+  registerApiKey(program);
   registerToken(program);
   registerUser(program);
   registerClient(program);
@@ -39,19 +38,22 @@ export function buildProgram(): Command {
 
 function report(error: unknown): number {
   if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
-  if (error instanceof ConfigError) {
-    process.stderr.write(`gatehouse: invalid configuration\n${error.problems.map((line) => `  ${line}`).join('\n')}\n`);
+  // Errors are told apart by their stable codes, not their classes, so that this module does not
+  // import the server (store drivers, Fastify…): admin-API commands start in a fraction of the time.
+  const code = (error as { code?: string }).code;
+  if (code === 'ERR_CONFIG') {
+    const problems = (error as { problems: readonly string[] }).problems;
+    process.stderr.write(`gatehouse: invalid configuration\n${problems.map((line) => `  ${line}`).join('\n')}\n`);
     return EXIT.usage;
   }
   if (error instanceof CliError) {
     process.stderr.write(`gatehouse: ${error.message}\n`);
     return error.exitCode;
   }
-  if (error instanceof StoreRefusedError || error instanceof MasterKeyError) {
-    process.stderr.write(`gatehouse: ${error.message}\n`);
+  if (code === 'ERR_STORE_REFUSED' || code === 'ERR_MASTER_KEY') {
+    process.stderr.write(`gatehouse: ${(error as Error).message}\n`);
     return EXIT.failed;
   }
-  const code = (error as { code?: string }).code;
   if (code === 'EADDRINUSE' || code === 'EACCES') {
     process.stderr.write(`gatehouse: cannot listen: ${(error as Error).message}\n`);
     return EXIT.failed;

@@ -229,6 +229,17 @@ function toConfig(values: ReadonlyMap<string, unknown>, sources: ReadonlyMap<str
     issuer: get<string>('issuer'),
     auth: Object.freeze({ methods: Object.freeze([...get<string[]>('auth.methods')]) }),
     metrics: Object.freeze({ token: get<string | undefined>('metrics.token') }),
+    apiKeys: Object.freeze({
+      prefix: get<string>('apikeys.prefix'),
+      header: get<string>('apikeys.header'),
+      queryParam: get<boolean>('apikeys.query_param'),
+      cacheTtlMs: get<number>('apikeys.cache_ttl'),
+      negativeCacheTtlMs: get<number>('apikeys.negative_cache_ttl'),
+      cacheSize: get<number>('apikeys.cache_size'),
+      staleIfErrorMs: get<number>('apikeys.stale_if_error'),
+      lastUsedFlushMs: get<number>('apikeys.last_used_interval'),
+    }),
+    rateLimit: Object.freeze({ maxKeys: get<number>('ratelimit.max_keys') }),
     oauth: Object.freeze({
       codeTtlMs: get<number>('oauth.code_ttl'),
       sessionTtlMs: get<number>('oauth.session_ttl'),

@@ -6,7 +6,9 @@
  * To add a setting: add an entry here and a field to `GatehouseConfig` in ./types.ts; the loader,
  * the validation and the reference follow.
  */
+
 import { isIP } from 'node:net';
+import { prefixProblem } from '../core/apikeys/key-format.js';
 import { hs256SecretBytes } from '../core/tokens/hmac-secret.js';
 import { formatDuration, parseDuration } from './duration.js';
 
@@ -76,6 +78,50 @@ export const parseEnum =
 export const parseDurationOption = (raw: unknown): Parsed<number> => {
   const ms = typeof raw === 'string' || typeof raw === 'number' ? parseDuration(raw) : undefined;
   return ms === undefined ? bad(`must be a duration such as 30s, 15m, 1h or 30d, got ${quote(raw)}`) : ok(ms);
+};
+
+/** A duration within bounds (e.g. a cache TTL that must stay short). */
+export const parseDurationWithin =
+  (minMs: number, maxMs: number) =>
+  (raw: unknown): Parsed<number> => {
+    const parsed = parseDurationOption(raw);
+    if (!parsed.ok) return parsed;
+    if (parsed.value < minMs || parsed.value > maxMs) {
+      return bad(`must be from ${formatDuration(minMs)} to ${formatDuration(maxMs)}, got ${quote(raw)}`);
+    }
+    return parsed;
+  };
+
+/** The prefix of issued API keys: `gk`, or with an environment tag, `gk_live`. */
+export const parseApiKeyPrefix = (raw: unknown): Parsed<string> => {
+  if (typeof raw !== 'string') return bad(`must be a string such as gk or gk_live, got ${quote(raw)}`);
+  const problem = prefixProblem(raw);
+  return problem ? bad(`${problem}, got ${quote(raw)}`) : ok(raw);
+};
+
+/** Headers that already mean something else and can never carry an API key. */
+const RESERVED_HEADERS = new Set([
+  'authorization',
+  'proxy-authorization',
+  'cookie',
+  'host',
+  'content-length',
+  'content-type',
+  'transfer-encoding',
+  'connection',
+  'x-request-id',
+]);
+
+/** An HTTP field name (RFC 9110 §5.1: a token), stored lower-case. */
+export const parseHeaderName = (raw: unknown): Parsed<string> => {
+  if (typeof raw !== 'string' || !/^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,64}$/.test(raw)) {
+    return bad(`must be an HTTP header name such as X-API-Key, got ${quote(raw)}`);
+  }
+  const name = raw.toLowerCase();
+  if (RESERVED_HEADERS.has(name) || name.startsWith('x-auth-') || name.startsWith('x-forwarded-')) {
+    return bad(`${raw} is reserved for another purpose; pick another header name`);
+  }
+  return ok(name);
 };
 
 /** A list given as a YAML sequence or as comma-separated text. */
@@ -677,6 +723,82 @@ export const OPTIONS: readonly OptionSpec[] = [
     doc: 'How often an instance reloads signing keys and the revocation denylist from the store (revocations made on another instance apply within this delay).',
     parse: parseDurationOption,
     show: (value) => formatDuration(Number(value)),
+  },
+  {
+    key: 'apikeys.prefix',
+    env: 'GATEHOUSE_APIKEYS_PREFIX',
+    type: 'string',
+    default: 'gk',
+    doc: 'Prefix of issued API keys (`gk`, or with an environment tag, `gk_live`). Only keys with this prefix are verified; keys of another prefix are refused without a store lookup.',
+    parse: parseApiKeyPrefix,
+  },
+  {
+    key: 'apikeys.header',
+    env: 'GATEHOUSE_APIKEYS_HEADER',
+    type: 'header name',
+    default: 'x-api-key',
+    doc: 'Request header that carries an API key. Keys are also accepted as `Authorization: Bearer <key>`. The header may appear once per request.',
+    parse: parseHeaderName,
+  },
+  {
+    key: 'apikeys.query_param',
+    env: 'GATEHOUSE_APIKEYS_QUERY_PARAM',
+    type: 'boolean',
+    default: false,
+    doc: 'Also accept a key in the `api_key` query parameter. Off by default: URLs end up in proxy logs, browser history and Referer headers.',
+    parse: parseBoolean,
+  },
+  {
+    key: 'apikeys.cache_ttl',
+    env: 'GATEHOUSE_APIKEYS_CACHE_TTL',
+    type: 'duration',
+    default: 30_000,
+    doc: 'How long a verified key is answered from memory; `0` disables the cache. Revocations made through another instance take up to this long to be seen here.',
+    parse: parseDurationWithin(0, 3_600_000),
+    show: (value) => formatDuration(Number(value)),
+  },
+  {
+    key: 'apikeys.negative_cache_ttl',
+    env: 'GATEHOUSE_APIKEYS_NEGATIVE_CACHE_TTL',
+    type: 'duration',
+    default: 5000,
+    doc: 'How long an unknown (well-formed) key is remembered as unknown, so retries cost no store lookup; `0` disables.',
+    parse: parseDurationWithin(0, 300_000),
+    show: (value) => formatDuration(Number(value)),
+  },
+  {
+    key: 'apikeys.cache_size',
+    env: 'GATEHOUSE_APIKEYS_CACHE_SIZE',
+    type: 'integer',
+    default: 10_000,
+    doc: 'Most keys held in the verification cache (and, separately, most unknown keys remembered); least recently used go first.',
+    parse: parseInteger(1, 10_000_000),
+  },
+  {
+    key: 'apikeys.stale_if_error',
+    env: 'GATEHOUSE_APIKEYS_STALE_IF_ERROR',
+    type: 'duration',
+    default: 0,
+    doc: 'While the store is unreachable, keep accepting keys verified within this long past the cache TTL (still refusing expired ones). `0`, the default, fails closed at once (503).',
+    parse: parseDurationWithin(0, 3_600_000),
+    show: (value) => formatDuration(Number(value)),
+  },
+  {
+    key: 'apikeys.last_used_interval',
+    env: 'GATEHOUSE_APIKEYS_LAST_USED_INTERVAL',
+    type: 'duration',
+    default: 5000,
+    doc: 'How often `last_used_at` of keys in use is written (one write per key per interval, never one per request).',
+    parse: parseDurationWithin(100, 300_000),
+    show: (value) => formatDuration(Number(value)),
+  },
+  {
+    key: 'ratelimit.max_keys',
+    env: 'GATEHOUSE_RATELIMIT_MAX_KEYS',
+    type: 'integer',
+    default: 100_000,
+    doc: 'Most rate-limit counters (one per API key or client) kept in memory; beyond it the least recently used are forgotten.',
+    parse: parseInteger(100, 100_000_000),
   },
   {
     key: 'shutdown_timeout',

@@ -1,3 +1,4 @@
+import type { ApiKeySettings } from '../core/apikeys/service.js';
 import type { AUTH_METHODS, LOG_FORMATS, LOG_LEVELS, SIGNING_ALGORITHMS } from './options.js';
 
 export type AuthMethodName = (typeof AUTH_METHODS)[number];
@@ -25,6 +26,9 @@ export interface GatehouseConfig {
   readonly issuer: string;
   readonly auth: { readonly methods: readonly AuthMethodName[] };
   readonly metrics: { readonly token: string | undefined };
+  /** `apikeys.*` (docs/api-keys.md). */
+  readonly apiKeys: ApiKeySettings;
+  readonly rateLimit: { readonly maxKeys: number };
   readonly oauth: {
     readonly codeTtlMs: number;
     readonly sessionTtlMs: number;

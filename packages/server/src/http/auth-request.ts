@@ -13,6 +13,14 @@ import type { AuthRequest } from '../core/pipeline/types.js';
 const DEFAULT_SINGLETON_HEADERS = ['authorization', 'proxy-authorization', 'x-api-key'];
 
 /**
+ * The singleton headers plus those the enabled mechanisms declare (a configured API-key header
+ * name), for `findDuplicateHeader`. Compute it once per surface, not per request.
+ */
+export function singletonHeaders(credentialHeaders: readonly string[]): readonly string[] {
+  return [...new Set([...DEFAULT_SINGLETON_HEADERS, ...credentialHeaders.map((name) => name.toLowerCase())])];
+}
+
+/**
  * The name of the first singleton header that appears more than once, or undefined. Costs one
  * pass over the raw header names, comparing lengths before case-folding.
  */

@@ -2,20 +2,35 @@
  * The Fastify settings every listener shares: our logger, request ids, strict validation
  * (unknown fields are errors, not silently dropped), bounded bodies, and graceful closing.
  */
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { type IncomingMessage, STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
+import AjvCompiler from '@fastify/ajv-compiler';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, LogController } from 'fastify';
 import type { Logger } from 'pino';
 import { redactUrl } from '../logging.js';
 import { PROBLEM_TYPES, type ProblemCode, problemBody, problemErrorHandler } from './problem.js';
+import { lazyChildLogger } from './request-logger.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
-/** A caller-supplied `X-Request-Id` is kept when it is well-formed; otherwise a UUID is made. */
+/**
+ * Request ids in UUID form: 80 random bits fixed per process, then a 48-bit counter. Unique across
+ * instances (the random part) and within one (the counter), and an order of magnitude cheaper
+ * than `randomUUID()` per request, which showed up in the profile of the verify hot path. Ids
+ * correlate log lines; they are not secrets, so being sequential is harmless.
+ */
+const PROCESS_ID = randomBytes(10)
+  .toString('hex')
+  .replace(/^(.{8})(.{4})(.{4})(.{4})$/, '$1-$2-$3-$4-');
+let requestCounter = 0;
+
+/** A caller-supplied `X-Request-Id` is kept when it is well-formed; otherwise one is made. */
 export function requestId(request: IncomingMessage): string {
   const given = request.headers['x-request-id'];
-  return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+  if (typeof given === 'string' && REQUEST_ID.test(given)) return given;
+  requestCounter = (requestCounter + 1) % 0x1000000000000;
+  return PROCESS_ID + requestCounter.toString(16).padStart(12, '0');
 }
 
 export interface FastifyOptions {
@@ -40,6 +55,7 @@ export function createFastify(options: FastifyOptions): FastifyInstance {
       ? new AccessLogController()
       : new LogController({ disableRequestLogging: true, requestIdLogLabel: 'request_id' }),
     genReqId: requestId,
+    childLoggerFactory: lazyChildLogger,
     bodyLimit: options.bodyLimit ?? 1024 * 1024,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
@@ -51,6 +67,7 @@ export function createFastify(options: FastifyOptions): FastifyInstance {
       problemErrorHandler(error, request as FastifyRequest, reply as FastifyReply);
     },
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
+    schemaController: { compilersFactory: { buildValidator: strictBodyValidators() } },
     ...(options.https ? { https: options.https } : {}),
     // An empty list must not reach Fastify: any array switches its trust-proxy code path on.
     ...(options.trustProxy && options.trustProxy.length > 0 ? { trustProxy: [...options.trustProxy] } : {}),
@@ -84,6 +101,21 @@ function clientErrorHandler(this: FastifyInstance, error: NodeJS.ErrnoException,
     );
   }
   socket.destroy(error);
+}
+
+/**
+ * Query strings, params and headers are text, so their schemas coerce (`?limit=5` is a number,
+ * a repeated parameter an array). JSON bodies carry their own types and are validated as sent:
+ * `"scopes": "read"` is a 400 naming `scopes`, not silently `["read"]`, and `"name": 5` is not "5".
+ */
+function strictBodyValidators(): AjvCompiler.BuildCompilerFromPool {
+  const build = AjvCompiler();
+  return (externalSchemas, options) => {
+    const coercing = build(externalSchemas, options);
+    const customOptions = { ...(options?.customOptions as Record<string, unknown>), coerceTypes: false };
+    const strict = build(externalSchemas, { ...options, customOptions } as typeof options);
+    return (route) => (route.httpPart === 'body' ? strict(route) : coercing(route));
+  };
 }
 
 /** One concise access-log line per request, after the response; URLs with secrets masked. */

@@ -135,6 +135,10 @@ async function openPostgres(url: string, options: OpenStoreOptions): Promise<Sto
   });
   // An idle client losing its connection emits 'error' on the pool; unhandled, it would crash.
   pool.on('error', (error) => options.onBackgroundError?.(error));
+  // A checked-out client has no pool listener: if its connection drops mid-query (failover, a
+  // network cut), pg rejects the query *and* emits 'error' on the client, which would crash the
+  // process. The query's rejection already reaches the caller (503); this only logs.
+  pool.on('connect', (client) => client.on('error', (error) => options.onBackgroundError?.(error)));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   const parsed = new URL(url);
   if (parsed.password) parsed.password = '****';

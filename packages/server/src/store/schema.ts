@@ -33,6 +33,31 @@ export interface AuditEventTable {
   details: string;
 }
 
+export interface ApiKeyTable {
+  id: string;
+  name: string;
+  owner: string | null;
+  prefix: string;
+  last4: string;
+  /** SHA-256 of the key, hex. The key itself is never stored. */
+  key_hash: string;
+  /** JSON array of strings. */
+  scopes: string;
+  /** JSON object. */
+  metadata: string;
+  rate_limit_max: number | null;
+  rate_limit_window_ms: number | null;
+  remaining_uses: number | null;
+  created_at: string;
+  updated_at: string;
+  expires_at: string | null;
+  last_used_at: string | null;
+  revoked_at: string | null;
+  replaced_by: string | null;
+  grace_until: string | null;
+  rotated_from: string | null;
+}
+
 export interface OAuthClientTable {
   id: string;
   name: string;
@@ -195,6 +220,7 @@ export interface Database {
   gatehouse_meta: MetaTable;
   admin_credentials: AdminCredentialTable;
   audit_events: AuditEventTable;
+  api_keys: ApiKeyTable;
   users: UserTable;
   oauth_clients: OAuthClientTable;
   oauth_codes: OAuthCodeTable;

@@ -203,10 +203,10 @@ describe.each(storeKinds())('JWT tokens on %s', (kind) => {
     );
     expect(await response.json()).toEqual({ error: 'invalid_token', error_description: 'The access token is invalid' });
     expect(server.logs.join('')).toContain('ERR_JWT_SIGNATURE');
-    // No credential: a challenge without an error code (RFC 6750 §3.1).
+    // No credential: a challenge without an error code (RFC 6750 §3.1), one per enabled mechanism.
     const none = await fetch(`${server.publicUrl}/auth/verify`);
     expect(none.headers.get('www-authenticate')).toBe(
-      'Bearer realm="gatehouse", Basic realm="gatehouse", charset="UTF-8"',
+      'ApiKey realm="gatehouse", header="x-api-key", Bearer realm="gatehouse", Basic realm="gatehouse", charset="UTF-8"',
     );
     // A 10 KB token is refused before decoding (SECURITY.md #12); 1 MB never reaches us (431).
     const large = await verify(`${header}.${'A'.repeat(10_000)}.${signature}`);

@@ -28,16 +28,5 @@ export async function createUser(
 
 export const BASIC_CHALLENGE = 'Basic realm="gatehouse", charset="UTF-8"';
 
-/** A clock tests move by hand. */
-export function manualClock(start = Date.parse('2030-01-01T00:00:00Z')) {
-  let now = start;
-  return {
-    now: () => now,
-    advance(ms: number) {
-      now += ms;
-    },
-    set(ms: number) {
-      now = ms;
-    },
-  };
-}
+/** A clock tests move by hand (kept here for the tests that import it from this module). */
+export { manualClock } from './clock.js';

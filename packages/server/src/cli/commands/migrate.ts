@@ -1,8 +1,6 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/load.js';
 import { ROUTES_SECTION } from '../../config/routes.js';
-import { createLogger } from '../../logging.js';
-import { openMigratedStore } from '../../server.js';
 import { addConfigFlags, configInputFrom } from './serve.js';
 
 export function registerMigrate(program: Command): void {
@@ -11,6 +9,10 @@ export function registerMigrate(program: Command): void {
       const { config } = loadConfig(
         configInputFrom(flags, { checkDataDir: 'create', extraSections: [ROUTES_SECTION] }),
       );
+      const [{ createLogger }, { openMigratedStore }] = await Promise.all([
+        import('../../logging.js'),
+        import('../../server.js'),
+      ]);
       const logger = createLogger(config);
       const store = await openMigratedStore(config, logger);
       await store.close();

@@ -2,9 +2,6 @@ import type { Command } from 'commander';
 import type { ConfigInput } from '../../config/load.js';
 import { OPTIONS } from '../../config/options.js';
 import { loadConfigWithRoutes } from '../../config/routes.js';
-import { startDemo } from '../../demo/demo.js';
-import { createLogger } from '../../logging.js';
-import { startGatehouse } from '../../server.js';
 import { CliError, EXIT } from '../exit-codes.js';
 
 /** Flags of `serve` (and of `config check|print`), generated from the option list. */
@@ -60,6 +57,8 @@ async function serveDemo(flags: Record<string, unknown>): Promise<void> {
   if (flags.config !== undefined) {
     throw new CliError('--demo runs its own throw-away configuration; drop --config', EXIT.usage);
   }
+  // Loaded here, not at the top: the other commands need none of the server.
+  const { startDemo } = await import('../../demo/demo.js');
   const demo = await startDemo({
     ports: { public: flags.port, admin: flags.adminPort, proxy: flags.proxyPort },
     print: (text) => process.stdout.write(text),
@@ -72,6 +71,11 @@ async function serveDemo(flags: Record<string, unknown>): Promise<void> {
 async function serve(flags: Record<string, unknown>): Promise<void> {
   const input = configInputFrom(flags, { checkDataDir: 'create' });
   const { config, routes } = loadConfigWithRoutes(input);
+  // Loaded here, not at the top: the other commands need none of the server.
+  const [{ createLogger }, { startGatehouse }] = await Promise.all([
+    import('../../logging.js'),
+    import('../../server.js'),
+  ]);
   const logger = createLogger(config);
   const running = await startGatehouse({
     config,

@@ -3,8 +3,9 @@
  * input (`--password-stdin`) or a terminal prompt without echo, never from an argument.
  */
 import { readFileSync } from 'node:fs';
-import { type Command, InvalidArgumentError } from 'commander';
+import type { Command } from 'commander';
 import { type AdminClient, createAdminClient } from '../admin-client.js';
+import { parseLimit, parseMetadata, parseScopes } from '../arguments.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import { formatRecord, formatTable, printJson } from '../output.js';
 import { readNewPassword } from '../password-input.js';
@@ -29,28 +30,6 @@ interface AdminFlags {
   dataDir?: string;
   json?: boolean;
 }
-
-/** `read,write` or `read write` (or both); an empty value means no scopes. */
-const parseScopes = (value: string): string[] => value.split(/[\s,]+/).filter((scope) => scope.length > 0);
-
-const parseMetadata = (value: string): Record<string, unknown> => {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(value);
-  } catch {
-    throw new InvalidArgumentError('must be a JSON object, e.g. \'{"team":"billing"}\'');
-  }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    throw new InvalidArgumentError('must be a JSON object');
-  }
-  return parsed as Record<string, unknown>;
-};
-
-const parseLimit = (value: string): number => {
-  const limit = Number(value);
-  if (!Number.isInteger(limit) || limit < 1 || limit > 200) throw new InvalidArgumentError('must be from 1 to 200');
-  return limit;
-};
 
 function printUser(user: UserResource, json: boolean | undefined): void {
   if (json) {

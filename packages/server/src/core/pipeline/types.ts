@@ -56,7 +56,10 @@ export interface Rejection {
   readonly reason: string;
   /** Extra response headers (`Retry-After`, rate-limit headers). */
   readonly headers?: Readonly<Record<string, string>>;
-  /** The account the credential named, when it exists (audit target only; never sent). */
+  /**
+   * What the credential named, when it exists: the account (Basic) or the API key id. Audit
+   * target only; never sent.
+   */
   readonly target?: string;
 }
 
@@ -68,7 +71,17 @@ export interface Authenticator {
    * `Basic realm="gatehouse", charset="UTF-8"`. `error` is set when a credential was rejected.
    */
   challenge(error?: { error: string; description: string }): string;
-  authenticate(request: AuthRequest): AuthOutcome | Promise<AuthOutcome>;
+  /**
+   * Lower-case names of request headers that carry this mechanism's credential besides
+   * `Authorization` (e.g. `x-api-key`): the HTTP layer refuses requests that repeat one.
+   */
+  readonly headers?: readonly string[];
+  /**
+   * `policy` is what the request requires; the scope decision stays the pipeline's, but a
+   * mechanism may use it to avoid spending a metered resource (an API key's uses) on a request
+   * that will be refused.
+   */
+  authenticate(request: AuthRequest, policy?: AccessPolicy): AuthOutcome | Promise<AuthOutcome>;
 }
 
 /** What a route (or `/auth/verify?scope=`) requires of the caller. */

@@ -4,7 +4,8 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { AdminCredentialStore } from '../../core/admin/admin-keys.js';
-import type { AuditLog, AuditStore } from '../../core/audit/audit.js';
+import type { ApiKeyService } from '../../core/apikeys/service.js';
+import type { AuditLog, AuditStore, Clock } from '../../core/audit/audit.js';
 import type { KeyRing } from '../../core/tokens/key-ring.js';
 import type { TokenService } from '../../core/tokens/token-service.js';
 import type { UserService } from '../../core/users/user-service.js';
@@ -12,6 +13,7 @@ import type { GatehouseMetrics } from '../../observability/metrics.js';
 import type { Store } from '../../store/database.js';
 import { registerHealthRoutes } from '../health.js';
 import { notFoundHandler, problemErrorHandler } from '../problem.js';
+import { registerApiKeyRoutes } from './api-keys.js';
 import { registerAuditRoutes } from './audit-events.js';
 import { requireAdminKey } from './authenticate.js';
 import { type ClientRoutesOptions, registerClientRoutes } from './clients.js';
@@ -26,6 +28,8 @@ export interface AdminSurfaceOptions {
   readonly adminCredentials: AdminCredentialStore;
   readonly audit: AuditLog;
   readonly auditStore: AuditStore;
+  readonly apiKeys: ApiKeyService;
+  readonly clock: Clock;
   readonly status: StatusInfo;
   readonly isShuttingDown: () => boolean;
   readonly metrics: GatehouseMetrics;
@@ -45,6 +49,7 @@ export async function adminSurface(app: FastifyInstance, options: AdminSurfaceOp
   requireAdminKey(app, options.adminCredentials, options.audit);
   registerStatusRoute(app, options.status);
   registerAuditRoutes(app, options.auditStore);
+  registerApiKeyRoutes(app, { apiKeys: options.apiKeys, audit: options.audit, clock: options.clock });
   if (options.oauthClients) registerClientRoutes(app, options.oauthClients);
   registerSigningKeyRoutes(app, options.keyRing);
   registerTokenAdminRoutes(app, options.tokenService, options.audit);

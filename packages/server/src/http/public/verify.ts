@@ -23,14 +23,14 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AuditLog } from '../../core/audit/audit.js';
 import type { Pipeline } from '../../core/pipeline/pipeline.js';
 import { parseScopeList } from '../../core/pipeline/pipeline.js';
-import type { Denial, Identity } from '../../core/pipeline/types.js';
+import type { Decision, Denial, Identity } from '../../core/pipeline/types.js';
 import { canonicalHost } from '../../core/policies/host.js';
 import { canonicalTarget } from '../../core/policies/request-target.js';
 import { decideRouteAccess, type RouteDecision } from '../../core/policies/route-access.js';
 import { type ActiveRoutes, ANONYMOUS, type RoutePolicy } from '../../core/policies/routes.js';
 import type { TokenTranslator } from '../../core/policies/token-translation.js';
 import { type GatehouseMetrics, NO_ROUTE_LABEL, type Outcome } from '../../observability/metrics.js';
-import { findDuplicateHeader, toAuthRequest } from '../auth-request.js';
+import { findDuplicateHeader, singletonHeaders, toAuthRequest } from '../auth-request.js';
 import { setIdentityHeaders as identityHeaderValues } from '../identity-headers.js';
 import { FORWARD_AUTH_SINGLETON_HEADERS, originalRequest, VERIFY_PATH } from './original-request.js';
 
@@ -74,14 +74,7 @@ interface Verdict {
 
 export function registerVerifyRoute(app: FastifyInstance, options: VerifyRouteOptions): void {
   const { pipeline, audit, routes, metrics, tokenTranslator } = options;
-
-  /** Forward auth without routes: every enabled mechanism, `?scope=` required. */
-  const decideWithoutRoutes = async (request: FastifyRequest): Promise<Verdict> => {
-    const query = request.query as Record<string, unknown>;
-    const scope = typeof query.scope === 'string' ? query.scope : undefined;
-    const decision = await pipeline.decide(toAuthRequest(request), { scopes: parseScopeList(scope) });
-    return { decision, route: null };
-  };
+  const singletons = singletonHeaders([...FORWARD_AUTH_SINGLETON_HEADERS, ...pipeline.credentialHeaders]);
 
   /** Forward auth with routes: the original request picks the route; default deny. */
   const decideWithRoutes = async (request: FastifyRequest): Promise<Verdict> => {
@@ -105,33 +98,34 @@ export function registerVerifyRoute(app: FastifyInstance, options: VerifyRouteOp
     return { decision, route: found.route };
   };
 
-  const handler = async (request: FastifyRequest, reply: FastifyReply) => {
-    const started = performance.now();
-    const duplicate = findDuplicateHeader(request.raw.rawHeaders, FORWARD_AUTH_SINGLETON_HEADERS);
-    let verdict: Verdict;
-    try {
-      verdict = duplicate
-        ? deny(invalidRequest(`The ${duplicate} header appears more than once`, 'duplicate_header'))
-        : routes.current() === null
-          ? await decideWithoutRoutes(request)
-          : await decideWithRoutes(request);
-    } catch (error) {
-      // A store outage: counted, then answered 503 by the surface's error handler (never 2xx).
-      metrics.decision('verify', NO_ROUTE_LABEL, 'none', 'unavailable', (performance.now() - started) / 1000);
-      throw error;
-    }
-    const { decision, route } = verdict;
+  /** A store outage: counted, then answered 503 by the surface's error handler (never 2xx). */
+  const unavailable = (started: number) => (error: unknown) => {
+    metrics.decision('verify', NO_ROUTE_LABEL, 'none', 'unavailable', (performance.now() - started) / 1000);
+    throw error;
+  };
+
+  /** Answers a verdict; synchronous unless a translated token has to be signed. */
+  const respond = (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    { decision, route }: Verdict,
+    started: number,
+  ): Promise<void> | undefined => {
     const seconds = (performance.now() - started) / 1000;
     const routeLabel = route?.name ?? NO_ROUTE_LABEL;
     if (decision.allow) {
       metrics.decision('verify', routeLabel, decision.identity?.method ?? ANONYMOUS, 'allowed', seconds);
       setIdentityHeaders(reply, decision.identity, decision.headers);
+      request.log.debug({ subject: decision.identity?.subject, route: route?.name }, 'allowed');
+      reply.code(200).header('cache-control', 'no-store');
       // forward: jwt — the proxy copies this onto the request in place of the client's credential.
       if (route?.forward === 'jwt' && decision.identity) {
-        reply.header('authorization', `Bearer ${await tokenTranslator.translate(route, decision.identity)}`);
+        return tokenTranslator.translate(route, decision.identity).then((token) => {
+          reply.header('authorization', `Bearer ${token}`).send();
+        });
       }
-      request.log.debug({ subject: decision.identity?.subject, route: route?.name }, 'allowed');
-      return reply.code(200).header('cache-control', 'no-store').send();
+      reply.send();
+      return undefined;
     }
     const { denial } = decision;
     const outcome = denial.reason === 'no_route' ? 'no_route' : (OUTCOMES[denial.status] ?? 'forbidden');
@@ -148,7 +142,42 @@ export function registerVerifyRoute(app: FastifyInstance, options: VerifyRouteOp
       { status: denial.status, method: denial.method, reason: denial.reason, route: route?.name },
       'denied',
     );
-    return sendDenial(reply, denial, route);
+    sendDenial(reply, denial, route);
+    return undefined;
+  };
+
+  // Not an async function: when memory answers (a cached key, no routes) the whole request is
+  // handled without a promise; otherwise the returned promise settles it, and a rejection (the
+  // store is down) reaches the error handler as a 503. A synchronous throw does too.
+  const handler = (request: FastifyRequest, reply: FastifyReply): Promise<void> | undefined => {
+    const started = performance.now();
+    const duplicate = findDuplicateHeader(request.raw.rawHeaders, singletons);
+    if (duplicate) {
+      const denial = invalidRequest(`The ${duplicate} header appears more than once`, 'duplicate_header');
+      return respond(request, reply, deny(denial), started);
+    }
+    if (routes.current() !== null) {
+      return decideWithRoutes(request).then(
+        (verdict) => respond(request, reply, verdict, started),
+        unavailable(started),
+      );
+    }
+    // Without routes: every enabled mechanism, `?scope=` required.
+    const query = request.query as Record<string, unknown>;
+    const scope = typeof query.scope === 'string' ? query.scope : undefined;
+    let decision: Decision | Promise<Decision>;
+    try {
+      decision = pipeline.decide(toAuthRequest(request), { scopes: parseScopeList(scope) });
+    } catch (error) {
+      return unavailable(started)(error);
+    }
+    if (decision instanceof Promise) {
+      return decision.then(
+        (settled) => respond(request, reply, { decision: settled, route: null }, started),
+        unavailable(started),
+      );
+    }
+    return respond(request, reply, { decision, route: null }, started);
   };
 
   app.route({

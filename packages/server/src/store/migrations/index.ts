@@ -5,6 +5,7 @@
  */
 import type { Migration } from 'kysely';
 import * as foundation from './0001-foundation.js';
+import * as apiKeys from './0002-api-keys.js';
 import * as users from './0003-users.js';
 import * as signingKeys from './0004-signing-keys.js';
 import * as tokens from './0005-tokens.js';
@@ -13,6 +14,7 @@ import * as oauthGrants from './0007-oauth-grants.js';
 
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0001-foundation': foundation,
+  '0002-api-keys': apiKeys,
   '0003-users': users,
   '0004-signing-keys': signingKeys,
   '0005-tokens': tokens,

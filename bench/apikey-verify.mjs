@@ -1,0 +1,333 @@
+#!/usr/bin/env node
+/**
+ * API key verification benchmark (issue 3). Run after `npm run build`:
+ *
+ *   node bench/apikey-verify.mjs [--duration 10] [--connections 50] [--rounds 2]
+ *
+ * (a) micro: a cached verification (the `apikey` authenticator, and the verifier inside it) against
+ *     one SHA-256 of the key, in this process: target "little more than one SHA-256".
+ * (b) HTTP, each server in its own child process started the same way, loaded by autocannon with
+ *     the same settings, in interleaved rounds of the same run (medians reported):
+ *       bare   — a default Fastify route answering 200: the ceiling of this machine and HTTP stack;
+ *       stack  — a route answering 200 on Gatehouse's own Fastify settings (request ids, logger,
+ *                timeouts), without authentication: the ceiling for any mechanism in Gatehouse;
+ *       verify — `/auth/verify` with an API key on a real Gatehouse (SQLite, default settings).
+ *     Target: verify ≥ 80 % of bare. Also reported: the server's CPU time per request, the figure
+ *     least disturbed by other load on the machine.
+ *
+ * Prints a table and writes JSON to bench/results/.
+ */
+import { execFileSync, fork } from 'node:child_process';
+import { createHash, hash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const dist = (file) => path.join(root, 'packages/server/dist', file);
+
+const { values: args } = parseArgs({
+  options: {
+    serve: { type: 'string' },
+    duration: { type: 'string', default: '10' },
+    connections: { type: 'string', default: '50' },
+    rounds: { type: 'string', default: '2' },
+    iterations: { type: 'string', default: '300000' },
+    // Pin the load generator to CPU 0 and each server to the last CPU (needs taskset), so they
+    // do not take turns on one core; both servers are pinned alike.
+    pin: { type: 'boolean', default: false },
+  },
+});
+
+if (args.serve) await serve(args.serve);
+else await main();
+
+// ---------------------------------------------------------------------------------------------
+// Child process: one server, reports its URL (and a key) to the parent, and on request the CPU
+// time it spent and the requests it served since the last report (CPU per request is the
+// figure least disturbed by other load on the machine).
+
+function reportUsage(server) {
+  let requests = 0;
+  let since = process.cpuUsage();
+  server.on('request', () => requests++);
+  process.on('message', (message) => {
+    if (message !== 'usage') return;
+    const used = process.cpuUsage(since);
+    process.send({ usage: { cpuUs: used.user + used.system, userUs: used.user, requests } });
+    requests = 0;
+    since = process.cpuUsage();
+  });
+}
+
+async function serve(kind) {
+  if (kind === 'stack') {
+    const { createFastify } = await import(dist('http/fastify.js'));
+    const { createLogger } = await import(dist('logging.js'));
+    const app = createFastify({ logger: createLogger({ log: { level: 'info', format: 'json' } }), logRequests: false });
+    app.get('/', (_request, reply) => reply.code(200).header('cache-control', 'no-store').send());
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    reportUsage(app.server);
+    process.send({ url: `http://127.0.0.1:${app.server.address().port}/` });
+    process.on('disconnect', () => app.close().then(() => process.exit(0)));
+    return;
+  }
+  if (kind === 'bare') {
+    const { default: Fastify } = await import('fastify');
+    const app = Fastify();
+    app.get('/', (_request, reply) => reply.code(200).send());
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    reportUsage(app.server);
+    process.send({ url: `http://127.0.0.1:${app.server.address().port}/` });
+    process.on('disconnect', () => app.close().then(() => process.exit(0)));
+    return;
+  }
+  const { loadConfig } = await import(dist('config/load.js'));
+  const { createLogger } = await import(dist('logging.js'));
+  const { startGatehouse } = await import(dist('server.js'));
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'gatehouse-bench-'));
+  const env = {
+    GATEHOUSE_DATA_DIR: dataDir,
+    GATEHOUSE_HOST: '127.0.0.1',
+    GATEHOUSE_PORT: '0',
+    GATEHOUSE_ADMIN_PORT: '0',
+    GATEHOUSE_LOG_LEVEL: 'info',
+    GATEHOUSE_LOG_FORMAT: 'json',
+  };
+  const { config } = loadConfig({ env, checkDataDir: true });
+  const running = await startGatehouse({ config, logger: createLogger(config), announce: () => {} });
+  const issued = await running.services.apiKeys.create({
+    name: 'bench',
+    owner: 'bench-service',
+    scopes: ['data:read'],
+    metadata: {},
+    rateLimit: null,
+    remainingUses: null,
+    expiresAt: null,
+  });
+  reportUsage(running.apps.public.server);
+  process.send({ url: `${running.urls.public}/auth/verify`, key: issued.plaintext });
+  process.on('disconnect', async () => {
+    await running.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+    process.exit(0);
+  });
+}
+
+function pin(pid, cpu, allThreads = false) {
+  execFileSync('taskset', [allThreads ? '-apc' : '-pc', String(cpu), String(pid)], { stdio: 'ignore' });
+}
+
+function startChild(kind) {
+  return new Promise((resolve, reject) => {
+    const child = fork(fileURLToPath(import.meta.url), ['--serve', kind], {
+      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+    });
+    child.once('message', (message) => {
+      if (args.pin) pin(child.pid, availableParallelism() - 1, true);
+      resolve({ child, ...message });
+    });
+    child.once('exit', (code) => reject(new Error(`${kind} server exited with ${code}`)));
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Parent: micro benchmark, then HTTP.
+
+function timeLoop(label, iterations, fn) {
+  for (let i = 0; i < Math.min(iterations, 20_000); i++) fn(); // warm up
+  const start = process.hrtime.bigint();
+  for (let i = 0; i < iterations; i++) fn();
+  const ns = Number(process.hrtime.bigint() - start) / iterations;
+  return { label, ns_per_op: Math.round(ns), ops_per_s: Math.round(1e9 / ns) };
+}
+
+async function micro() {
+  const { openStore } = await import(dist('store/database.js'));
+  const { migrateToLatest } = await import(dist('store/migrate.js'));
+  const { apiKeyRepository } = await import(dist('store/api-key-repository.js'));
+  const { createApiKeyService } = await import(dist('core/apikeys/service.js'));
+  const { createMemoryRateLimiter } = await import(dist('core/ratelimit/memory-limiter.js'));
+  const dir = mkdtempSync(path.join(tmpdir(), 'gatehouse-bench-micro-'));
+  const store = await openStore(`sqlite:${path.join(dir, 'bench.db')}`);
+  await migrateToLatest(store);
+  const clock = { now: () => Date.now() };
+  const service = createApiKeyService({
+    store: apiKeyRepository(store.db),
+    settings: {
+      prefix: 'gk',
+      header: 'x-api-key',
+      queryParam: false,
+      cacheTtlMs: 3_600_000,
+      negativeCacheTtlMs: 5000,
+      cacheSize: 10_000,
+      staleIfErrorMs: 0,
+      lastUsedFlushMs: 60_000,
+    },
+    limiter: createMemoryRateLimiter({ clock }),
+    clock,
+    newId: () => `key_bench${Math.random().toString(36).slice(2)}`,
+  });
+  const base = {
+    name: 'bench',
+    owner: 'bench',
+    scopes: ['data:read'],
+    metadata: {},
+    remainingUses: null,
+    expiresAt: null,
+  };
+  const plain = await service.create({ ...base, rateLimit: null });
+  const limited = await service.create({ ...base, rateLimit: { limit: 1_000_000_000, windowMs: 1000 } });
+  const request = (key) => ({
+    header: (name) => (name === 'x-api-key' ? key : undefined),
+    method: 'GET',
+    url: '/auth/verify',
+    secure: false,
+    clientIp: '127.0.0.1',
+  });
+  const plainRequest = request(plain.plaintext);
+  const limitedRequest = request(limited.plaintext);
+  // Warm the cache (the first verification of each key reads the store).
+  for (const req of [plainRequest, limitedRequest]) {
+    const outcome = await service.authenticator.authenticate(req);
+    if (outcome.kind !== 'authenticated') throw new Error(`bench key not accepted: ${JSON.stringify(outcome)}`);
+  }
+  const iterations = Number(args.iterations);
+  const key = plain.plaintext;
+  const rows = [
+    // The baseline is the cheapest SHA-256 Node offers for a short string (to hex, as stored).
+    timeLoop('SHA-256 of the key (crypto.hash, hex)', iterations, () => hash('sha256', key, 'hex')),
+    timeLoop('SHA-256 of the key (createHash…digest)', iterations, () => createHash('sha256').update(key).digest()),
+    timeLoop('cached verify (authenticator)', iterations, () => service.authenticator.authenticate(plainRequest)),
+    timeLoop('cached verify + rate limit', iterations, () => service.authenticator.authenticate(limitedRequest)),
+    timeLoop('malformed key (refused by format)', iterations, () =>
+      service.authenticator.authenticate(request('gk_not-a-key')),
+    ),
+  ];
+  const stats = service.stats();
+  if (stats.lookups !== 2) throw new Error(`expected 2 store lookups, saw ${stats.lookups}`);
+  await service.close();
+  await store.close();
+  rmSync(dir, { recursive: true, force: true });
+  const baseline = rows[0].ns_per_op;
+  return rows.map((row) => ({ ...row, vs_sha256: `${(row.ns_per_op / baseline).toFixed(2)}×` }));
+}
+
+function usage(server) {
+  return new Promise((resolve) => {
+    const onMessage = (message) => {
+      if (!message.usage) return;
+      server.child.off('message', onMessage);
+      resolve(message.usage);
+    };
+    server.child.on('message', onMessage);
+    server.child.send('usage');
+  });
+}
+
+async function load(autocannon, server, headers) {
+  const url = server.url;
+  await usage(server);
+  const result = await autocannon({
+    url,
+    headers,
+    connections: Number(args.connections),
+    pipelining: 1,
+    duration: Number(args.duration),
+  });
+  const ok = (result['2xx'] ?? 0) / Math.max(1, result.requests.total);
+  if (result.non2xx > 0 || result.errors > 0 || ok < 1) {
+    throw new Error(`${url}: ${result.non2xx} non-2xx, ${result.errors} errors`);
+  }
+  const { cpuUs, requests } = await usage(server);
+  return {
+    rps: Math.round(result.requests.average),
+    p50_ms: result.latency.p50,
+    p99_ms: result.latency.p99,
+    cpu_us_per_request: Number((cpuUs / requests).toFixed(1)),
+  };
+}
+
+function median(values) {
+  return [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+}
+
+async function measureHttp() {
+  const { default: autocannon } = await import('autocannon');
+  const servers = {
+    bare: await startChild('bare'),
+    stack: await startChild('stack'),
+    verify: await startChild('gatehouse'),
+  };
+  const headers = { bare: {}, stack: {}, verify: { 'x-api-key': servers.verify.key } };
+  const samples = { bare: [], stack: [], verify: [] };
+  try {
+    // Warm every server (JIT, caches), then interleave so that drift affects all alike.
+    for (const name of Object.keys(servers)) {
+      await autocannon({ url: servers[name].url, headers: headers[name], connections: 10, duration: 2 });
+    }
+    for (let round = 1; round <= Number(args.rounds); round++) {
+      for (const name of Object.keys(servers)) samples[name].push(await load(autocannon, servers[name], headers[name]));
+    }
+  } finally {
+    for (const server of Object.values(servers)) {
+      server.child.removeAllListeners('exit');
+      server.child.disconnect();
+    }
+  }
+  return Object.fromEntries(
+    Object.entries(samples).map(([name, list]) => [
+      name,
+      {
+        rps: median(list.map((sample) => sample.rps)),
+        p99_ms: median(list.map((sample) => sample.p99_ms)),
+        cpu_us_per_request: median(list.map((sample) => sample.cpu_us_per_request)),
+        samples: list,
+      },
+    ]),
+  );
+}
+
+async function main() {
+  const startedAt = new Date().toISOString();
+  if (args.pin) pin(process.pid, 0);
+  const microRows = await micro();
+  console.log('\n(a) micro: cached API key verification vs one SHA-256 of the key');
+  console.table(microRows);
+
+  const http = await measureHttp();
+  console.log(
+    `\n(b) HTTP: /auth/verify with an API key vs bare routes — median of ${args.rounds} interleaved rounds × ${args.duration} s, ${args.connections} connections, pipelining 1${args.pin ? ', servers pinned to one CPU, autocannon to another' : ''}`,
+  );
+  const { bare, stack } = http;
+  console.table(
+    Object.entries(http).map(([name, result]) => ({
+      scenario: name,
+      'req/s': result.rps,
+      'vs bare': `${((result.rps / bare.rps) * 100).toFixed(1)} %`,
+      'vs stack': `${((result.rps / stack.rps) * 100).toFixed(1)} %`,
+      'p99 ms': result.p99_ms,
+      'server CPU µs/req': result.cpu_us_per_request,
+      'samples req/s': result.samples.map((sample) => sample.rps).join(' '),
+    })),
+  );
+  const ratio = http.verify.rps / bare.rps;
+  const cpuRatio = bare.cpu_us_per_request / http.verify.cpu_us_per_request;
+  console.log(
+    `verify is ${(ratio * 100).toFixed(1)} % of bare Fastify (target ≥ 80 %)${ratio >= 0.8 ? '' : ' — below target'}`,
+  );
+  console.log(
+    `CPU per request: bare needs ${(cpuRatio * 100).toFixed(1)} % of what verify needs (the share a CPU-bound server would reach)\n`,
+  );
+
+  const results = path.join(root, 'bench/results');
+  mkdirSync(results, { recursive: true });
+  const file = path.join(results, `apikey-verify-${startedAt.replace(/[:.]/g, '-')}.json`);
+  writeFileSync(
+    file,
+    `${JSON.stringify({ startedAt, node: process.version, settings: args, micro: microRows, http, ratio, cpuRatio }, null, 2)}\n`,
+  );
+  console.log(`results: ${path.relative(root, file)}`);
+}

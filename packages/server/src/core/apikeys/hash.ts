@@ -1,0 +1,33 @@
+/**
+ * How API keys are stored: SHA-256 of the whole key, hex. A fast, unsalted hash is the right tool
+ * here, and a slow one (Argon2, bcrypt) would be the wrong one. Slow hashes exist to make
+ * guessing low-entropy secrets (passwords) expensive; a key carries 256 bits from the CSPRNG, so
+ * there is nothing to guess: inverting SHA-256 or searching 2²⁵⁶ keys is infeasible at any speed.
+ * What a slow hash would cost is real: every uncached verification would take tens of
+ * milliseconds of CPU, which turns the verify endpoint into a denial-of-service lever.
+ *
+ * Why not HMAC with a pepper derived from the master key? A pepper protects secrets that could be
+ * guessed once the database leaks; these cannot. It would tie every stored hash to the master key
+ * (rotating the master key would invalidate every API key), cost a second hash per verification,
+ * and stop an operator from finding a leaked key's record by hashing it. SECURITY.md #29 and ASVS
+ * 11.2.4 ask for exactly this: a typed, checksummed key of ≥128 random bits stored as SHA-256.
+ * The same reasoning covers admin keys (core/admin/admin-keys.ts).
+ */
+import { hash, timingSafeEqual } from 'node:crypto';
+
+/**
+ * SHA-256 of the key's bytes (the key is ASCII, so UTF-8 and Latin-1 agree), as lower-case hex:
+ * the stored form, the cache key and the lookup key. (Asking for a string is also several times
+ * cheaper than asking for a Buffer, whose allocation costs more than the hash itself.)
+ */
+export const hashApiKey = (key: string): string => hash('sha256', key, 'hex');
+
+/**
+ * Compares two hex SHA-256 digests in constant time (SECURITY.md #29). The presented digest is
+ * decoded into a scratch buffer, not a new one: the comparison runs on every verification, and
+ * it is synchronous, so one buffer serves every request.
+ */
+const scratch = Buffer.alloc(32);
+export function sameDigest(stored: Buffer, presentedHex: string): boolean {
+  return scratch.write(presentedHex, 'hex') === 32 && timingSafeEqual(stored, scratch);
+}

@@ -1,0 +1,192 @@
+/**
+ * Verifying a presented API key: an ordered list of checks, the first failure deciding, expected
+ * denials answered as data and only infrastructure failures thrown (the HTTP layer answers 503,
+ * never an allow: SECURITY.md #35).
+ *
+ *  1. shape and checksum                    no store (./key-format.ts); the checksum is only
+ *                                           computed when memory does not know the hash: a key
+ *                                           whose hash is cached is a stored key, so its checksum
+ *                                           is right by construction
+ *  2. exists: cache, else store, by hash    then compared in constant time
+ *  3. not revoked
+ *  4. not rotated past its grace period
+ *  5. not expired                           against the clock, on every request, cached or not
+ *  6. within its rate limit                 before the use count, so a throttled call spends no use
+ *  7. has the required scopes               if not, no use is spent and the pipeline answers 403
+ *  8. a use left                            taken atomically in the store, never from the cache
+ *
+ * The trade-off of step 8: a key with a use count costs one store write per verification (a
+ * cached count would let concurrent instances, or a race in this one, spend more uses than the
+ * key has). Keys without a count, the common case, are verified from memory.
+ */
+import type { Clock } from '../audit/audit.js';
+import type { Identity } from '../pipeline/types.js';
+import { type RateLimiter, type RateLimitResult, rateLimitHeaders } from '../ratelimit/limiter.js';
+import type { RateLimitRule } from '../ratelimit/rate.js';
+import { hashApiKey, sameDigest } from './hash.js';
+import type { KeyCache } from './key-cache.js';
+import type { KeyParser, MalformedReason } from './key-format.js';
+import type { LastUsedRecorder } from './last-used.js';
+import { type ApiKey, type ApiKeyStore, usageKeyId } from './model.js';
+
+/** A stored key prepared for verification: times as numbers, identity built once. */
+export interface VerifiableKey {
+  readonly key: ApiKey;
+  readonly hash: Buffer;
+  readonly revoked: boolean;
+  readonly graceUntilMs: number;
+  readonly expiresAtMs: number;
+  readonly usageId: string;
+  /** The rate limiter's key for `usageId`, built once. */
+  readonly limiterKey: string;
+  readonly rateLimit: RateLimitRule | null;
+  readonly identity: Identity;
+}
+
+export type DenialReason =
+  | MalformedReason
+  | 'unknown'
+  | 'revoked'
+  | 'rotated'
+  | 'expired'
+  | 'rate_limited'
+  | 'exhausted';
+
+export type Verdict =
+  | { readonly ok: true; readonly key: VerifiableKey; readonly headers?: Readonly<Record<string, string>> }
+  | {
+      readonly ok: false;
+      readonly reason: DenialReason;
+      /** The key's id when the key exists (for audit), never for malformed or unknown keys. */
+      readonly keyId?: string;
+      readonly headers?: Readonly<Record<string, string>>;
+    };
+
+type RecordCheck = (key: VerifiableKey, now: number) => DenialReason | undefined;
+
+/** Steps 3–5: what the stored record alone decides. */
+const RECORD_CHECKS: readonly RecordCheck[] = [
+  function notRevoked(key) {
+    return key.revoked ? 'revoked' : undefined;
+  },
+  function notRotatedPastGrace(key, now) {
+    return now >= key.graceUntilMs ? 'rotated' : undefined;
+  },
+  function notExpired(key, now) {
+    return now >= key.expiresAtMs ? 'expired' : undefined;
+  },
+];
+
+export function toVerifiableKey(key: ApiKey): VerifiableKey {
+  return {
+    key,
+    hash: Buffer.from(key.keyHash, 'hex'),
+    revoked: key.revokedAt !== null,
+    graceUntilMs: key.graceUntil === null ? Number.POSITIVE_INFINITY : Date.parse(key.graceUntil),
+    expiresAtMs: key.expiresAt === null ? Number.POSITIVE_INFINITY : Date.parse(key.expiresAt),
+    usageId: usageKeyId(key),
+    limiterKey: `apikey:${usageKeyId(key)}`,
+    rateLimit: key.rateLimit,
+    identity: Object.freeze({
+      subject: key.owner ?? key.id,
+      method: 'apikey',
+      scopes: Object.freeze([...key.scopes]),
+      clientId: key.id,
+      credentialId: key.id,
+      claims: Object.freeze({ name: key.name, metadata: key.metadata }),
+    }),
+  };
+}
+
+export interface VerifierOptions {
+  readonly parser: KeyParser;
+  readonly cache: KeyCache<VerifiableKey>;
+  readonly store: Pick<ApiKeyStore, 'findByHash' | 'consumeUse'>;
+  readonly limiter: RateLimiter;
+  readonly lastUsed: LastUsedRecorder;
+  readonly clock: Clock;
+}
+
+export interface ApiKeyVerifier {
+  /**
+   * Verifies a presented key. `requiredScopes` only decides whether a use is spent (step 7); the
+   * scope decision itself is the pipeline's. Synchronous when memory can answer.
+   */
+  verify(presented: string, requiredScopes?: readonly string[]): Verdict | Promise<Verdict>;
+}
+
+export function createApiKeyVerifier(options: VerifierOptions): ApiKeyVerifier {
+  const { parser, cache, store, limiter, lastUsed, clock } = options;
+  const denials = new Map<DenialReason, Verdict>();
+  const deny = (reason: DenialReason, keyId?: string, headers?: Record<string, string>): Verdict => {
+    if (keyId === undefined) {
+      // Denials without a key id are the same object every time: no allocation under a flood.
+      let verdict = denials.get(reason);
+      if (!verdict) {
+        verdict = Object.freeze({ ok: false, reason });
+        denials.set(reason, verdict);
+      }
+      return verdict;
+    }
+    return headers ? { ok: false, reason, keyId, headers } : { ok: false, reason, keyId };
+  };
+
+  const lookup = async (hash: string) => {
+    const key = await store.findByHash(hash);
+    return key ? toVerifiableKey(key) : undefined;
+  };
+
+  const accept = (found: VerifiableKey, now: number, headers: Record<string, string> | undefined): Verdict => {
+    lastUsed.touch(found.key.id, now);
+    return headers ? { ok: true, key: found, headers } : { ok: true, key: found };
+  };
+
+  /** Steps 7–8. */
+  const spendUse = (
+    found: VerifiableKey,
+    now: number,
+    limited: RateLimitResult | undefined,
+    requiredScopes: readonly string[] | undefined,
+  ): Verdict | Promise<Verdict> => {
+    const headers = limited && found.rateLimit ? rateLimitHeaders(limited, found.rateLimit) : undefined;
+    if (limited && !limited.allowed) return deny('rate_limited', found.key.id, headers);
+    const scopesMissing = requiredScopes?.some((scope) => !found.identity.scopes.includes(scope)) ?? false;
+    if (found.key.remainingUses === null || scopesMissing) return accept(found, now, headers);
+    return store
+      .consumeUse(found.usageId)
+      .then((left) => (left === undefined ? deny('exhausted', found.key.id) : accept(found, now, headers)));
+  };
+
+  /** Steps 2 (comparison) to 8, once the record (or its absence) is known. */
+  const decide = (
+    found: VerifiableKey | null,
+    presentedHash: string,
+    requiredScopes: readonly string[] | undefined,
+  ): Verdict | Promise<Verdict> => {
+    // The lookup was by hash; comparing in constant time is defence in depth (SECURITY.md #29).
+    if (found === null || !sameDigest(found.hash, presentedHash)) return deny('unknown');
+    const now = clock.now();
+    for (const check of RECORD_CHECKS) {
+      const reason = check(found, now);
+      if (reason) return deny(reason, found.key.id);
+    }
+    if (found.rateLimit === null) return spendUse(found, now, undefined, requiredScopes);
+    const limited = limiter.consume(found.limiterKey, found.rateLimit);
+    return limited instanceof Promise
+      ? limited.then((result) => spendUse(found, now, result, requiredScopes))
+      : spendUse(found, now, limited, requiredScopes);
+  };
+
+  return {
+    verify(presented, requiredScopes) {
+      const malformed = parser.checkShape(presented);
+      if (malformed) return deny(malformed);
+      const hash = hashApiKey(presented);
+      const cached = cache.peek(hash);
+      // Unknown hashes are only remembered after passing the checksum, so `null` means unknown.
+      if (cached !== undefined) return decide(cached, hash, requiredScopes);
+      if (!parser.checksumMatches(presented)) return deny('bad_checksum');
+      return cache.load(hash, () => lookup(hash)).then((found) => decide(found, hash, requiredScopes));
+    },
+  };
+}
