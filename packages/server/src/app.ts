@@ -288,6 +288,7 @@ export async function buildApps(options: AppOptions): Promise<GatehouseApps> {
     routes: services.routes,
     metrics: services.metrics,
     tokenTranslator: services.tokenTranslator,
+    limiter: services.rateLimiter,
     tokens: services.tokens,
     jwksMaxAgeMs: services.config.keys.jwksMaxAgeMs,
   });
@@ -370,6 +371,7 @@ async function buildGateway(
   });
   await app.register(gatewaySurface, {
     routes: services.routes,
+    limiter: services.rateLimiter,
     tokenTranslator: services.tokenTranslator,
     pipeline: services.pipeline,
     audit: services.audit,
@@ -378,6 +380,7 @@ async function buildGateway(
     connectTimeoutMs: services.config.proxy.connectTimeoutMs,
     isShuttingDown,
     trustProxy: services.config.trustProxy,
+    credentialHeaders: services.pipeline.credentialHeaders.map((name) => name.toLowerCase()),
   });
   return app;
 }

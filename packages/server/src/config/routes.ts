@@ -17,7 +17,8 @@
  */
 import { canonicalHost } from '../core/policies/host.js';
 import { canonicalPath } from '../core/policies/request-target.js';
-import { ANONYMOUS, type RateLimitPolicy, type RouteMatch, type RoutePolicy } from '../core/policies/routes.js';
+import { ANONYMOUS, type RouteMatch, type RoutePolicy } from '../core/policies/routes.js';
+import { parseRate, type RateLimitRule } from '../core/ratelimit/rate.js';
 import { ConfigError, type ConfigInput, editDistance, type LoadedConfig, loadConfig } from './load.js';
 import { AUTH_METHODS, type Parsed, parseBoolean, parseDurationOption, parseHttpUrl } from './options.js';
 
@@ -50,18 +51,6 @@ const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 const METHOD = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,32}$/;
 /** RFC 6749 §3.3 scope-token. */
 const SCOPE = /^[\x21\x23-\x5b\x5d-\x7e]{1,128}$/;
-const RATE_UNITS: Record<string, number> = {
-  s: 1000,
-  sec: 1000,
-  second: 1000,
-  m: 60_000,
-  min: 60_000,
-  minute: 60_000,
-  h: 3_600_000,
-  hour: 3_600_000,
-  d: 86_400_000,
-  day: 86_400_000,
-};
 const MAX_PATH_LENGTH = 1024;
 
 const quote = (value: unknown): string => JSON.stringify(value) ?? String(value);
@@ -280,18 +269,13 @@ function parseScopes(raw: unknown): Parsed<string[]> {
   return ok(raw as string[]);
 }
 
-/** `100/minute`, `10/s`, `5000/hour`, `20/30s` (a count per window). */
-export function parseRateLimit(raw: unknown): Parsed<RateLimitPolicy> {
-  const text = typeof raw === 'string' ? raw.trim() : '';
-  const match = /^(\d{1,9})\s*\/\s*(?:(\d{1,6})\s*)?([a-z]+)$/.exec(text);
-  const unit = match ? RATE_UNITS[match[3] as string] : undefined;
-  const limit = match ? Number(match[1]) : 0;
-  if (!match || unit === undefined || limit < 1) {
-    return bad(`must be a count per window such as 100/minute, 10/second or 20/30s, got ${quote(raw)}`);
-  }
-  const windowMs = unit * Number(match[2] ?? 1);
-  if (windowMs < 1000) return bad('needs a window of at least one second');
-  return ok({ limit, windowMs });
+/** `100/minute`, `10/s`, `5000/hour`, `300/15m`: the one rate syntax of Gatehouse (core/ratelimit/rate.ts). */
+export function parseRateLimit(raw: unknown): Parsed<RateLimitRule> {
+  const parsed = typeof raw === 'string' ? parseRate(raw) : undefined;
+  if (parsed?.ok) return ok(parsed.rule);
+  return bad(
+    `${parsed?.problem ?? 'must be a rate such as 100/minute, 10/s, 5000/hour or 300/15m'}, got ${quote(raw)}`,
+  );
 }
 
 const parseForward = (raw: unknown): Parsed<'headers' | 'jwt'> =>

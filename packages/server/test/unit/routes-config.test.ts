@@ -76,7 +76,7 @@ describe('parseRoutes', () => {
       'routes[1].auth: has an unknown mechanism "kerberos"; allowed: apikey, jwt, basic, anonymous',
       'routes[2].scope: is not a known field (did you mean "scopes"?)',
       'routes[2].match.hots: is not a known field (did you mean "host"?)',
-      'routes[2].rate_limit: must be a count per window such as 100/minute, 10/second or 20/30s, got "lots"',
+      'routes[2].rate_limit: must be a rate such as 100/minute, 10/s, 5000/hour or 300/15m, got "lots"',
       'routes[2].forward: must be headers or jwt, got "jwtt"',
       'routes[2].audience: only applies to translated tokens (forward: jwt)',
       'routes[3].name: is required (a short unique name such as "orders")',

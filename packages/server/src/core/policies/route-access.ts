@@ -1,16 +1,22 @@
 /**
- * Deciding a request against a route's policy, through the authentication pipeline.
+ * Deciding a request against a route's policy, through the authentication pipeline, then the
+ * route's rate limit.
  *
  * - `auth: [anonymous]`: the request passes without looking at credentials (the gateway still
  *   strips them before forwarding);
  * - `auth: [apikey, anonymous]`: optional authentication. A request without credentials passes
  *   as anonymous; a request *with* a credential has it verified, and a bad one is refused (a
  *   client that sends a wrong key learns so instead of silently being treated as nobody);
- * - otherwise the pipeline decides with the route's mechanisms and scopes.
+ * - otherwise the pipeline decides with the route's mechanisms and scopes;
+ * - `rate_limit`: counted per caller at this route — per subject when authenticated (every
+ *   credential of one user or service shares it), per client address when anonymous — with the
+ *   shared limiter; over the limit is a 429 with `Retry-After` and `RateLimit-*` headers
+ *   (draft-ietf-httpapi-ratelimit-headers), which also accompany allowed requests.
  * Infrastructure failures propagate (the HTTP layer answers 503, never a pass).
  */
 import type { Pipeline } from '../pipeline/pipeline.js';
 import type { AccessPolicy, AuthRequest, Decision, Denial, Identity } from '../pipeline/types.js';
+import { type RateLimiter, type RateLimitResult, rateLimitHeaders } from '../ratelimit/limiter.js';
 import { ANONYMOUS, type RoutePolicy } from './routes.js';
 
 export type RouteDecision =
@@ -18,6 +24,7 @@ export type RouteDecision =
       readonly allow: true;
       /** `null` for a caller let through anonymously. */
       readonly identity: Identity | null;
+      /** Response headers from the decision (the mechanism's and the route's rate limits). */
       readonly headers?: Readonly<Record<string, string>>;
     }
   | { readonly allow: false; readonly denial: Denial };
@@ -35,11 +42,22 @@ function accessPolicyOf(route: RoutePolicy): AccessPolicy {
   return policy;
 }
 
+export interface RouteAccessContext {
+  readonly pipeline: Pipeline;
+  readonly limiter: RateLimiter;
+}
+
 export async function decideRouteAccess(
-  pipeline: Pipeline,
+  context: RouteAccessContext,
   route: RoutePolicy,
   request: AuthRequest,
 ): Promise<RouteDecision> {
+  const decision = await authenticate(context.pipeline, route, request);
+  if (!decision.allow || route.rateLimit === null) return decision;
+  return limit(context.limiter, route, request, decision);
+}
+
+async function authenticate(pipeline: Pipeline, route: RoutePolicy, request: AuthRequest): Promise<RouteDecision> {
   const policy = accessPolicyOf(route);
   const anonymousAllowed = route.auth.includes(ANONYMOUS);
   if (anonymousAllowed && policy.methods?.length === 0) return ANONYMOUS_PASS;
@@ -49,4 +67,30 @@ export async function decideRouteAccess(
     return ANONYMOUS_PASS;
   }
   return decision;
+}
+
+async function limit(
+  limiter: RateLimiter,
+  route: RoutePolicy,
+  request: AuthRequest,
+  decision: Extract<RouteDecision, { allow: true }>,
+): Promise<RouteDecision> {
+  const rule = route.rateLimit as NonNullable<RoutePolicy['rateLimit']>;
+  const caller = decision.identity ? `sub:${decision.identity.subject}` : `ip:${request.clientIp}`;
+  const result: RateLimitResult = await limiter.consume(`route:${route.name}:${caller}`, rule);
+  // The route's limit is the one the caller hits here: its headers win over a mechanism's.
+  const headers = { ...decision.headers, ...rateLimitHeaders(result, rule) };
+  if (result.allowed) return { ...decision, headers };
+  return {
+    allow: false,
+    denial: {
+      status: 429,
+      error: 'rate_limited',
+      description: `Too many requests to route "${route.name}"; retry after the time in Retry-After`,
+      reason: 'route_rate_limited',
+      challenges: [],
+      headers,
+      ...(decision.identity ? { identity: decision.identity, method: decision.identity.method } : {}),
+    },
+  };
 }

@@ -11,6 +11,7 @@
  * A route whose host and path match but whose methods do not is skipped; if every matching route
  * is skipped that way, the answer is "method not allowed" with the methods that would be.
  */
+import type { RateLimitRule } from '../ratelimit/rate.js';
 import { hostMatches } from './host.js';
 
 /** The pseudo-mechanism of routes that let callers without credentials through. */
@@ -29,11 +30,6 @@ export interface RouteMatch {
   readonly caseSensitive: boolean;
 }
 
-export interface RateLimitPolicy {
-  readonly limit: number;
-  readonly windowMs: number;
-}
-
 export interface RoutePolicy {
   /** Unique; shown in logs and metrics, and the audience of translated tokens. */
   readonly name: string;
@@ -48,8 +44,8 @@ export interface RoutePolicy {
   readonly auth: readonly string[];
   /** Every one is required. */
   readonly scopes: readonly string[];
-  /** Per identity. */
-  readonly rateLimit: RateLimitPolicy | null;
+  /** Per caller: per subject when authenticated, per client address when anonymous. */
+  readonly rateLimit: RateLimitRule | null;
   /** How the identity reaches the upstream: `X-Auth-*` headers, or those plus a translated JWT. */
   readonly forward: 'headers' | 'jwt';
   /** `aud` of translated tokens (`forward: jwt`); null: the route's name. */

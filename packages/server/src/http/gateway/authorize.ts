@@ -7,7 +7,7 @@
  * 2. `checkTarget`    path tricks, encoded slashes, fragments, bad hosts → 400
  * 3. `findRoute`      no route covers the request                       → 404 / 405
  * 4. `checkUpstream`  the route is for forward auth only                → 404
- * 5. `authenticate`   the route's mechanisms and scopes                 → 401 / 403 / 429
+ * 5. `authenticate`   the route's mechanisms and scopes, its rate limit  → 401 / 403 / 429
  * 6. `translate`      `forward: jwt`: a short-lived internal JWT for the upstream
  */
 import type { IncomingHttpHeaders } from 'node:http';
@@ -19,16 +19,30 @@ import { canonicalTarget } from '../../core/policies/request-target.js';
 import { decideRouteAccess, type RouteDecision } from '../../core/policies/route-access.js';
 import { type ActiveRoutes, ANONYMOUS, type RoutePolicy } from '../../core/policies/routes.js';
 import type { TokenTranslator } from '../../core/policies/token-translation.js';
+import type { RateLimiter } from '../../core/ratelimit/limiter.js';
 import type { GatehouseMetrics, Outcome } from '../../observability/metrics.js';
 import { NO_ROUTE_LABEL } from '../../observability/metrics.js';
-import { authRequestFrom, findDuplicateHeader } from '../auth-request.js';
+import { authRequestFrom, findDuplicateHeader, singletonHeaders } from '../auth-request.js';
 import type { ProblemCode } from '../problem.js';
 
-/** Headers that must appear once on the gateway: credentials, and Host (two hosts = two readings). */
-const GATEWAY_SINGLETON_HEADERS = ['authorization', 'proxy-authorization', 'x-api-key', 'host'];
+/**
+ * Headers that must appear once on the gateway: credentials (with the API-key header the
+ * mechanisms declare), and Host (two hosts = two readings).
+ */
+const singletonsOf = new WeakMap<Pipeline, readonly string[]>();
+function gatewaySingletons(pipeline: Pipeline): readonly string[] {
+  let singletons = singletonsOf.get(pipeline);
+  if (!singletons) {
+    singletons = singletonHeaders([...pipeline.credentialHeaders, 'host']);
+    singletonsOf.set(pipeline, singletons);
+  }
+  return singletons;
+}
 
 export interface GatewayContext {
   readonly routes: ActiveRoutes;
+  /** The shared rate limiter, for routes' `rate_limit`. */
+  readonly limiter: RateLimiter;
   readonly tokenTranslator: TokenTranslator;
   readonly pipeline: Pipeline;
   readonly audit: AuditLog;
@@ -54,8 +68,8 @@ export type GatewayVerdict =
       readonly route: RoutePolicy;
       /** null when the route let an anonymous caller through. */
       readonly identity: Identity | null;
-      /** Extra identity headers from the authenticator. */
-      readonly identityHeaders: Readonly<Record<string, string>> | undefined;
+      /** Headers for the client's response (rate limits of the key and of the route). */
+      readonly responseHeaders: Readonly<Record<string, string>> | undefined;
       /** Canonical path and the query as sent. */
       readonly path: string;
       readonly query: string;
@@ -111,7 +125,7 @@ export async function authorizeGatewayRequest(
   };
 
   // 1. checkHeaders (SECURITY.md #28)
-  const duplicate = findDuplicateHeader(request.rawHeaders, GATEWAY_SINGLETON_HEADERS);
+  const duplicate = findDuplicateHeader(request.rawHeaders, gatewaySingletons(context.pipeline));
   if (duplicate) {
     return refuse(
       400,
@@ -161,7 +175,7 @@ export async function authorizeGatewayRequest(
   let decision: RouteDecision;
   try {
     decision = await decideRouteAccess(
-      context.pipeline,
+      context,
       route,
       authRequestFrom({
         headers: request.headers,
@@ -187,7 +201,7 @@ export async function authorizeGatewayRequest(
       allow: true,
       route,
       identity: decision.identity,
-      identityHeaders: decision.headers,
+      responseHeaders: decision.headers,
       path: target.path,
       query: target.query,
       bearer,

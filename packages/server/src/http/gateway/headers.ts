@@ -16,7 +16,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { Identity } from '../../core/pipeline/types.js';
 import { setIdentityHeaders } from '../identity-headers.js';
 
-/** Headers that carry the caller's credentials. */
+/** Headers that carry the caller's credentials (plus any API-key header the config names). */
 export const CREDENTIAL_HEADERS = ['authorization', 'proxy-authorization', 'x-api-key'] as const;
 /** Query parameters that carry credentials (RFC 6750 §2.3 `access_token`, and API keys). */
 export const CREDENTIAL_QUERY_PARAMETERS = ['api_key', 'access_token'] as const;
@@ -40,7 +40,6 @@ const UPGRADE_HEADERS = new Set(['connection', 'upgrade']);
 
 export interface ForwardingContext {
   readonly identity: Identity | null;
-  readonly identityHeaders: Readonly<Record<string, string>> | undefined;
   readonly clientIp: string;
   readonly proto: 'http' | 'https';
   /** The Host the client sent. */
@@ -50,6 +49,8 @@ export interface ForwardingContext {
   readonly preserveHost: boolean;
   /** A translated token (`forward: jwt`) for `Authorization`, replacing the client's credential. */
   readonly bearer: string | null;
+  /** Credential headers the mechanisms declare (a configured API-key header), lower case. */
+  readonly credentialHeaders: readonly string[];
 }
 
 /**
@@ -66,7 +67,8 @@ export function upstreamRequestHeaders(
     if (
       (REMOVED_TOWARDS_UPSTREAM.has(name) && !(options.upgrade && UPGRADE_HEADERS.has(name))) ||
       name.startsWith('x-auth-') ||
-      name.startsWith('x-forwarded-')
+      name.startsWith('x-forwarded-') ||
+      context.credentialHeaders.includes(name)
     ) {
       continue;
     }
@@ -79,7 +81,7 @@ export function upstreamRequestHeaders(
   out['x-request-id'] = context.requestId;
   if (context.preserveHost) out.host = context.originalHost;
   if (context.bearer !== null) out.authorization = `Bearer ${context.bearer}`;
-  setIdentityHeaders(out, context.identity, context.identityHeaders);
+  setIdentityHeaders(out, context.identity, undefined);
   return out;
 }
 

@@ -28,6 +28,8 @@ export interface GatewaySurfaceOptions extends GatewayContext {
   readonly isShuttingDown: () => boolean;
   /** `trust_proxy`, for WebSocket upgrades (Fastify applies it to every other request). */
   readonly trustProxy: readonly string[];
+  /** Credential headers the mechanisms declare (the configured API-key header), lower case. */
+  readonly credentialHeaders: readonly string[];
 }
 
 type Allowed = Extract<GatewayVerdict, { allow: true }>;
@@ -124,16 +126,20 @@ function forwardingOptionsOf(route: RoutePolicy, options: GatewaySurfaceOptions)
       const verdict = request.gateway as Allowed;
       return upstreamRequestHeaders(headers as IncomingHttpHeaders, {
         identity: verdict.identity,
-        identityHeaders: verdict.identityHeaders,
         clientIp: request.ip,
         proto: request.protocol === 'https' ? 'https' : 'http',
         originalHost: request.host,
         requestId: request.id,
         preserveHost: route.preserveHost,
         bearer: verdict.bearer,
+        credentialHeaders: options.credentialHeaders,
       });
     },
-    rewriteHeaders: (headers) => clientResponseHeaders(headers as IncomingHttpHeaders),
+    rewriteHeaders: (headers, request) => {
+      const own = (request?.gateway as Allowed | undefined)?.responseHeaders;
+      const filtered = clientResponseHeaders(headers as IncomingHttpHeaders);
+      return own ? { ...filtered, ...own } : filtered;
+    },
     onResponse: (request, reply, response) => {
       options.metrics.upstream(route.name, 'response', elapsed(request));
       reply.send(response.stream);

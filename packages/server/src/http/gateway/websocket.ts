@@ -116,13 +116,13 @@ async function handleUpgrade(
     { ...request.headers, host: target.host },
     {
       identity: verdict.identity,
-      identityHeaders: verdict.identityHeaders,
       clientIp: facts.clientIp,
       proto: facts.secure ? 'https' : 'http',
       originalHost: facts.host,
       requestId: id,
       preserveHost: route.preserveHost,
       bearer: verdict.bearer,
+      credentialHeaders: options.credentialHeaders,
     },
     { upgrade: true },
   );

@@ -7,6 +7,7 @@ import type { AuditLog } from '../../core/audit/audit.js';
 import type { Pipeline } from '../../core/pipeline/pipeline.js';
 import type { ActiveRoutes } from '../../core/policies/routes.js';
 import type { TokenTranslator } from '../../core/policies/token-translation.js';
+import type { RateLimiter } from '../../core/ratelimit/limiter.js';
 import type { Tokens } from '../../core/tokens/tokens.js';
 import type { GatehouseMetrics } from '../../observability/metrics.js';
 import type { Store } from '../../store/database.js';
@@ -24,6 +25,7 @@ export interface PublicSurfaceOptions {
   readonly routes: ActiveRoutes;
   readonly metrics: GatehouseMetrics;
   readonly tokenTranslator: TokenTranslator;
+  readonly limiter: RateLimiter;
   readonly tokens: Tokens;
   readonly jwksMaxAgeMs: number;
 }

@@ -29,6 +29,7 @@ import { canonicalTarget } from '../../core/policies/request-target.js';
 import { decideRouteAccess, type RouteDecision } from '../../core/policies/route-access.js';
 import { type ActiveRoutes, ANONYMOUS, type RoutePolicy } from '../../core/policies/routes.js';
 import type { TokenTranslator } from '../../core/policies/token-translation.js';
+import type { RateLimiter } from '../../core/ratelimit/limiter.js';
 import { type GatehouseMetrics, NO_ROUTE_LABEL, type Outcome } from '../../observability/metrics.js';
 import { findDuplicateHeader, singletonHeaders, toAuthRequest } from '../auth-request.js';
 import { setIdentityHeaders as identityHeaderValues } from '../identity-headers.js';
@@ -40,6 +41,8 @@ export interface VerifyRouteOptions {
   readonly routes: ActiveRoutes;
   readonly metrics: GatehouseMetrics;
   readonly tokenTranslator: TokenTranslator;
+  /** The shared rate limiter, for routes' `rate_limit`. */
+  readonly limiter: RateLimiter;
 }
 
 const OUTCOMES: Record<number, Outcome> = {
@@ -91,7 +94,7 @@ export function registerVerifyRoute(app: FastifyInstance, options: VerifyRouteOp
     }
     const url = target.query ? `${target.path}?${target.query}` : target.path;
     const decision = await decideRouteAccess(
-      pipeline,
+      options,
       found.route,
       toAuthRequest(request, { method: original.method, url }),
     );
