@@ -54,7 +54,10 @@ describe.each(storeKinds())('gateway with API keys on %s', (kind) => {
   });
 
   it('lets a key through with identity headers, in the configured header or as a Bearer token, and strips it', async () => {
-    for (const headers of [{ 'x-service-key': service.key }, { authorization: `Bearer ${service.key}` }]) {
+    for (const headers of <Array<Record<string, string>>>[
+      { 'x-service-key': service.key },
+      { authorization: `Bearer ${service.key}` },
+    ]) {
       const response = await get('/keyed/orders?page=1', { ...headers, 'x-api-key': 'also-stripped' });
       expect(response.status).toBe(200);
       const seen = lastSeen();
