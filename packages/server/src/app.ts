@@ -191,6 +191,7 @@ export function createServices(options: ServiceOptions): Services {
     return factory ? [factory(withOAuth)] : [];
   });
   pipeline = createPipeline(authenticators);
+  observeCaches(withOAuth);
   return { ...withOAuth, pipeline };
 }
 
@@ -383,4 +384,19 @@ async function buildGateway(
     credentialHeaders: services.pipeline.credentialHeaders.map((name) => name.toLowerCase()),
   });
   return app;
+}
+
+/** The verification caches' own counters, read at scrape time (docs/gateway.md#metrics). */
+function observeCaches(services: Omit<Services, 'pipeline'>): void {
+  const { metrics, apiKeys, basicCache, tokens } = services;
+  metrics.observeCache('apikey', () => {
+    const stats = apiKeys.stats();
+    return {
+      hits: stats.hits + stats.negativeHits,
+      misses: stats.lookups,
+      entries: stats.cachedKeys + stats.cachedUnknown,
+    };
+  });
+  metrics.observeCache('basic', () => ({ ...basicCache.stats, entries: basicCache.size }));
+  metrics.observeCache('jwt', () => ({ ...tokens.cache.stats, entries: tokens.cache.size }));
 }

@@ -23,6 +23,12 @@ export type Outcome =
   | 'unavailable';
 export type UpstreamOutcome = 'response' | 'timeout' | 'connect_error' | 'reset' | 'error';
 
+export interface CacheReading {
+  readonly hits: number;
+  readonly misses: number;
+  readonly entries: number;
+}
+
 /** The route label of a decision made without a route (forward auth when no routes are configured). */
 export const NO_ROUTE_LABEL = '-';
 
@@ -35,10 +41,12 @@ export interface GatehouseMetrics {
   /** One upstream exchange of the gateway, until response headers (seconds). */
   upstream(route: string, outcome: UpstreamOutcome, seconds: number): void;
   /**
-   * One lookup in a verification cache (API keys, JWKS, introspection…). Authenticators call this
-   * so `/metrics` can show the hit ratio per cache.
+   * One lookup in a verification cache. Caches that count for themselves register with
+   * `observeCache` instead, which costs the hot path nothing.
    */
   cacheLookup(cache: string, hit: boolean): void;
+  /** A cache whose own counters and size are read at scrape time. */
+  observeCache(cache: string, read: () => CacheReading): void;
   /** Routes loaded at startup or by a reload (SIGHUP), and how many are in force. */
   routesLoaded(outcome: 'startup' | 'success' | 'failure', count: number): void;
 }
@@ -201,10 +209,18 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Gateh
     ['result'],
   );
   let routesInForce = 0;
+  const observedCaches = new Map<string, () => CacheReading>();
 
   return {
     contentType: processRegistry.contentType,
     async render() {
+      const entries: string[] = [];
+      for (const [cache, read] of observedCaches) {
+        const reading = read();
+        cacheLookups.series.at(cache, 'hit').value = reading.hits;
+        cacheLookups.series.at(cache, 'miss').value = reading.misses;
+        entries.push(`gatehouse_cache_entries{cache="${escapeLabel(cache)}"} ${reading.entries}`);
+      }
       const own = [
         requests.render(),
         decisionSeconds.render(),
@@ -212,6 +228,11 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Gateh
         cacheLookups.render(),
         reloads.render(),
         `# HELP gatehouse_routes Route policies in force.\n# TYPE gatehouse_routes gauge\ngatehouse_routes ${routesInForce}`,
+        [
+          '# HELP gatehouse_cache_entries Entries held by each verification cache.',
+          '# TYPE gatehouse_cache_entries gauge',
+          ...entries,
+        ].join('\n'),
       ].join('\n\n');
       return `${own}\n\n${await processRegistry.metrics()}`;
     },
@@ -224,6 +245,9 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Gateh
     },
     cacheLookup(cache, hit) {
       cacheLookups.series.at(cache, hit ? 'hit' : 'miss').value++;
+    },
+    observeCache(cache, read) {
+      observedCaches.set(cache, read);
     },
     routesLoaded(outcome, count) {
       if (outcome !== 'startup') reloads.series.at(outcome).value++;

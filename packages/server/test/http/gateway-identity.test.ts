@@ -109,6 +109,21 @@ describe.each(storeKinds())('gateway with Basic and JWT on %s', (kind) => {
     expect((await get('/optional', { authorization: basicHeader('alice', 'nope nope nope') })).status).toBe(401);
   });
 
+  it('reports the Basic and JWT verification caches in /metrics', async () => {
+    const metrics = await (await fetch(`${server.adminUrl}/metrics`)).text();
+    for (const cache of ['basic', 'jwt']) {
+      expect(
+        Number(
+          new RegExp(`gatehouse_cache_lookups_total\\{cache="${cache}",result="hit"\\} (\\d+)`).exec(metrics)?.[1],
+        ),
+      ).toBeGreaterThan(0);
+      expect(metrics).toMatch(new RegExp(`gatehouse_cache_entries\\{cache="${cache}"\\} [1-9]`));
+    }
+    expect(metrics).toMatch(
+      /gatehouse_requests_total\{surface="gateway",route="basic",mechanism="basic",outcome="allowed"\} \d+/,
+    );
+  });
+
   describe('token translation (forward: jwt)', () => {
     const verifierFor = (audience: string) =>
       createVerifier({ issuer: server.running.services.tokens.identity.issuer, audience });

@@ -38,6 +38,19 @@ describe('metrics', () => {
     expect(text).toMatch(/^gatehouse_routes 3$/m);
   });
 
+  it('reads observed caches at scrape time', async () => {
+    const metrics = createMetrics({ defaultMetrics: false });
+    const stats = { hits: 0, misses: 0, entries: 0 };
+    metrics.observeCache('apikey', () => stats);
+    stats.hits = 41;
+    stats.misses = 2;
+    stats.entries = 7;
+    const text = await metrics.render();
+    expect(text).toContain('gatehouse_cache_lookups_total{cache="apikey",result="hit"} 41');
+    expect(text).toContain('gatehouse_cache_lookups_total{cache="apikey",result="miss"} 2');
+    expect(text).toContain('gatehouse_cache_entries{cache="apikey"} 7');
+  });
+
   it('escapes label values', async () => {
     const metrics = createMetrics({ defaultMetrics: false });
     metrics.cacheLookup('we"ird\\cache\nname', true);

@@ -31,6 +31,8 @@ export interface VerificationCache<T> {
   set(key: string, entry: CachedVerification<T>, generation: number): void;
   invalidateUser(userId: string): void;
   readonly size: number;
+  /** Lookups answered from the cache and not, for /metrics. */
+  readonly stats: { readonly hits: number; readonly misses: number };
 }
 
 interface Entry<T> extends CachedVerification<T> {
@@ -47,6 +49,7 @@ export function createVerificationCache<T>(options: {
   const entries = new Map<string, Entry<T>>();
   const keysByUser = new Map<string, Set<string>>();
   let generation = 0;
+  const stats = { hits: 0, misses: 0 };
 
   const forget = (key: string, entry: Entry<T>) => {
     entries.delete(key);
@@ -61,11 +64,16 @@ export function createVerificationCache<T>(options: {
     get(key) {
       if (ttlMs <= 0) return undefined;
       const entry = entries.get(key);
-      if (!entry) return undefined;
-      if (entry.expiresAt <= clock.now()) {
-        forget(key, entry);
+      if (!entry) {
+        stats.misses++;
         return undefined;
       }
+      if (entry.expiresAt <= clock.now()) {
+        forget(key, entry);
+        stats.misses++;
+        return undefined;
+      }
+      stats.hits++;
       return entry;
     },
     generation: () => generation,
@@ -91,5 +99,6 @@ export function createVerificationCache<T>(options: {
     get size() {
       return entries.size;
     },
+    stats,
   };
 }

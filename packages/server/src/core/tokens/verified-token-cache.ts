@@ -20,18 +20,27 @@ export interface VerifiedTokenCache {
   /** Drops every entry the predicate matches. */
   drop(predicate: (entry: CachedVerification) => boolean): number;
   readonly size: number;
+  /** Lookups answered from the cache and not, for /metrics. */
+  readonly stats: { readonly hits: number; readonly misses: number };
 }
 
 export function createVerifiedTokenCache(limit: number): VerifiedTokenCache {
   const entries = new Map<string, CachedVerification>();
+  const stats = { hits: 0, misses: 0 };
   return {
+    stats,
     get(token, now) {
       const entry = entries.get(token);
-      if (entry === undefined) return undefined;
-      if (entry.expiresAt <= now) {
-        entries.delete(token);
+      if (entry === undefined) {
+        stats.misses++;
         return undefined;
       }
+      if (entry.expiresAt <= now) {
+        entries.delete(token);
+        stats.misses++;
+        return undefined;
+      }
+      stats.hits++;
       return entry;
     },
     set(token, entry, now) {
