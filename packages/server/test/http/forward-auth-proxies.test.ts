@@ -24,6 +24,7 @@ describe.each(storeKinds())('forward auth behind real proxies, on %s', (kind) =>
   let upstream: TestUpstream;
   let alice: { id: string };
   let token: string;
+  let adminKey: string;
   const password = 'correct horse battery staple';
   beforeAll(async () => {
     upstream = await startUpstream();
@@ -34,6 +35,12 @@ describe.each(storeKinds())('forward auth behind real proxies, on %s', (kind) =>
     });
     alice = await createUser(gatehouse, { username: 'alice', password, scopes: ['data:read'] });
     await createUser(gatehouse, { username: 'bob', password });
+    const issued = await gatehouse.admin('POST', '/admin/v1/api-keys', {
+      name: 'ops',
+      owner: 'ops',
+      scopes: ['admin'],
+    });
+    adminKey = issued.body.key;
     const login = await fetch(`${gatehouse.publicUrl}/auth/login`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -113,19 +120,40 @@ describe.each(storeKinds())('forward auth behind real proxies, on %s', (kind) =>
       expect(upstream.seen.length).toBe(before);
     });
 
+    it('lets an API key with the admin scope into the admin route, without the key', async () => {
+      const before = upstream.seen.length;
+      const response = await fetch(`${proxy.url}/admin/users`, { headers: { 'x-api-key': adminKey } });
+      expect(response.status, proxy.output()).toBe(200);
+      const seen = lastSeenBy(before);
+      expect(seen?.headers).toMatchObject({
+        'x-auth-subject': 'ops',
+        'x-auth-method': 'apikey',
+        'x-auth-scopes': 'admin',
+      });
+      expect(seen?.headers).not.toHaveProperty('x-api-key');
+      const wrong = await fetch(`${proxy.url}/admin/users`, { headers: { 'x-api-key': `${adminKey.slice(0, -2)}xx` } });
+      expect(wrong.status).toBe(401);
+      expect(upstream.seen.length).toBe(before + 1);
+    });
+
     it('hands the app the translated JWT on a forward: jwt route, which the SDK verifies', async () => {
       const verifier = createVerifier({
         issuer: gatehouse.running.services.tokens.identity.issuer,
         audience: 'reports',
       });
-      for (const authorization of [basicHeader('alice', password), `Bearer ${token}`]) {
+      for (const headers of <Array<Record<string, string>>>[
+        { authorization: basicHeader('alice', password) },
+        { authorization: `Bearer ${token}` },
+        { 'x-api-key': adminKey },
+      ]) {
         const before = upstream.seen.length;
-        const response = await fetch(`${proxy.url}/reports/q1`, { headers: { authorization } });
+        const response = await fetch(`${proxy.url}/reports/q1`, { headers });
         expect(response.status, proxy.output()).toBe(200);
         const forwarded = String(lastSeenBy(before)?.headers.authorization);
-        expect(forwarded).not.toBe(authorization);
+        expect(forwarded).not.toBe(headers.authorization);
         const identity = await verifier.verify(forwarded.replace(/^Bearer /, ''));
-        expect(identity.subject).toBe(alice.id);
+        expect(identity.subject).toBe(headers['x-api-key'] ? 'ops' : alice.id);
+        expect(lastSeenBy(before)?.headers).not.toHaveProperty('x-api-key');
       }
     });
 
