@@ -2,7 +2,11 @@
 /**
  * Gateway benchmark (issue 7). Run after `npm run build`:
  *
- *   node bench/gateway.mjs [--duration 10] [--connections 32] [--rounds 2]
+ *   node bench/gateway.mjs [--duration 10] [--connections 32] [--rounds 2] [--upstream-cpu 0]
+ *
+ * `--upstream-cpu N` makes the upstream spend N µs of CPU per request, standing in for a service
+ * that does some work: with the default 0 the upstream is a no-op and the comparison measures the
+ * gateway's own cost per request against almost nothing.
  *
  * One upstream (a bare node:http server answering a small JSON body, keep-alive) and one
  * Gatehouse (SQLite, default settings, a gateway route per scenario), each in its own child
@@ -33,6 +37,7 @@ const { values: args } = parseArgs({
   options: {
     serve: { type: 'string' },
     upstream: { type: 'string' },
+    'upstream-cpu': { type: 'string', default: '0' },
     duration: { type: 'string', default: '10' },
     connections: { type: 'string', default: '32' },
     rounds: { type: 'string', default: '2' },
@@ -48,7 +53,13 @@ else await main();
 
 async function serveUpstream() {
   const body = JSON.stringify({ data: 'Secure data' });
+  // --upstream-cpu: microseconds of work per request, to stand in for a real service.
+  const workMs = Number(args['upstream-cpu']) / 1000;
   const server = http.createServer((_request, response) => {
+    if (workMs > 0) {
+      const until = performance.now() + workMs;
+      while (performance.now() < until);
+    }
     response.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
     response.end(body);
   });
@@ -184,7 +195,7 @@ async function main() {
   const duration = Number(args.duration);
   const connections = Number(args.connections);
   const rounds = Number(args.rounds);
-  const upstream = await start('upstream');
+  const upstream = await start('upstream', ['--upstream-cpu', args['upstream-cpu']]);
   const gatehouse = await start('gatehouse', ['--upstream', upstream.url]);
   try {
     const scenarios = [
@@ -221,7 +232,7 @@ async function main() {
       addedIdleP50: row.idleP50 - direct.idleP50,
     }));
     const table = [
-      `gateway benchmark: ${connections} connections, ${rounds} × ${duration}s per scenario, node ${process.version}`,
+      `gateway benchmark: ${connections} connections, ${rounds} × ${duration}s per scenario, upstream work ${args['upstream-cpu']} µs/request, node ${process.version}`,
       '',
       '             under load (autocannon)           one request at a time',
       'scenario     req/s  % of direct  p50 ms  p99 ms   p50 ms  p99 ms  added p50 ms',
