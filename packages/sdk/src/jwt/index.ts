@@ -13,6 +13,7 @@ export {
   MIN_RSA_BITS,
   type VerificationKey,
 } from './keys.js';
+export { type CachedTokenEntry, VerifiedTokenCache } from './verified-token-cache.js';
 export {
   DEFAULT_LEEWAY_SECONDS,
   DEFAULT_MAX_TOKEN_LENGTH,

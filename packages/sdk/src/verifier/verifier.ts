@@ -13,6 +13,7 @@ import type { Identity } from '../identity.js';
 import { identityFromClaims } from '../identity.js';
 import type { JwtErrorCode } from '../jwt/errors.js';
 import { MIN_HMAC_KEY_BYTES } from '../jwt/keys.js';
+import { VerifiedTokenCache } from '../jwt/verified-token-cache.js';
 import { KeySetError, type PublicAlgorithm, parseKeySet } from '../keys/jwks.js';
 import { type KeySource, RemoteKeySet, StaticKeySource } from '../keys/remote-key-set.js';
 import { RemoteVerifier } from '../remote/remote-verifier.js';
@@ -27,7 +28,13 @@ import {
 } from './credentials.js';
 import type { EngineKey, JwtEngine, JwtRules } from './engine.js';
 import { type PemPublicKey, type ResolvedOptions, resolveOptions, type VerifierOptions } from './options.js';
-import { VerifiedTokenCache } from './token-cache.js';
+
+/** What the verified-token cache remembers of a token (never past its `exp`). */
+interface CachedIdentity {
+  readonly identity: Identity;
+  readonly expiresAt: number;
+  readonly kid: string;
+}
 
 /** Per-call requirements. */
 export interface VerifyOptions {
@@ -80,7 +87,7 @@ export function buildVerifier<K extends EngineKey>(
 ): Verifier {
   const options = resolveOptions(given as VerifierOptions);
   const { clock, accept } = options;
-  const tokenCache = new VerifiedTokenCache(options.cacheSize);
+  const tokenCache = new VerifiedTokenCache<CachedIdentity>(options.cacheSize);
   const discovery = new IssuerDiscovery(
     options.issuer,
     { fetch: options.fetch, timeoutMs: options.timeout, allowHttp: options.allowHttp, now: clock },
@@ -129,7 +136,7 @@ export function buildVerifier<K extends EngineKey>(
       throw new InvalidTokenError(outcome.code, outcome.message, { description: describe(outcome.code) });
     const identity = identityFromClaims(outcome.claims, 'jwt');
     const exp = (outcome.claims.exp as number) * 1000;
-    tokenCache.set(token, identity, exp, outcome.header.kid as string, clock());
+    tokenCache.set(token, { identity, expiresAt: exp, kid: outcome.header.kid as string }, clock());
     return identity;
   }
 
@@ -151,7 +158,7 @@ export function buildVerifier<K extends EngineKey>(
   }
 
   function verify(token: string, verifyOptions?: VerifyOptions): Promise<Identity> {
-    const cached = tokenCache.get(token, clock());
+    const cached = tokenCache.get(token, clock())?.identity;
     if (cached !== undefined) {
       if (verifyOptions === undefined) return Promise.resolve(cached);
       try {
@@ -186,7 +193,7 @@ function createKeySource<K extends EngineKey>(
   options: ResolvedOptions,
   runtime: VerifierRuntime<K>,
   discovery: IssuerDiscovery,
-  tokenCache: VerifiedTokenCache,
+  tokenCache: VerifiedTokenCache<CachedIdentity>,
 ): KeySource<K> {
   if (given.keys === undefined && given.secret === undefined) {
     const publicAlgorithms = new Set([...options.algorithms].filter((alg): alg is PublicAlgorithm => alg !== 'HS256'));
@@ -201,7 +208,7 @@ function createKeySource<K extends EngineKey>(
       cooldownMs: options.jwksCooldown,
       maxStaleMs: options.jwksMaxStale,
       now: options.clock,
-      onKeysRemoved: (kids) => tokenCache.removeKids(kids),
+      onKeysRemoved: (kids) => tokenCache.drop((entry) => kids === 'all' || kids.includes(entry.kid)),
       onEvent: options.onEvent,
     });
   }
