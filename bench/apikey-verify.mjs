@@ -19,11 +19,12 @@
  */
 import { execFileSync, fork } from 'node:child_process';
 import { createHash, hash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { median, writeResults } from './lib.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const dist = (file) => path.join(root, 'packages/server/dist', file);
@@ -250,10 +251,6 @@ async function load(autocannon, server, headers) {
   };
 }
 
-function median(values) {
-  return [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
-}
-
 async function measureHttp() {
   const { default: autocannon } = await import('autocannon');
   const servers = {
@@ -322,12 +319,13 @@ async function main() {
     `CPU per request: bare needs ${(cpuRatio * 100).toFixed(1)} % of what verify needs (the share a CPU-bound server would reach)\n`,
   );
 
-  const results = path.join(root, 'bench/results');
-  mkdirSync(results, { recursive: true });
-  const file = path.join(results, `apikey-verify-${startedAt.replace(/[:.]/g, '-')}.json`);
-  writeFileSync(
-    file,
-    `${JSON.stringify({ startedAt, node: process.version, settings: args, micro: microRows, http, ratio, cpuRatio }, null, 2)}\n`,
-  );
-  console.log(`results: ${path.relative(root, file)}`);
+  writeResults('apikey-verify', {
+    startedAt,
+    node: process.version,
+    settings: args,
+    micro: microRows,
+    http,
+    ratio,
+    cpuRatio,
+  });
 }

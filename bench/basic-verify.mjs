@@ -17,10 +17,11 @@
  * Writes bench/results/basic-verify-<time>.json.
  */
 import { fork } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { writeResults } from './lib.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const dist = path.join(here, '..', 'packages', 'server', 'dist');
@@ -170,13 +171,14 @@ async function main() {
   console.log(
     `warm is ${((results.warm.requestsPerSecond / stack) * 100).toFixed(1)}% of a route on Gatehouse's own Fastify settings`,
   );
-  const out = path.join(here, 'results');
-  mkdirSync(out, { recursive: true });
-  const file = path.join(out, `basic-verify-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-  writeFileSync(
-    file,
-    `${JSON.stringify({ benchmark: 'basic-verify', at: new Date().toISOString(), node: process.version, duration, rounds, connections, results }, null, 2)}\n`,
-  );
-  console.log(`results: ${path.relative(process.cwd(), file)}`);
+  writeResults('basic-verify', {
+    benchmark: 'basic-verify',
+    at: new Date().toISOString(),
+    node: process.version,
+    duration,
+    rounds,
+    connections,
+    results,
+  });
   if (Object.values(results).some((result) => result.failures > 0)) process.exitCode = 1;
 }

@@ -23,12 +23,13 @@
  * Prints a table and writes JSON to bench/results/.
  */
 import { fork } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { writeResults } from './lib.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const dist = (file) => path.join(root, 'packages/server/dist', file);
@@ -291,14 +292,7 @@ async function main() {
       ...(skipped.length > 0 ? [`skipped (not in this build): ${skipped.join(', ')}`] : []),
     ].join('\n');
     process.stdout.write(`${table}\n`);
-    const dir = path.join(root, 'bench/results');
-    mkdirSync(dir, { recursive: true });
-    const out = path.join(dir, `gateway-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-    writeFileSync(
-      out,
-      JSON.stringify({ connections, duration, rounds, node: process.version, rows, skipped }, null, 2),
-    );
-    process.stdout.write(`\nwritten to ${path.relative(root, out)}\n`);
+    writeResults('gateway', { connections, duration, rounds, node: process.version, rows, skipped });
   } finally {
     upstream.child.disconnect();
     gatehouse.child.disconnect();

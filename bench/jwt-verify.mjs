@@ -13,7 +13,7 @@
  */
 import { fork } from 'node:child_process';
 import { createHmac, createPublicKey, generateKeyPairSync, randomBytes, verify } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,17 +25,12 @@ import { verifyJwt } from '../packages/sdk/dist/jwt/index.js';
 import { loadConfig } from '../packages/server/dist/config/load.js';
 import { createLogger } from '../packages/server/dist/logging.js';
 import { startGatehouse } from '../packages/server/dist/server.js';
+import { argument, median, writeResults } from './lib.mjs';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const argument = (name, fallback) => {
-  const index = process.argv.indexOf(`--${name}`);
-  return index > 0 ? Number(process.argv[index + 1]) : fallback;
-};
 const SECONDS = argument('seconds', 5);
 const HTTP_SECONDS = argument('http-seconds', 5);
 const TOKENS = 512;
 const ROUNDS = 5;
-const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 const ISSUER = 'https://auth.bench.test';
 const AUDIENCE = 'https://api.bench.test';
 
@@ -274,10 +269,7 @@ async function main() {
     `  /auth/verify, repeated JWT   ${fmt(http.verify)}   p99 ${http.verifyP99Ms} ms   (${ratio(http.verify, http.bare)}× bare; non-2xx ${http.verifyNon2xx})`,
   );
 
-  mkdirSync(path.join(here, 'results'), { recursive: true });
-  const file = path.join(here, 'results', `jwt-verify-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-  writeFileSync(file, `${JSON.stringify({ node: process.version, seconds: SECONDS, rows, http }, null, 2)}\n`);
-  console.log(`\nwrote ${path.relative(process.cwd(), file)}`);
+  writeResults('jwt-verify', { node: process.version, seconds: SECONDS, rows, http });
 }
 
 if (process.argv.includes('--serve')) await serve();

@@ -14,21 +14,16 @@
  */
 import { fork } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
+import { argument, median, writeResults } from './lib.mjs';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const argument = (name, fallback) => {
-  const index = process.argv.indexOf(`--${name}`);
-  return index > 0 ? Number(process.argv[index + 1]) : fallback;
-};
 const SECONDS = argument('seconds', 5);
 const ROUNDS = argument('rounds', 3);
 const CONNECTIONS = argument('connections', 20);
-const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
 /** Gatehouse on SQLite with one client; answers the token URL and the form body. */
 async function serveGatehouse() {
@@ -227,14 +222,7 @@ async function main() {
       '',
     ].join('\n'),
   );
-  mkdirSync(path.join(here, 'results'), { recursive: true });
-  const file = path.join(
-    here,
-    'results',
-    `oauth-client-credentials-${new Date().toISOString().replace(/[:.]/g, '-')}.json`,
-  );
-  writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
-  process.stdout.write(`wrote ${path.relative(process.cwd(), file)}\n`);
+  writeResults('oauth-client-credentials', results);
 }
 
 const childIndex = process.argv.indexOf('--child');

@@ -17,9 +17,6 @@
  * Prints a table and writes bench/results/sdk-verify-<time>.json.
  */
 import { createHmac, generateKeyPairSync, randomBytes, verify } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { createVerifier as createFastJwtVerifier } from 'fast-jwt';
 import Fastify from 'fastify';
@@ -27,12 +24,8 @@ import { exportJWK, jwtVerify, SignJWT } from 'jose';
 import { createVerifier as createWebCryptoVerifier } from '../packages/sdk/dist/fetch.js';
 import { createVerifier } from '../packages/sdk/dist/index.js';
 import { gatehouse } from '../packages/sdk/dist/middleware/fastify.js';
+import { argument, median, writeResults } from './lib.mjs';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const argument = (name, fallback) => {
-  const index = process.argv.indexOf(`--${name}`);
-  return index > 0 ? Number(process.argv[index + 1]) : fallback;
-};
 /** Length of one measurement slice, seconds. */
 const SLICE = argument('slice', 0.1);
 /**
@@ -55,11 +48,6 @@ async function rate(step, seconds = SLICE) {
     for (let j = 0; j < 100; j++) await step(count++);
   }
   return count / ((performance.now() - start) / 1000);
-}
-
-function median(values) {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
 }
 
 function keysFor(alg) {
@@ -247,10 +235,4 @@ console.log(
   `  same route behind the SDK plugin (JWT)  ${fmt(http.sdk)}   p99 ${http.sdkP99Ms} ms   (${ratio(http.sdk, http.bare)}× bare; non-2xx ${http.sdkNon2xx})`,
 );
 
-mkdirSync(path.join(here, 'results'), { recursive: true });
-const file = path.join(here, 'results', `sdk-verify-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-writeFileSync(
-  file,
-  `${JSON.stringify({ node: process.version, slice: SLICE, rounds: ROUNDS, rows, http }, null, 2)}\n`,
-);
-console.log(`\nwrote ${path.relative(process.cwd(), file)}`);
+writeResults('sdk-verify', { node: process.version, slice: SLICE, rounds: ROUNDS, rows, http });
