@@ -270,6 +270,8 @@ export interface AppOptions {
   readonly startedAt?: Date;
   /** Certificate and key for HTTPS on the public (and gateway) listeners; null for plain HTTP. */
   readonly tls?: { readonly cert: Buffer; readonly key: Buffer } | null;
+  /** `/auth/verify` answers in-memory decisions ahead of Fastify's router (default true). */
+  readonly fastLane?: boolean;
 }
 
 export async function buildApps(options: AppOptions): Promise<GatehouseApps> {
@@ -292,6 +294,8 @@ export async function buildApps(options: AppOptions): Promise<GatehouseApps> {
     limiter: services.rateLimiter,
     tokens: services.tokens,
     jwksMaxAgeMs: services.config.keys.jwksMaxAgeMs,
+    trustProxy,
+    fastLane: options.fastLane ?? true,
   });
   await publicApp.register(oauthSurface, {
     issuer: services.config.issuer,

@@ -32,6 +32,8 @@ export interface StartOptions {
    * problems when the new configuration is invalid.
    */
   readonly loadRoutes?: () => { config: GatehouseConfig; routes: readonly RoutePolicy[] | null };
+  /** `/auth/verify`'s fast lane (default on); tests turn it off to compare both doors. */
+  readonly fastLane?: boolean;
 }
 
 export type ReloadResult =
@@ -108,7 +110,13 @@ export async function startGatehouse(options: StartOptions): Promise<RunningGate
     // Signing keys are loaded (and the first one created) before anything can ask for a token.
     await services.tokens.start();
     services.oauth.start();
-    apps = await buildApps({ services, isShuttingDown: () => shuttingDown, listeners: () => ({ ...urls }), tls });
+    apps = await buildApps({
+      services,
+      isShuttingDown: () => shuttingDown,
+      listeners: () => ({ ...urls }),
+      tls,
+      fastLane: options.fastLane ?? true,
+    });
     urls.public = await listen(apps.public, config.public.host, config.public.port, scheme);
     services.tokens.identity.settle(urls.public);
     urls.admin = await listen(apps.admin, config.admin.host, config.admin.port, 'http');

@@ -47,21 +47,46 @@ export interface RouteAccessContext {
   readonly limiter: RateLimiter;
 }
 
-export async function decideRouteAccess(
+/**
+ * Synchronous when memory answers (a cached credential, the in-memory limiter), so forward auth
+ * makes no promise on its hot path; a promise otherwise. Callers `await` it either way; a
+ * synchronous throw is an infrastructure failure like a rejection.
+ */
+export function decideRouteAccess(
   context: RouteAccessContext,
   route: RoutePolicy,
   request: AuthRequest,
-): Promise<RouteDecision> {
-  const decision = await authenticate(context.pipeline, route, request);
+): RouteDecision | Promise<RouteDecision> {
+  const decision = authenticate(context.pipeline, route, request);
+  if (decision instanceof Promise) return decision.then((settled) => limitIfAllowed(context, route, request, settled));
+  return limitIfAllowed(context, route, request, decision);
+}
+
+function limitIfAllowed(
+  context: RouteAccessContext,
+  route: RoutePolicy,
+  request: AuthRequest,
+  decision: RouteDecision,
+): RouteDecision | Promise<RouteDecision> {
   if (!decision.allow || route.rateLimit === null) return decision;
   return limit(context.limiter, route, request, decision);
 }
 
-async function authenticate(pipeline: Pipeline, route: RoutePolicy, request: AuthRequest): Promise<RouteDecision> {
+function authenticate(
+  pipeline: Pipeline,
+  route: RoutePolicy,
+  request: AuthRequest,
+): RouteDecision | Promise<RouteDecision> {
   const policy = accessPolicyOf(route);
   const anonymousAllowed = route.auth.includes(ANONYMOUS);
   if (anonymousAllowed && policy.methods?.length === 0) return ANONYMOUS_PASS;
-  const decision: Decision = await pipeline.decide(request, policy);
+  const decision = pipeline.decide(request, policy);
+  if (decision instanceof Promise) return decision.then((settled) => orAnonymous(settled, anonymousAllowed));
+  return orAnonymous(decision, anonymousAllowed);
+}
+
+/** With `anonymous` among the route's mechanisms, no credential at all is an anonymous pass. */
+function orAnonymous(decision: Decision, anonymousAllowed: boolean): RouteDecision {
   if (decision.allow) return decision;
   if (anonymousAllowed && (decision.denial.reason === 'no_credentials' || decision.denial.reason === 'no_mechanism')) {
     return ANONYMOUS_PASS;
@@ -69,15 +94,25 @@ async function authenticate(pipeline: Pipeline, route: RoutePolicy, request: Aut
   return decision;
 }
 
-async function limit(
+function limit(
   limiter: RateLimiter,
   route: RoutePolicy,
   request: AuthRequest,
   decision: Extract<RouteDecision, { allow: true }>,
-): Promise<RouteDecision> {
+): RouteDecision | Promise<RouteDecision> {
   const rule = route.rateLimit as NonNullable<RoutePolicy['rateLimit']>;
   const caller = decision.identity ? `sub:${decision.identity.subject}` : `ip:${request.clientIp}`;
-  const result: RateLimitResult = await limiter.consume(`route:${route.name}:${caller}`, rule);
+  const result = limiter.consume(`route:${route.name}:${caller}`, rule);
+  if (result instanceof Promise) return result.then((settled) => limited(route, rule, decision, settled));
+  return limited(route, rule, decision, result);
+}
+
+function limited(
+  route: RoutePolicy,
+  rule: NonNullable<RoutePolicy['rateLimit']>,
+  decision: Extract<RouteDecision, { allow: true }>,
+  result: RateLimitResult,
+): RouteDecision {
   // The route's limit is the one the caller hits here: its headers win over a mechanism's.
   const headers = { ...decision.headers, ...rateLimitHeaders(result, rule) };
   if (result.allowed) return { ...decision, headers };

@@ -15,10 +15,10 @@
 import http, { type IncomingMessage, ServerResponse } from 'node:http';
 import https from 'node:https';
 import type { Socket } from 'node:net';
-import proxyAddr from '@fastify/proxy-addr';
 import type { FastifyInstance } from 'fastify';
 import { withoutQueryParameters } from '../../core/policies/request-target.js';
 import { strippedPath } from '../../core/policies/routes.js';
+import { type ConnectionFacts, compileProxyTrust, connectionFacts, lastEntry, type ProxyTrust } from '../connection.js';
 import { requestId } from '../fastify.js';
 import { type ProblemCode, problemBody } from '../problem.js';
 import { authorizeGatewayRequest } from './authorize.js';
@@ -26,42 +26,25 @@ import { CREDENTIAL_QUERY_PARAMETERS, upstreamRequestHeaders } from './headers.j
 import type { GatewaySurfaceOptions } from './index.js';
 
 /** What the connection says about the client, with `trust_proxy` applied as Fastify applies it. */
-interface ConnectionFacts {
-  readonly clientIp: string;
-  readonly secure: boolean;
+interface UpgradeFacts extends ConnectionFacts {
   readonly host: string;
 }
 
-function connectionFacts(
-  request: IncomingMessage,
-  trust: ((address: string, hop: number) => boolean) | null,
-): ConnectionFacts {
-  const socket = request.socket as Socket & { encrypted?: boolean };
-  const own = {
-    clientIp: socket.remoteAddress ?? '',
-    secure: socket.encrypted === true,
-    host: request.headers.host ?? '',
-  };
-  if (trust === null || !trust(own.clientIp, 0)) return own;
-  const last = (value: string | string[] | undefined) => {
-    const text = Array.isArray(value) ? value.join(',') : value;
-    return text === undefined ? undefined : (text.slice(text.lastIndexOf(',') + 1).trim() as string);
-  };
-  const addresses = proxyAddr.all(request, trust);
-  return {
-    clientIp: addresses[addresses.length - 1] ?? own.clientIp,
-    secure: own.secure || last(request.headers['x-forwarded-proto']) === 'https',
-    host: last(request.headers['x-forwarded-host']) ?? own.host,
-  };
+function upgradeFacts(request: IncomingMessage, trust: ProxyTrust): UpgradeFacts {
+  const facts = connectionFacts(request, trust);
+  const own = request.headers.host ?? '';
+  if (trust === null || !trust(request.socket.remoteAddress ?? '', 0)) return { ...facts, host: own };
+  const forwardedHost = request.headers['x-forwarded-host'];
+  return { ...facts, host: forwardedHost === undefined ? own : lastEntry(forwardedHost) };
 }
 
 export function passWebSocketUpgrades(app: FastifyInstance, options: GatewaySurfaceOptions): void {
-  const trust = options.trustProxy.length > 0 ? proxyAddr.compile([...options.trustProxy]) : null;
+  const trust = compileProxyTrust(options.trustProxy);
   const open = new Set<Socket>();
   app.server.on('upgrade', (request: IncomingMessage, socket: Socket, head: Buffer) => {
     socket.on('error', () => socket.destroy());
     const id = requestId(request);
-    handleUpgrade(app, options, { request, socket, head, id, facts: connectionFacts(request, trust) }, open).catch(
+    handleUpgrade(app, options, { request, socket, head, id, facts: upgradeFacts(request, trust) }, open).catch(
       (error: unknown) => {
         app.log.error({ err: error, request_id: id }, 'websocket upgrade failed');
         answer({ request, socket, id }, 500, 'internal', 'An internal error occurred; it has been logged');
@@ -84,7 +67,7 @@ interface Upgrade {
 async function handleUpgrade(
   app: FastifyInstance,
   options: GatewaySurfaceOptions,
-  upgrade: Upgrade & { readonly head: Buffer; readonly facts: ConnectionFacts },
+  upgrade: Upgrade & { readonly head: Buffer; readonly facts: UpgradeFacts },
   open: Set<Socket>,
 ): Promise<void> {
   const { request, socket, head, id, facts } = upgrade;

@@ -28,6 +28,10 @@ export interface PublicSurfaceOptions {
   readonly limiter: RateLimiter;
   readonly tokens: Tokens;
   readonly jwksMaxAgeMs: number;
+  /** The listener's `trust_proxy` list. */
+  readonly trustProxy?: readonly string[];
+  /** `/auth/verify`'s fast lane (default true). */
+  readonly fastLane?: boolean;
 }
 
 export async function publicSurface(app: FastifyInstance, options: PublicSurfaceOptions): Promise<void> {

@@ -22,7 +22,7 @@
  * the only safe answer), and so is the method when the URI comes from a header (nginx sends
  * every subrequest as GET, so the verify request's own method says nothing).
  */
-import type { FastifyRequest } from 'fastify';
+import type { IncomingMessage } from 'node:http';
 
 export const VERIFY_PATH = '/auth/verify';
 
@@ -42,7 +42,7 @@ export type OriginalRequest =
   | { readonly ok: true; readonly method: string; readonly uri: string; readonly host: string }
   | { readonly ok: false; readonly description: string };
 
-const single = (request: FastifyRequest, name: string): string | undefined => {
+const single = (request: IncomingMessage, name: string): string | undefined => {
   const value = request.headers[name];
   return Array.isArray(value) ? value[0] : value;
 };
@@ -60,8 +60,8 @@ function agreed(
   return found?.[1];
 }
 
-export function originalRequest(request: FastifyRequest): OriginalRequest {
-  const rawUrl = request.raw.url ?? VERIFY_PATH;
+export function originalRequest(request: IncomingMessage): OriginalRequest {
+  const rawUrl = request.url ?? VERIFY_PATH;
   // Envoy ext_authz (HTTP service with path_prefix: /auth/verify) sends the original path below ours.
   const suffix = rawUrl.startsWith(`${VERIFY_PATH}/`) ? rawUrl.slice(VERIFY_PATH.length) : undefined;
   const uri = agreed([

@@ -18,12 +18,23 @@
  *   `{"error", "error_description"}` unless the route sets its own body;
  * - 503 problem+json when a decision needs the store and the store is unreachable: never 2xx, so
  *   proxies deny (SECURITY.md #35, #36). This comes from the surface's error handler.
+ *
+ * Two doors, one decision: a GET or HEAD without a body is taken by a fast lane in front of
+ * Fastify's router (../fastify.ts `installFastLane`), which answers from Node's own request and
+ * response objects when the decision is made in memory (a cached key or token) — the case of
+ * nearly every forward-auth call. When the decision needs the store (or a translated token has to
+ * be signed) the lane hands the request, with its decision in flight, to the Fastify route, which
+ * finishes it and turns a store outage into the 503. Both doors read the request through
+ * `VerifyCall` and build their answer with `answer()`, so they cannot disagree; a differential
+ * test (test/http/verify-fast-lane.test.ts) holds them to it.
  */
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
 import type { AuditLog } from '../../core/audit/audit.js';
 import type { Pipeline } from '../../core/pipeline/pipeline.js';
 import { parseScopeList } from '../../core/pipeline/pipeline.js';
-import type { Decision, Denial, Identity } from '../../core/pipeline/types.js';
+import type { AuthRequest, Decision, Denial, Identity } from '../../core/pipeline/types.js';
 import { canonicalHost } from '../../core/policies/host.js';
 import { canonicalTarget } from '../../core/policies/request-target.js';
 import { decideRouteAccess, type RouteDecision } from '../../core/policies/route-access.js';
@@ -31,8 +42,11 @@ import { type ActiveRoutes, ANONYMOUS, type RoutePolicy } from '../../core/polic
 import type { TokenTranslator } from '../../core/policies/token-translation.js';
 import type { RateLimiter } from '../../core/ratelimit/limiter.js';
 import { type GatehouseMetrics, NO_ROUTE_LABEL, type Outcome } from '../../observability/metrics.js';
-import { findDuplicateHeader, singletonHeaders, toAuthRequest } from '../auth-request.js';
+import { authRequestFrom, findDuplicateHeader, singletonHeaders } from '../auth-request.js';
+import { compileProxyTrust, connectionFacts } from '../connection.js';
+import { installFastLane, requestId } from '../fastify.js';
 import { setIdentityHeaders as identityHeaderValues } from '../identity-headers.js';
+import { LazyRequestLogger } from '../request-logger.js';
 import { FORWARD_AUTH_SINGLETON_HEADERS, originalRequest, VERIFY_PATH } from './original-request.js';
 
 export interface VerifyRouteOptions {
@@ -43,6 +57,10 @@ export interface VerifyRouteOptions {
   readonly tokenTranslator: TokenTranslator;
   /** The shared rate limiter, for routes' `rate_limit`. */
   readonly limiter: RateLimiter;
+  /** Proxies whose X-Forwarded-For/-Proto are believed (the listener's `trust_proxy`). */
+  readonly trustProxy?: readonly string[];
+  /** Answer in-memory decisions before Fastify routes the request (default true; tests compare both doors). */
+  readonly fastLane?: boolean;
 }
 
 const OUTCOMES: Record<number, Outcome> = {
@@ -75,14 +93,53 @@ interface Verdict {
   readonly route: RoutePolicy | null;
 }
 
+/** A verify request as both doors see it. */
+interface VerifyCall {
+  /** Node's request: method, URL, headers and raw header list. */
+  readonly raw: IncomingMessage;
+  /** After `trust_proxy`, as Fastify's `request.ip` / `request.protocol`. */
+  readonly clientIp: string;
+  readonly secure: boolean;
+  /** Fastify's request logger; null in the fast lane, which makes one only to write a line. */
+  readonly log: FastifyBaseLogger | null;
+}
+
+/**
+ * The response, before either door writes it. `body` undefined: none (Content-Length: 0).
+ * Headers are an object, or for the 200 of an identity seen before, a flat list made once
+ * (name, value, …, ending with `content-length: 0`) that Node writes without copying.
+ */
+interface Answer {
+  readonly status: number;
+  readonly headers: Record<string, string | string[]> | FlatHeaders;
+  readonly body?: unknown;
+}
+
+type FlatHeaders = readonly string[];
+
+/** A decision the fast lane started and the Fastify route finishes. */
+interface HandedOver {
+  readonly verdict: Promise<Verdict>;
+  readonly started: number;
+}
+
+const NO_STORE = 'no-store';
+
 export function registerVerifyRoute(app: FastifyInstance, options: VerifyRouteOptions): void {
   const { pipeline, audit, routes, metrics, tokenTranslator } = options;
+  const parentLogger = app.log as Logger;
+  /** The request's logger: Fastify's, or for the fast lane one made now with a request id. */
+  const logOf = (call: VerifyCall): FastifyBaseLogger =>
+    call.log ?? new LazyRequestLogger(parentLogger, { request_id: requestId(call.raw) }, {});
   const singletons = singletonHeaders([...FORWARD_AUTH_SINGLETON_HEADERS, ...pipeline.credentialHeaders]);
 
+  const authRequest = (call: VerifyCall, method: string, url: string): AuthRequest =>
+    authRequestFrom({ headers: call.raw.headers, method, url, secure: call.secure, clientIp: call.clientIp });
+
   /** Forward auth with routes: the original request picks the route; default deny. */
-  const decideWithRoutes = async (request: FastifyRequest): Promise<Verdict> => {
+  const decideWithRoutes = (call: VerifyCall): Verdict | Promise<Verdict> => {
     const table = routes.current();
-    const original = originalRequest(request);
+    const original = originalRequest(call.raw);
     if (!original.ok) return deny(invalidRequest(original.description, 'ambiguous_original_request'));
     const target = canonicalTarget(original.uri);
     if (!target.ok) return deny(invalidRequest(target.detail, `target_${target.reason}`));
@@ -93,12 +150,31 @@ export function registerVerifyRoute(app: FastifyInstance, options: VerifyRouteOp
       return deny(forbidden(`No route covers ${original.method} ${target.path}`, 'no_route'));
     }
     const url = target.query ? `${target.path}?${target.query}` : target.path;
-    const decision = await decideRouteAccess(
-      options,
-      found.route,
-      toAuthRequest(request, { method: original.method, url }),
-    );
-    return { decision, route: found.route };
+    const route = found.route;
+    const decision = decideRouteAccess(options, route, authRequest(call, original.method, url));
+    return decision instanceof Promise
+      ? decision.then((settled) => ({ decision: settled, route }))
+      : { decision, route };
+  };
+
+  /** Without routes: every enabled mechanism, `?scope=a b` required. */
+  const decideWithoutRoutes = (call: VerifyCall): Verdict | Promise<Verdict> => {
+    const url = call.raw.url ?? VERIFY_PATH;
+    const scope = scopeParameter(url);
+    if (scope === null) return deny(invalidRequest('The scope parameter appears more than once', 'duplicate_scope'));
+    const decision: Decision | Promise<Decision> = pipeline.decide(authRequest(call, call.raw.method ?? 'GET', url), {
+      scopes: parseScopeList(scope),
+    });
+    return decision instanceof Promise
+      ? decision.then((settled) => ({ decision: settled, route: null }))
+      : { decision, route: null };
+  };
+
+  /** Synchronous when memory answers; throws or rejects only when the store is needed and down. */
+  const decide = (call: VerifyCall): Verdict | Promise<Verdict> => {
+    const duplicate = findDuplicateHeader(call.raw.rawHeaders, singletons);
+    if (duplicate) return deny(invalidRequest(`The ${duplicate} header appears more than once`, 'duplicate_header'));
+    return routes.current() !== null ? decideWithRoutes(call) : decideWithoutRoutes(call);
   };
 
   /** A store outage: counted, then answered 503 by the surface's error handler (never 2xx). */
@@ -107,28 +183,16 @@ export function registerVerifyRoute(app: FastifyInstance, options: VerifyRouteOp
     throw error;
   };
 
-  /** Answers a verdict; synchronous unless a translated token has to be signed. */
-  const respond = (
-    request: FastifyRequest,
-    reply: FastifyReply,
-    { decision, route }: Verdict,
-    started: number,
-  ): Promise<void> | undefined => {
+  /** Records the verdict (metrics, audit, log) and builds the answer. */
+  const record = (call: VerifyCall, { decision, route }: Verdict, started: number): Answer => {
     const seconds = (performance.now() - started) / 1000;
     const routeLabel = route?.name ?? NO_ROUTE_LABEL;
     if (decision.allow) {
       metrics.decision('verify', routeLabel, decision.identity?.method ?? ANONYMOUS, 'allowed', seconds);
-      setIdentityHeaders(reply, decision.identity, decision.headers);
-      request.log.debug({ subject: decision.identity?.subject, route: route?.name }, 'allowed');
-      reply.code(200).header('cache-control', 'no-store');
-      // forward: jwt — the proxy copies this onto the request in place of the client's credential.
-      if (route?.forward === 'jwt' && decision.identity) {
-        return tokenTranslator.translate(route, decision.identity).then((token) => {
-          reply.header('authorization', `Bearer ${token}`).send();
-        });
+      if (parentLogger.isLevelEnabled('debug')) {
+        logOf(call).debug({ subject: decision.identity?.subject, route: route?.name, door: doorOf(call) }, 'allowed');
       }
-      reply.send();
-      return undefined;
+      return { status: 200, headers: identityHeaders(decision.identity, decision.headers) };
     }
     const { denial } = decision;
     const outcome = denial.reason === 'no_route' ? 'no_route' : (OUTCOMES[denial.status] ?? 'forbidden');
@@ -137,50 +201,62 @@ export function registerVerifyRoute(app: FastifyInstance, options: VerifyRouteOp
       audit.recordFailure({
         method: denial.method ?? 'none',
         reason: denial.reason,
-        ip: request.ip,
+        ip: call.clientIp,
         target: denial.target ?? null,
       });
     }
-    request.log.info(
-      { status: denial.status, method: denial.method, reason: denial.reason, route: route?.name },
+    logOf(call).info(
+      { status: denial.status, method: denial.method, reason: denial.reason, route: route?.name, door: doorOf(call) },
       'denied',
     );
-    sendDenial(reply, denial, route);
-    return undefined;
+    return denialAnswer(denial, route);
   };
 
-  // Not an async function: when memory answers (a cached key, no routes) the whole request is
-  // handled without a promise; otherwise the returned promise settles it, and a rejection (the
-  // store is down) reaches the error handler as a 503. A synchronous throw does too.
+  /** `forward: jwt`: the proxy copies this onto the request in place of the client's credential. */
+  const translates = ({ decision, route }: Verdict): boolean =>
+    decision.allow && decision.identity !== null && route?.forward === 'jwt';
+
+  const answer = (call: VerifyCall, verdict: Verdict, started: number): Answer | Promise<Answer> => {
+    const answered = record(call, verdict, started);
+    const { decision, route } = verdict;
+    if (!translates(verdict) || !decision.allow || !decision.identity || !route) return answered;
+    return tokenTranslator.translate(route, decision.identity).then((token) => ({
+      ...answered,
+      headers: { ...headerObject(answered.headers), authorization: `Bearer ${token}` },
+    }));
+  };
+
+  // The Fastify door. Not an async function: an in-memory decision is answered without a
+  // promise; otherwise the returned promise settles the request, and a rejection (the store is
+  // down) reaches the error handler as a 503. A synchronous throw does too.
+  const handedOver = new WeakMap<IncomingMessage, HandedOver>();
+  const send = (reply: FastifyReply, result: Answer): void => {
+    reply.code(result.status).headers(headerObject(result.headers));
+    if (result.body === undefined) reply.send();
+    else reply.send(result.body);
+  };
   const handler = (request: FastifyRequest, reply: FastifyReply): Promise<void> | undefined => {
-    const started = performance.now();
-    const duplicate = findDuplicateHeader(request.raw.rawHeaders, singletons);
-    if (duplicate) {
-      const denial = invalidRequest(`The ${duplicate} header appears more than once`, 'duplicate_header');
-      return respond(request, reply, deny(denial), started);
-    }
-    if (routes.current() !== null) {
-      return decideWithRoutes(request).then(
-        (verdict) => respond(request, reply, verdict, started),
-        unavailable(started),
-      );
-    }
-    // Without routes: every enabled mechanism, `?scope=` required.
-    const query = request.query as Record<string, unknown>;
-    const scope = typeof query.scope === 'string' ? query.scope : undefined;
-    let decision: Decision | Promise<Decision>;
+    const call: VerifyCall = {
+      raw: request.raw,
+      clientIp: request.ip,
+      secure: request.protocol === 'https',
+      log: request.log,
+    };
+    const handed = handedOver.get(request.raw);
+    const started = handed?.started ?? performance.now();
+    let verdict: Verdict | Promise<Verdict>;
     try {
-      decision = pipeline.decide(toAuthRequest(request), { scopes: parseScopeList(scope) });
+      verdict = handed?.verdict ?? decide(call);
     } catch (error) {
       return unavailable(started)(error);
     }
-    if (decision instanceof Promise) {
-      return decision.then(
-        (settled) => respond(request, reply, { decision: settled, route: null }, started),
-        unavailable(started),
-      );
-    }
-    return respond(request, reply, { decision, route: null }, started);
+    const finish = (settled: Verdict): Promise<void> | undefined => {
+      const result = answer(call, settled, started);
+      if (result instanceof Promise) return result.then((ready) => send(reply, ready));
+      send(reply, result);
+      return undefined;
+    };
+    return verdict instanceof Promise ? verdict.then(finish, unavailable(started)) : finish(verdict);
   };
 
   app.route({
@@ -194,26 +270,132 @@ export function registerVerifyRoute(app: FastifyInstance, options: VerifyRouteOp
     url: `${VERIFY_PATH}/*`,
     handler,
   });
+
+  if (options.fastLane === false) return;
+
+  // The fast lane: GET or HEAD /auth/verify[?query] without a body — what nginx, Caddy and
+  // Traefik send. Anything else (other methods, bodies, Envoy's path suffix, odd spellings of the
+  // path) goes to Fastify, whose router and body handling then apply as usual.
+  const trust = compileProxyTrust(options.trustProxy);
+  const lane = (request: IncomingMessage, response: ServerResponse): boolean => {
+    const { method, url } = request;
+    if ((method !== 'GET' && method !== 'HEAD') || url === undefined || !isVerifyUrl(url) || hasBody(request)) {
+      return false;
+    }
+    const started = performance.now();
+    const facts = connectionFacts(request, trust);
+    const call: VerifyCall = { raw: request, clientIp: facts.clientIp, secure: facts.secure, log: null };
+    let verdict: Verdict | Promise<Verdict>;
+    try {
+      verdict = decide(call);
+    } catch (error) {
+      verdict = Promise.reject(error);
+    }
+    if (verdict instanceof Promise || translates(verdict)) {
+      const inFlight = Promise.resolve(verdict);
+      // Handled by the route right after this returns; this only keeps Node from reporting a
+      // rejection as unhandled in between.
+      inFlight.catch(() => {});
+      handedOver.set(request, { verdict: inFlight, started });
+      return false;
+    }
+    writeAnswer(response, record(call, verdict, started));
+    return true;
+  };
+  installFastLane(app, lane);
 }
+
+/** Which door answered, in the log lines (`fast_lane` or `router`). */
+const doorOf = (call: VerifyCall): string => (call.log === null ? 'fast_lane' : 'router');
 
 const deny = (denial: Denial): Verdict => ({ decision: { allow: false, denial }, route: null });
 
-export function setIdentityHeaders(
-  reply: FastifyReply,
-  identity: Identity | null,
-  extra?: Readonly<Record<string, string>>,
-): void {
-  const headers: Record<string, string> = {};
-  identityHeaderValues(headers, identity, extra, { complete: true });
-  reply.headers(headers);
+/** `/auth/verify` exactly, with or without a query: the spellings Fastify's router maps to the route. */
+const isVerifyUrl = (url: string): boolean =>
+  url.startsWith(VERIFY_PATH) && (url.length === VERIFY_PATH.length || url.charCodeAt(VERIFY_PATH.length) === 63); // '?'
+
+/** A body is framed by Content-Length (other than 0) or Transfer-Encoding (RFC 9112 §6). */
+const hasBody = (request: IncomingMessage): boolean => {
+  const length = request.headers['content-length'];
+  return request.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+};
+
+/**
+ * The `scope` query parameter: undefined when absent, null when repeated (refused: which one
+ * would count?). Parsed from the raw URL alike for both doors (WHATWG form decoding, `+` is a space).
+ */
+function scopeParameter(url: string): string | undefined | null {
+  const start = url.indexOf('?');
+  if (start < 0 || !url.includes('scope=', start)) return undefined;
+  const values = new URLSearchParams(url.slice(start + 1)).getAll('scope');
+  return values.length > 1 ? null : values[0];
 }
 
-export function sendDenial(reply: FastifyReply, denial: Denial, route: RoutePolicy | null = null): FastifyReply {
-  if (denial.challenges.length > 0) reply.header('www-authenticate', denial.challenges as string[]);
-  if (denial.headers) reply.headers(denial.headers);
+/** The 200 headers of an identity seen before: an identity is immutable, a cached one comes back often. */
+const headersByIdentity = new WeakMap<Identity, FlatHeaders>();
+
+/**
+ * 200: `Cache-Control: no-store` and the four `X-Auth-*` headers (all four, empty where they do
+ * not apply: ../identity-headers.ts), plus the decision's own (rate-limit headers).
+ */
+function identityHeaders(
+  identity: Identity | null,
+  extra: Readonly<Record<string, string>> | undefined,
+): Record<string, string> | FlatHeaders {
+  const made = (): Record<string, string> => {
+    const headers: Record<string, string> = { 'cache-control': NO_STORE };
+    identityHeaderValues(headers, identity, extra, { complete: true });
+    return headers;
+  };
+  if (identity === null || extra !== undefined) return made();
+  let known = headersByIdentity.get(identity);
+  if (known === undefined) {
+    known = Object.freeze([...Object.entries(made()).flat(), 'content-length', '0']);
+    headersByIdentity.set(identity, known);
+  }
+  return known;
+}
+
+/** Headers as an object (for Fastify's reply, which sets the length itself). */
+function headerObject(headers: Answer['headers']): Record<string, string | string[]> {
+  if (!Array.isArray(headers)) return headers as Record<string, string | string[]>;
+  const object: Record<string, string> = {};
+  for (let i = 0; i < headers.length; i += 2) {
+    if (headers[i] !== 'content-length') object[headers[i] as string] = headers[i + 1] as string;
+  }
+  return object;
+}
+
+function denialAnswer(denial: Denial, route: RoutePolicy | null): Answer {
+  const headers: Record<string, string | string[]> = {};
+  if (denial.challenges.length > 0) headers['www-authenticate'] = denial.challenges as string[];
+  if (denial.headers) Object.assign(headers, denial.headers);
+  headers['cache-control'] = NO_STORE;
   const custom = route && (denial.status === 401 || denial.status === 403) ? route.responses[denial.status] : undefined;
-  return reply
-    .code(denial.status)
-    .header('cache-control', 'no-store')
-    .send(custom ?? { error: denial.error, error_description: denial.description });
+  return {
+    status: denial.status,
+    headers,
+    body: custom ?? { error: denial.error, error_description: denial.description },
+  };
+}
+
+/** The fast lane's writer: what Fastify's reply would send for the same answer. */
+function writeAnswer(response: ServerResponse, { status, headers: given, body }: Answer): void {
+  if (Array.isArray(given)) {
+    response.writeHead(status, given as string[]);
+    response.end();
+    return;
+  }
+  const headers = given as Record<string, string | string[]>;
+  if (body === undefined) {
+    headers['content-length'] = '0';
+    response.writeHead(status, headers);
+    response.end();
+    return;
+  }
+  const text = JSON.stringify(body);
+  headers['content-type'] = 'application/json; charset=utf-8';
+  headers['content-length'] = String(Buffer.byteLength(text));
+  response.writeHead(status, headers);
+  response.end(text);
 }

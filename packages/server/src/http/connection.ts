@@ -1,0 +1,41 @@
+/**
+ * Who is on the other end of a request Fastify did not route (a WebSocket upgrade, a fast-lane
+ * verification): the client's address and whether it used HTTPS, read exactly as Fastify reads
+ * `request.ip` and `request.protocol` with the same `trust_proxy` list, so that a request means
+ * the same thing whichever way it arrives. X-Forwarded-For/-Proto are believed only from a
+ * trusted peer (config `trust_proxy`); without one, the socket is the truth.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
+import proxyAddr from '@fastify/proxy-addr';
+
+/** Decides whether an address (at a hop) is a trusted proxy; null when none is. */
+export type ProxyTrust = ((address: string, hop: number) => boolean) | null;
+
+export function compileProxyTrust(trustProxy: readonly string[] | undefined): ProxyTrust {
+  return trustProxy && trustProxy.length > 0 ? proxyAddr.compile([...trustProxy]) : null;
+}
+
+export interface ConnectionFacts {
+  readonly clientIp: string;
+  readonly secure: boolean;
+}
+
+/** The last entry of a list-valued header, as Fastify reads X-Forwarded-Proto. */
+export const lastEntry = (value: string | string[]): string => {
+  const text = Array.isArray(value) ? value.join(',') : value;
+  return text.slice(text.lastIndexOf(',') + 1).trim();
+};
+
+export function connectionFacts(request: IncomingMessage, trust: ProxyTrust): ConnectionFacts {
+  const socket = request.socket as Socket & { encrypted?: boolean };
+  const peer = socket.remoteAddress ?? '';
+  if (trust === null) return { clientIp: peer, secure: socket.encrypted === true };
+  const addresses = proxyAddr.all(request, trust);
+  const proto = request.headers['x-forwarded-proto'];
+  return {
+    clientIp: addresses[addresses.length - 1] ?? peer,
+    // Fastify's request.protocol: a trusted peer's X-Forwarded-Proto wins over the socket.
+    secure: proto && trust(peer, 0) ? lastEntry(proto) === 'https' : socket.encrypted === true,
+  };
+}
