@@ -25,4 +25,5 @@ export {
   MAX_LEEWAY_SECONDS,
   type VerifyJwtOptions,
   verifyJwt,
+  verifyJwtDirect,
 } from './verify.js';

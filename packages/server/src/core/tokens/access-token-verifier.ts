@@ -2,9 +2,10 @@
  * Verifying our access tokens: the shared core (@gatehouse/sdk/jwt) against the key ring, RFC 9068
  * typing and claims, then the denylist; a token seen before is answered from the verified-token
  * cache. Used by the JWT authenticator, by logout, and by introspection (OAuth). Never touches
- * the store: keys and denylist are in memory.
+ * the store: keys and denylist are in memory, so the answer is synchronous — no promise per
+ * request — except while an unknown `kid` makes the key ring reload.
  */
-import { type JwtErrorCode, verifyJwt } from '@gatehouse/sdk/jwt';
+import { type JwtErrorCode, type JwtVerification, verifyJwtDirect } from '@gatehouse/sdk/jwt';
 import type { Clock } from '../audit/audit.js';
 import { parseScopeList } from '../pipeline/pipeline.js';
 import type { Identity } from '../pipeline/types.js';
@@ -21,7 +22,8 @@ export type AccessTokenCheck =
   | { readonly ok: false; readonly reason: JwtErrorCode | 'revoked' };
 
 export interface AccessTokenVerifier {
-  verify(token: string): Promise<AccessTokenCheck>;
+  /** Synchronous unless the key ring has to reload for an unknown `kid`; callers `await` it either way. */
+  verify(token: string): AccessTokenCheck | Promise<AccessTokenCheck>;
 }
 
 export interface AccessTokenVerifierOptions {
@@ -38,8 +40,27 @@ export interface AccessTokenVerifierOptions {
 export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): AccessTokenVerifier {
   const { keyRing, denylist, cache, clock } = options;
   const lookup = (kid: string) => keyRing.lookup(kid);
+  const conclude = (token: string, result: JwtVerification, now: number): AccessTokenCheck => {
+    if (!result.ok) return { ok: false, reason: result.code };
+    const { claims, header } = result;
+    if (typeof claims.sub !== 'string' || typeof claims.client_id !== 'string' || typeof claims.jti !== 'string') {
+      return { ok: false, reason: 'ERR_JWT_CLAIM_INVALID' };
+    }
+    if (denylist.isRevoked(claims)) return { ok: false, reason: 'revoked' };
+    const identity: Identity = {
+      subject: claims.sub,
+      method: 'jwt',
+      scopes: typeof claims.scope === 'string' ? parseScopeList(claims.scope) : [],
+      clientId: claims.client_id,
+      credentialId: claims.jti,
+      claims,
+    };
+    const expiresAt = claims.exp * 1000;
+    cache.set(token, { identity, expiresAt, kid: header.kid }, now);
+    return { ok: true, identity, expiresAt };
+  };
   return {
-    async verify(token) {
+    verify(token) {
       const now = clock.now();
       const cached = cache.get(token, now);
       if (cached) {
@@ -47,7 +68,7 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
           ? { ok: false, reason: 'revoked' }
           : { ok: true, identity: cached.identity, expiresAt: cached.expiresAt };
       }
-      const result = await verifyJwt(token, lookup, {
+      const result = verifyJwtDirect(token, lookup, {
         issuer: options.identity.issuer,
         audience: options.identity.audiences,
         types: [ACCESS_TOKEN_TYPE],
@@ -56,23 +77,9 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
         maxTokenLength: options.maxTokenLength,
         now: () => now,
       });
-      if (!result.ok) return { ok: false, reason: result.code };
-      const { claims, header } = result;
-      if (typeof claims.sub !== 'string' || typeof claims.client_id !== 'string' || typeof claims.jti !== 'string') {
-        return { ok: false, reason: 'ERR_JWT_CLAIM_INVALID' };
-      }
-      if (denylist.isRevoked(claims)) return { ok: false, reason: 'revoked' };
-      const identity: Identity = {
-        subject: claims.sub,
-        method: 'jwt',
-        scopes: typeof claims.scope === 'string' ? parseScopeList(claims.scope) : [],
-        clientId: claims.client_id,
-        credentialId: claims.jti,
-        claims,
-      };
-      const expiresAt = claims.exp * 1000;
-      cache.set(token, { identity, expiresAt, kid: header.kid }, now);
-      return { ok: true, identity, expiresAt };
+      return result instanceof Promise
+        ? result.then((settled) => conclude(token, settled, now))
+        : conclude(token, result, now);
     },
   };
 }

@@ -5,7 +5,7 @@
  */
 import type { JwtErrorCode } from '@gatehouse/sdk/jwt';
 import type { Authenticator, AuthOutcome } from '../pipeline/types.js';
-import type { AccessTokenVerifier } from './access-token-verifier.js';
+import type { AccessTokenCheck, AccessTokenVerifier } from './access-token-verifier.js';
 
 /** RFC 6750 §2.1: `Bearer` (case-insensitive scheme, RFC 9110 §11.1) and a b64token. */
 const BEARER = /^bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
@@ -29,6 +29,11 @@ const rejected = (reason: JwtErrorCode | 'revoked'): AuthOutcome => ({
 });
 
 const BEARER_SCHEME = /^bearer +/i;
+
+const ABSENT: AuthOutcome = { kind: 'absent' };
+
+const outcomeOf = (checked: AccessTokenCheck): AuthOutcome =>
+  checked.ok ? { kind: 'authenticated', identity: checked.identity } : rejected(checked.reason);
 
 /**
  * The JWT-shaped bearer token of a request: `undefined` when there is none (no Authorization, another
@@ -59,12 +64,13 @@ export function createJwtAuthenticator(options: {
         ? `Bearer realm="gatehouse", error="${error.error}", error_description="${error.description.replace(/["\\]/g, '')}"`
         : 'Bearer realm="gatehouse"';
     },
-    async authenticate(request) {
+    // Synchronous when the verifier is (a cached token, or a known key): no promise per request.
+    authenticate(request) {
       const token = bearerJwt(request.header('authorization'), options.maxTokenLength);
-      if (token === undefined) return { kind: 'absent' };
+      if (token === undefined) return ABSENT;
       if (typeof token !== 'string') return rejected(token.refuse);
-      const checked = await options.verifier.verify(token);
-      return checked.ok ? { kind: 'authenticated', identity: checked.identity } : rejected(checked.reason);
+      const checked = options.verifier.verify(token);
+      return checked instanceof Promise ? checked.then(outcomeOf) : outcomeOf(checked);
     },
   };
 }
