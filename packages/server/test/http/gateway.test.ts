@@ -90,6 +90,7 @@ describe.each(storeKinds())('gateway on %s', (kind) => {
         },
         { name: 'slow', match: { path: '/hang' }, upstream: upstream.url, auth: ['anonymous'], timeout: '300ms' },
         { name: 'reset', match: { path: '/reset' }, upstream: upstream.url, auth: ['anonymous'] },
+        { name: 'cut', match: { path: '/cut' }, upstream: upstream.url, auth: ['anonymous'] },
         { name: 'stream', match: { path: '/stream' }, upstream: upstream.url, auth: ['anonymous'] },
         { name: 'status', match: { path: '/status' }, upstream: upstream.url, auth: ['anonymous'] },
         { name: 'dead', match: { path: '/dead' }, upstream: `http://127.0.0.1:${deadPort}`, auth: ['anonymous'] },
@@ -358,6 +359,18 @@ describe.each(storeKinds())('gateway on %s', (kind) => {
     expect(upstream.connections() - before).toBeLessThanOrEqual(1);
   });
 
+  it('relays small bodies whole with their length, and passes HEAD’s declared length on without a body', async () => {
+    const get = await rawRequest(`${server.proxyUrl}/public/length`);
+    const body = get.body;
+    expect(get.headers['content-length']).toBe(String(Buffer.byteLength(body)));
+    expect(JSON.parse(body).url).toBe('/public/length');
+    const head = await rawRequest(`${server.proxyUrl}/public/length`, { method: 'HEAD' });
+    expect(head.status).toBe(200);
+    expect(head.body).toBe('');
+    // The length the upstream declared for the body it did not send (RFC 9110 §9.3.2).
+    expect(Number(head.headers['content-length'])).toBeGreaterThan(200);
+  });
+
   it('removes hop-by-hop headers from the upstream’s answer', async () => {
     const response = await fetch(`${server.proxyUrl}/public/hop`);
     expect(response.headers.get('x-hop')).toBeNull();
@@ -380,6 +393,12 @@ describe.each(storeKinds())('gateway on %s', (kind) => {
     expect(await reset.json()).toMatchObject({ type: 'urn:gatehouse:problem:bad-gateway', status: 502 });
     const dead = await fetch(`${server.proxyUrl}/dead`);
     expect(dead.status).toBe(502);
+    // A small body is relayed whole, so an upstream that dies mid-body still gets a clean 502,
+    // without the upstream's own headers.
+    const cut = await fetch(`${server.proxyUrl}/cut`);
+    expect(cut.status).toBe(502);
+    expect(cut.headers.get('x-upstream')).toBeNull();
+    expect(await cut.json()).toMatchObject({ type: 'urn:gatehouse:problem:bad-gateway', status: 502 });
     // The failure is logged with its cause, never as an unhandled 500.
     expect(server.logs.join('')).toContain('upstream failed');
   });

@@ -3,6 +3,7 @@
  * behaves by path:
  * - `/hang…`   accepts the request and never answers;
  * - `/reset…`  destroys the connection without answering;
+ * - `/cut…`    announces a 100-byte body, sends 10 bytes of it, then destroys the connection;
  * - `/stream…` answers in chunks, the last one only after the test calls `release()`;
  * - `/status/<code>…` answers with that status;
  * - anything else: 200 JSON `{ method, url, headers, body }` of what it received.
@@ -58,6 +59,11 @@ export async function startUpstream(): Promise<TestUpstream> {
         return;
       }
       seen.push(received);
+      if (url.startsWith('/cut')) {
+        response.writeHead(200, { 'content-type': 'text/plain', 'content-length': '100', 'x-upstream': 'yes' });
+        response.write('0123456789', () => setTimeout(() => request.socket.destroy(), 20));
+        return;
+      }
       if (url.startsWith('/stream')) {
         response.writeHead(200, { 'content-type': 'text/plain' });
         response.write('first chunk\n');
@@ -65,13 +71,15 @@ export async function startUpstream(): Promise<TestUpstream> {
         return;
       }
       const status = /^\/status\/(\d{3})/.exec(url);
+      const echo = JSON.stringify(received);
       response.writeHead(status ? Number(status[1]) : 200, {
         'content-type': 'application/json',
+        'content-length': Buffer.byteLength(echo),
         connection: 'keep-alive, x-hop',
         'x-hop': 'only for this hop',
         'x-upstream': 'yes',
       });
-      response.end(JSON.stringify(received));
+      response.end(echo);
     });
   });
   server.on('connection', (socket: Socket) => {

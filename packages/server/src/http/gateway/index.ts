@@ -116,6 +116,25 @@ function forwardingOptionsOf(route: RoutePolicy, options: GatewaySurfaceOptions)
   let hooks = forwardingOptions.get(route);
   if (hooks) return hooks;
   const elapsed = (request: { upstreamStarted: number }) => (performance.now() - request.upstreamStarted) / 1000;
+  /**
+   * The upstream failed before the client got anything: 504 for a timeout, 502 otherwise.
+   * `midBody`: its headers had arrived (and were counted as a response).
+   */
+  const failed = (reply: FastifyReply, error: Error, midBody = false): void => {
+    const outcome = upstreamOutcome(error);
+    if (!midBody) options.metrics.upstream(route.name, outcome, elapsed(reply.request));
+    reply.request.log.warn(
+      { route: route.name, outcome, err: { message: error.message, code: causeCode(error) } },
+      'upstream failed',
+    );
+    // Whatever the upstream's headers said, the answer is now ours.
+    for (const name of Object.keys(reply.getHeaders())) reply.removeHeader(name);
+    if (outcome === 'timeout') {
+      sendProblem(reply, 'gateway-timeout', `The upstream of route "${route.name}" did not answer in time`);
+    } else {
+      sendProblem(reply, 'bad-gateway', `The upstream of route "${route.name}" could not be reached or failed`);
+    }
+  };
   hooks = {
     queryString: (_search, _url, request) =>
       withoutQueryParameters((request.gateway as Allowed).query, CREDENTIAL_QUERY_PARAMETERS),
@@ -142,32 +161,44 @@ function forwardingOptionsOf(route: RoutePolicy, options: GatewaySurfaceOptions)
     },
     onResponse: (request, reply, response) => {
       options.metrics.upstream(route.name, 'response', elapsed(request));
-      reply.send(response.stream);
-    },
-    onError: (reply, { error }) => {
-      const outcome = upstreamOutcome(error);
-      options.metrics.upstream(route.name, outcome, elapsed(reply.request));
-      reply.request.log.warn(
-        { route: route.name, outcome, err: { message: error.message, code: causeCode(error) } },
-        'upstream failed',
-      );
-      if (outcome === 'timeout') {
-        sendProblem(
-          reply as FastifyReply,
-          'gateway-timeout',
-          `The upstream of route "${route.name}" did not answer in time`,
-        );
+      // reply-from has copied the upstream's status and headers onto the reply by now.
+      if (isSmallBody(request.method, reply.statusCode, reply.getHeader('content-length'))) {
+        relayWhole(response.stream, reply as FastifyReply, failed);
       } else {
-        sendProblem(
-          reply as FastifyReply,
-          'bad-gateway',
-          `The upstream of route "${route.name}" could not be reached or failed`,
-        );
+        reply.send(response.stream);
       }
     },
+    onError: (reply, { error }) => failed(reply as FastifyReply, error),
   };
   forwardingOptions.set(route, hooks);
   return hooks;
+}
+
+/**
+ * Bodies up to this size with a declared length are relayed whole: read from the upstream, then
+ * written to the client together with the headers, in one write instead of a stream's several
+ * (each a system call, which on a small response costs more than everything else the gateway
+ * does). Larger or unsized bodies stream as they arrive.
+ */
+const WHOLE_BODY_LIMIT = 16 * 1024;
+
+function isSmallBody(method: string, status: number, declared: unknown): boolean {
+  // HEAD, 204 and 304 carry no body whatever Content-Length says (RFC 9110 §8.6).
+  if (method === 'HEAD' || status === 204 || status === 304) return false;
+  const length = typeof declared === 'string' && /^\d{1,5}$/.test(declared) ? Number(declared) : Number.NaN;
+  return length <= WHOLE_BODY_LIMIT;
+}
+
+function relayWhole(
+  body: NodeJS.ReadableStream,
+  reply: FastifyReply,
+  failed: (reply: FastifyReply, error: Error, midBody: boolean) => void,
+): void {
+  const chunks: Buffer[] = [];
+  body.on('data', (chunk: Buffer) => chunks.push(chunk));
+  body.on('end', () => reply.send(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)));
+  // Reset or timed out mid-body: nothing was sent yet, so the client gets a clean 502/504.
+  body.on('error', (error: Error) => failed(reply, error, true));
 }
 
 function forward(request: FastifyRequest, reply: FastifyReply, options: GatewaySurfaceOptions): FastifyReply {
