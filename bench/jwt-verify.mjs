@@ -206,7 +206,8 @@ async function serve() {
   });
   const { access_token: token } = await login.json();
   const bare = Fastify();
-  bare.get('/bare', async (_request, reply) => reply.header('cache-control', 'no-store').send());
+  // The same bare route as bench/apikey-verify.mjs: a default Fastify route answering 200.
+  bare.get('/bare', (_request, reply) => reply.code(200).send());
   await bare.listen({ host: '127.0.0.1', port: 0 });
   process.send({
     verify: `${running.urls.public}/auth/verify`,

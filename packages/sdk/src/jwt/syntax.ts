@@ -30,7 +30,9 @@ export function isCanonicalBase64url(text: string): boolean {
 
 /**
  * Counts the members of the outermost JSON object in already-valid JSON text: every member has
- * exactly one `:` outside strings at depth one.
+ * exactly one `:` outside strings at depth one. Strings are skipped with `indexOf` (their closing
+ * quote is the first `"` not escaped by an odd run of backslashes), so the scan touches only the
+ * few structural characters between them.
  */
 export function topLevelMemberCount(text: string): number {
   let depth = 0;
@@ -38,16 +40,22 @@ export function topLevelMemberCount(text: string): number {
   for (let i = 0; i < text.length; i++) {
     const code = text.charCodeAt(i);
     if (code === 34 /* " */) {
-      for (i++; i < text.length; i++) {
-        const inner = text.charCodeAt(i);
-        if (inner === 92 /* \ */) i++;
-        else if (inner === 34) break;
-      }
+      let end = text.indexOf('"', i + 1);
+      while (end > 0 && isEscaped(text, end)) end = text.indexOf('"', end + 1);
+      if (end < 0) return -1; // not valid JSON text: cannot match any object's member count
+      i = end;
     } else if (code === 123 /* { */ || code === 91 /* [ */) depth++;
     else if (code === 125 /* } */ || code === 93 /* ] */) depth--;
     else if (code === 58 /* : */ && depth === 1) count++;
   }
   return count;
+}
+
+/** True when the character at `position` is preceded by an odd number of backslashes. */
+function isEscaped(text: string, position: number): boolean {
+  let backslashes = 0;
+  for (let i = position - 1; i >= 0 && text.charCodeAt(i) === 92; i--) backslashes++;
+  return backslashes % 2 === 1;
 }
 
 export type DecodedObject = { ok: true; value: Record<string, unknown> } | { ok: false; problem: string };
