@@ -11,7 +11,7 @@
  *    remembered; wrong credentials → one 401 for every reason; throttled → 429 + Retry-After.
  */
 import type { Authenticator, AuthOutcome, Identity, Rejection } from '../pipeline/types.js';
-import type { UserPasswordVerifier } from '../users/verify-user-password.js';
+import type { PasswordVerification, UserPasswordVerifier } from '../users/verify-user-password.js';
 import { type BasicParseProblem, basicToken68, parseBasicAuthorization } from './parse-basic-credentials.js';
 import type { VerificationCache } from './verification-cache.js';
 
@@ -59,7 +59,9 @@ export function createBasicAuthenticator(options: BasicAuthenticatorOptions): Au
     // RFC 7617 defines no error parameters: the challenge is the same with or without an error.
     challenge: () => challenge,
 
-    async authenticate(request) {
+    // Synchronous up to the password check: a credential verified a moment ago (the cache) is
+    // answered without a promise; only the argon2id verification is asynchronous.
+    authenticate(request) {
       const header = request.header('authorization');
       const token68 = basicToken68(header);
       if (token68 === undefined) return { kind: 'absent' };
@@ -94,40 +96,45 @@ export function createBasicAuthenticator(options: BasicAuthenticatorOptions): Au
       }
 
       const stamp = cache.generation();
-      const result = await verifier.verifyUserPassword({
-        username: parsed.credentials.username,
-        password: parsed.credentials.password,
-        clientIp: request.clientIp,
-        method: 'basic',
-      });
-      if (result.ok) {
-        const identity: Identity = {
-          subject: result.user.id,
+      return verifier
+        .verifyUserPassword({
+          username: parsed.credentials.username,
+          password: parsed.credentials.password,
+          clientIp: request.clientIp,
           method: 'basic',
-          scopes: result.user.scopes,
-          claims: { username: result.user.username },
-        };
-        if (cache.enabled) cache.set(key, { userId: result.user.id, value: identity }, stamp);
-        return { kind: 'authenticated', identity };
-      }
-      if (result.error === 'throttled') {
-        return rejected({
-          status: 429,
-          error: 'too_many_attempts',
-          description: `Too many failed attempts; retry after ${result.retryAfterSeconds} second${result.retryAfterSeconds === 1 ? '' : 's'}`,
-          reason: `throttled_${result.scope}`,
-          // RFC 6585 §4, RFC 9110 §10.2.3
-          headers: { 'retry-after': String(result.retryAfterSeconds) },
-        });
-      }
-      // One answer for unknown user, wrong password and disabled account (SECURITY.md #33).
-      return rejected({
-        status: 401,
-        error: 'invalid_credentials',
-        description: 'The username or password is incorrect',
-        reason: result.reason,
-        ...(result.userId ? { target: result.userId } : {}),
-      });
+        })
+        .then((result) => concludePassword(result, key, stamp));
     },
   };
+
+  function concludePassword(result: PasswordVerification, key: string, stamp: number): AuthOutcome {
+    if (result.ok) {
+      const identity: Identity = {
+        subject: result.user.id,
+        method: 'basic',
+        scopes: result.user.scopes,
+        claims: { username: result.user.username },
+      };
+      if (cache.enabled) cache.set(key, { userId: result.user.id, value: identity }, stamp);
+      return { kind: 'authenticated', identity };
+    }
+    if (result.error === 'throttled') {
+      return rejected({
+        status: 429,
+        error: 'too_many_attempts',
+        description: `Too many failed attempts; retry after ${result.retryAfterSeconds} second${result.retryAfterSeconds === 1 ? '' : 's'}`,
+        reason: `throttled_${result.scope}`,
+        // RFC 6585 §4, RFC 9110 §10.2.3
+        headers: { 'retry-after': String(result.retryAfterSeconds) },
+      });
+    }
+    // One answer for unknown user, wrong password and disabled account (SECURITY.md #33).
+    return rejected({
+      status: 401,
+      error: 'invalid_credentials',
+      description: 'The username or password is incorrect',
+      reason: result.reason,
+      ...(result.userId ? { target: result.userId } : {}),
+    });
+  }
 }
