@@ -98,12 +98,40 @@ export function installFastLane(app: FastifyInstance, lane: FastLane): void {
   let active: FastLane | null = lane;
   server.removeListener('request', fastify);
   server.on('request', (request: IncomingMessage, response: ServerResponse) => {
-    if (active === null || !active(request, response)) fastify(request, response);
+    let answered = false;
+    try {
+      answered = active !== null && active(request, response);
+    } catch (error) {
+      // A bug in a lane must not take the process down (an exception here would be uncaught):
+      // logged, and answered 500 problem+json like any unhandled error behind Fastify.
+      app.log.error({ err: error }, 'fast lane failed');
+      answerInternalError(response);
+      return;
+    }
+    if (!answered) fastify(request, response);
   });
   app.addHook('preClose', (done) => {
     active = null;
     done();
   });
+}
+
+function answerInternalError(response: ServerResponse): void {
+  if (response.headersSent) {
+    response.destroy();
+    return;
+  }
+  const body = JSON.stringify(
+    problemBody('internal', 'An internal error occurred; it has been logged', {
+      url: response.req.url ?? '/',
+      requestId: requestId(response.req),
+    }),
+  );
+  response.writeHead(PROBLEM_TYPES.internal.status, {
+    'content-type': 'application/problem+json; charset=utf-8',
+    'content-length': Buffer.byteLength(body),
+  });
+  response.end(body);
 }
 
 /**
