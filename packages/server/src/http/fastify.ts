@@ -100,7 +100,7 @@ export function installFastLane(app: FastifyInstance, lane: FastLane): void {
   server.on('request', (request: IncomingMessage, response: ServerResponse) => {
     let answered = false;
     try {
-      answered = active !== null && active(request, response);
+      answered = active?.(request, response) === true;
     } catch (error) {
       // A bug in a lane must not take the process down (an exception here would be uncaught):
       // logged, and answered 500 problem+json like any unhandled error behind Fastify.
