@@ -9,22 +9,28 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createFastify, installFastLane } from '../../src/http/fastify.js';
 import { createLogger } from '../../src/logging.js';
 
+/** An app on Gatehouse's Fastify settings whose log lines are kept, parsed. */
+function loggedApp() {
+  const lines: any[] = [];
+  const sink = new Writable({
+    write(chunk, _encoding, callback) {
+      lines.push(JSON.parse(String(chunk)));
+      callback();
+    },
+  });
+  const app = createFastify({
+    logger: createLogger({ log: { level: 'info', format: 'json' } }, sink),
+    logRequests: false,
+  });
+  return { app, lines };
+}
+
 describe('installFastLane', () => {
   let close: (() => Promise<void>) | undefined;
   afterEach(async () => close?.());
 
   async function serve(lane: Parameters<typeof installFastLane>[1]) {
-    const lines: any[] = [];
-    const sink = new Writable({
-      write(chunk, _encoding, callback) {
-        lines.push(JSON.parse(String(chunk)));
-        callback();
-      },
-    });
-    const app = createFastify({
-      logger: createLogger({ log: { level: 'info', format: 'json' } }, sink),
-      logRequests: false,
-    });
+    const { app, lines } = loggedApp();
     app.get('/routed', async () => ({ door: 'router' }));
     installFastLane(app, lane);
     await app.listen({ host: '127.0.0.1', port: 0 });
@@ -64,17 +70,7 @@ describe('installFastLane', () => {
       release = resolve;
     });
     let laneCalls = 0;
-    const lines: any[] = [];
-    const sink = new Writable({
-      write(chunk, _encoding, callback) {
-        lines.push(JSON.parse(String(chunk)));
-        callback();
-      },
-    });
-    const app = createFastify({
-      logger: createLogger({ log: { level: 'info', format: 'json' } }, sink),
-      logRequests: false,
-    });
+    const { app } = loggedApp();
     app.get('/slow', async () => {
       await held;
       return { slow: true };
