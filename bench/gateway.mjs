@@ -18,8 +18,11 @@
  *   jwt           through the gateway with a JWT from /auth/login
  *   basic         through the gateway with HTTP Basic (verification cache warm)
  *   nginx (ref)   nginx `proxy_pass` to the same upstream, one worker, keep-alive, no auth at all —
- *                 not a contender but the yardstick: what proxying alone costs on this machine
+ *                 not a contender but a yardstick: what proxying alone costs on this machine
  *                 (skipped when nginx is not installed)
+ *   node (ref)    the least a Node proxy does: a default Fastify route relaying to the upstream
+ *                 through an undici pool (what reply-from uses), whole bodies, no auth, no header
+ *                 work — the floor for any proxy written on Fastify and undici
  *
  * Goal (issue 7): the gateway keeps at least 60 % of the direct throughput on this 2-core
  * machine with the load generator on it too, and adds under 1 ms at p50.
@@ -50,6 +53,7 @@ const { values: args } = parseArgs({
 
 if (args.serve === 'upstream') await serveUpstream();
 else if (args.serve === 'gatehouse') await serveGatehouse(args.upstream);
+else if (args.serve === 'node-proxy') await serveNodeProxy(args.upstream);
 else await main();
 
 // ---------------------------------------------------------------------------------------------
@@ -77,6 +81,26 @@ async function serveUpstream() {
   });
   server.keepAliveTimeout = 60_000;
   server.listen(0, '127.0.0.1', () => process.send({ url: `http://127.0.0.1:${server.address().port}` }));
+  process.on('disconnect', () => process.exit(0));
+}
+
+/** The Node floor: Fastify and an undici pool, nothing else (undici comes with reply-from). */
+async function serveNodeProxy(upstream) {
+  const { default: Fastify } = await import('fastify');
+  const { Pool } = await import('undici');
+  const pool = new Pool(upstream, { connections: 64 });
+  const host = new URL(upstream).host;
+  const hopByHop = new Set(['connection', 'keep-alive', 'transfer-encoding']);
+  const app = Fastify();
+  app.get('/*', async (request, reply) => {
+    const answer = await pool.request({ path: request.url, method: 'GET', headers: { host } });
+    const body = Buffer.from(await answer.body.arrayBuffer());
+    reply.code(answer.statusCode);
+    for (const [name, value] of Object.entries(answer.headers)) if (!hopByHop.has(name)) reply.header(name, value);
+    return reply.send(body);
+  });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  process.send({ url: `http://127.0.0.1:${app.server.address().port}` });
   process.on('disconnect', () => process.exit(0));
 }
 
@@ -268,7 +292,7 @@ async function load(autocannon, url, headers, duration, connections, server) {
   // The reference proxy may drop a connection now and then (nginx closes idle upstream sockets):
   // reported, not fatal. Gatehouse and the upstream must answer everything.
   if (result.non2xx > 0 || (result.errors > 0 && server !== null)) {
-    throw new Error(`${url}: ${result.non2xx} non-2xx answers and ${result.errors} errors`);
+    throw new Error(`${url}: ${result.non2xx} non-2xx answers, ${result.errors} errors, ${result.timeouts} timeouts`);
   }
   return {
     rps: result.requests.average,
@@ -286,6 +310,7 @@ async function main() {
   const upstream = await start('upstream', ['--upstream-cpu', args['upstream-cpu']]);
   const gatehouse = await start('gatehouse', ['--upstream', upstream.url]);
   const nginx = await startNginx(upstream.url);
+  const nodeProxy = await start('node-proxy', ['--upstream', upstream.url]);
   try {
     const scenarios = [
       { name: 'direct', url: `${upstream.url}/data`, headers: {} },
@@ -294,11 +319,12 @@ async function main() {
         .filter((name) => gatehouse.credentials[name])
         .map((name) => ({ name, url: `${gatehouse.proxy}/${name}/data`, headers: gatehouse.credentials[name] })),
       ...(nginx ? [{ name: 'nginx (ref)', url: `${nginx.url}/data`, headers: {} }] : []),
+      { name: 'node (ref)', url: `${nodeProxy.url}/data`, headers: {} },
     ];
     const skipped = ['apikey', 'jwt', 'basic'].filter((name) => !gatehouse.credentials[name]);
     // Warm-up: JIT, connection pools, caches.
-    const serverOf = (scenario) =>
-      scenario.name === 'direct' ? upstream.child : scenario.name === 'nginx (ref)' ? null : gatehouse.child;
+    const references = { direct: upstream.child, 'nginx (ref)': null, 'node (ref)': nodeProxy.child };
+    const serverOf = (scenario) => (scenario.name in references ? references[scenario.name] : gatehouse.child);
     for (const scenario of scenarios) {
       await load(autocannon, scenario.url, scenario.headers, 2, connections, serverOf(scenario));
     }
@@ -349,8 +375,9 @@ async function main() {
       '',
       'goal: through the gateway ≥ 60 % of direct req/s, and < 1 ms added at p50',
       '(autocannon reports whole milliseconds; the added p50 comes from the one-at-a-time probe;',
-      ' CPU µs/req is the answering process: the upstream for direct, Gatehouse otherwise;',
-      ' nginx (ref) is plain proxying in C with no authentication: the yardstick, not a contender)',
+      ' CPU µs/req is the answering process: the upstream for direct, the proxy otherwise;',
+      ' the (ref) rows are yardsticks, not contenders: nginx proxying in C, and the least a Node',
+      ' proxy on Fastify and undici does; neither authenticates nor touches a header)',
       ...(nginx ? [] : ['nginx (ref) skipped: nginx is not installed']),
       ...(skipped.length > 0 ? [`skipped (not in this build): ${skipped.join(', ')}`] : []),
     ].join('\n');
@@ -359,6 +386,7 @@ async function main() {
   } finally {
     upstream.child.disconnect();
     gatehouse.child.disconnect();
+    nodeProxy.child.disconnect();
     nginx?.stop();
   }
 }
