@@ -1,12 +1,11 @@
 /**
- * Adapts a Fastify request into the pipeline's `AuthRequest`, after refusing requests that carry
+ * Adapts an HTTP request into the pipeline's `AuthRequest`, after refusing requests that carry
  * a credential header more than once. Node keeps only the first `Authorization` header in
  * `req.headers` and silently drops the rest (and joins repeated custom headers with ", "), so two
  * credentials could otherwise be read differently by us and by an upstream: the raw header list is
  * the only place to see them (SECURITY.md #28; RFC 9110 §5.3).
  */
 import type { IncomingHttpHeaders } from 'node:http';
-import type { FastifyRequest } from 'fastify';
 import type { AuthRequest } from '../core/pipeline/types.js';
 
 /** Headers that carry credentials and must appear at most once. */
@@ -43,18 +42,7 @@ export function findDuplicateHeader(
   return undefined;
 }
 
-/** The request as the pipeline sees it; `url`/`method` may be overridden for forward auth. */
-export function toAuthRequest(request: FastifyRequest, overrides: { method?: string; url?: string } = {}): AuthRequest {
-  return authRequestFrom({
-    headers: request.headers,
-    method: overrides.method ?? request.method,
-    url: overrides.url ?? request.url,
-    secure: request.protocol === 'https',
-    clientIp: request.ip,
-  });
-}
-
-/** The same from a request's parts (for requests Fastify does not route, such as upgrades). */
+/** The request as the pipeline sees it, from its parts (`url`/`method` are the original request's for forward auth). */
 export function authRequestFrom(parts: {
   headers: IncomingHttpHeaders;
   method: string;
