@@ -13,7 +13,7 @@
  * Prints a table and writes bench/results/jwt-verify-<time>.json.
  */
 import { fork } from 'node:child_process';
-import { createHmac, createPublicKey, generateKeyPairSync, randomBytes, verify } from 'node:crypto';
+import { createPublicKey, createSecretKey } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -21,19 +21,18 @@ import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { createVerifier } from 'fast-jwt';
 import Fastify from 'fastify';
-import { jwtVerify, SignJWT } from 'jose';
+import { jwtVerify } from 'jose';
 import { verifyJwt, verifyJwtDirect } from '../packages/sdk/dist/jwt/index.js';
 import { loadConfig } from '../packages/server/dist/config/load.js';
 import { createLogger } from '../packages/server/dist/logging.js';
 import { startGatehouse } from '../packages/server/dist/server.js';
+import { AUDIENCE, ISSUER, keysFor, rawVerifier, signTokens } from './jwt-fixtures.mjs';
 import { argument, median, writeResults } from './lib.mjs';
 
 const SECONDS = argument('seconds', 5);
 const HTTP_SECONDS = argument('http-seconds', 5);
 const TOKENS = 512;
 const ROUNDS = 5;
-const ISSUER = 'https://auth.bench.test';
-const AUDIENCE = 'https://api.bench.test';
 
 /**
  * Runs `step(i)` for `seconds`; answers operations per second. A step that answers synchronously
@@ -57,71 +56,14 @@ async function rate(step, seconds = SECONDS) {
   return count / ((performance.now() - start) / 1000);
 }
 
-function keysFor(alg) {
-  if (alg === 'HS256') {
-    const secret = randomBytes(32);
-    return { secret, signing: secret, verifyKey: secret };
-  }
-  const type = { ES256: 'ec', EdDSA: 'ed25519', RS256: 'rsa' }[alg];
-  const { publicKey, privateKey } = generateKeyPairSync(
-    type,
-    type === 'ec' ? { namedCurve: 'P-256' } : { modulusLength: 2048 },
-  );
-  return {
-    publicKey,
-    privateKey,
-    signing: privateKey,
-    verifyKey: publicKey,
-    pem: publicKey.export({ type: 'spki', format: 'pem' }),
-  };
-}
-
 async function measureAlgorithm(alg) {
   const keys = keysFor(alg);
   const kid = `bench-${alg.toLowerCase()}`;
-  const now = Math.floor(Date.now() / 1000);
-  const tokens = [];
-  for (let i = 0; i < TOKENS; i++) {
-    tokens.push(
-      await new SignJWT({ client_id: 'bench', scope: 'read write', jti: `jti-${i}` })
-        .setProtectedHeader({ alg, kid, typ: 'at+jwt' })
-        .setIssuer(ISSUER)
-        .setAudience(AUDIENCE)
-        .setSubject(`usr_${i}`)
-        .setIssuedAt(now)
-        .setNotBefore(now)
-        .setExpirationTime(now + 3600)
-        .sign(keys.signing),
-    );
-  }
-  const parts = tokens.map((token) => {
-    const dot = token.lastIndexOf('.');
-    return { input: Buffer.from(token.slice(0, dot)), signature: Buffer.from(token.slice(dot + 1), 'base64url') };
-  });
-
-  const raw = {
-    ES256: (i) => {
-      const p = parts[i % TOKENS];
-      return verify('sha256', p.input, { key: keys.publicKey, dsaEncoding: 'ieee-p1363' }, p.signature);
-    },
-    EdDSA: (i) => {
-      const p = parts[i % TOKENS];
-      return verify(null, p.input, keys.publicKey, p.signature);
-    },
-    RS256: (i) => {
-      const p = parts[i % TOKENS];
-      return verify('sha256', p.input, keys.publicKey, p.signature);
-    },
-    HS256: (i) => {
-      const p = parts[i % TOKENS];
-      return createHmac('sha256', keys.secret).update(p.input).digest().equals(p.signature);
-    },
-  }[alg];
+  const tokens = await signTokens(alg, keys, kid, TOKENS);
+  const raw = rawVerifier(alg, keys, tokens);
 
   const verificationKey =
-    alg === 'HS256'
-      ? { kid, alg, key: (await import('node:crypto')).createSecretKey(keys.secret) }
-      : { kid, alg, key: createPublicKey(keys.pem) };
+    alg === 'HS256' ? { kid, alg, key: createSecretKey(keys.secret) } : { kid, alg, key: createPublicKey(keys.pem) };
   const options = { issuer: ISSUER, audience: AUDIENCE, types: ['at+jwt'] };
   // What the server calls per request: synchronous, as its keys are in memory.
   const ours = (i) => {

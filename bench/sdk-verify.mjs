@@ -16,14 +16,14 @@
  * Cells are measured in interleaved slices and the median counts (see ROUNDS).
  * Prints a table and writes bench/results/sdk-verify-<time>.json.
  */
-import { createHmac, generateKeyPairSync, randomBytes, verify } from 'node:crypto';
 import autocannon from 'autocannon';
 import { createVerifier as createFastJwtVerifier } from 'fast-jwt';
 import Fastify from 'fastify';
-import { exportJWK, jwtVerify, SignJWT } from 'jose';
+import { exportJWK, jwtVerify } from 'jose';
 import { createVerifier as createWebCryptoVerifier } from '../packages/sdk/dist/fetch.js';
 import { createVerifier } from '../packages/sdk/dist/index.js';
 import { gatehouse } from '../packages/sdk/dist/middleware/fastify.js';
+import { AUDIENCE, ISSUER, keysFor, rawVerifier, signTokens } from './jwt-fixtures.mjs';
 import { argument, median, writeResults } from './lib.mjs';
 
 /** Length of one measurement slice, seconds. */
@@ -36,8 +36,6 @@ const SLICE = argument('slice', 0.1);
 const ROUNDS = argument('rounds', 15);
 const HTTP_SECONDS = argument('http-seconds', 3);
 const TOKENS = 512;
-const ISSUER = 'https://auth.bench.test';
-const AUDIENCE = 'https://api.bench.test';
 
 /** Runs `step(i)` (sync or async) for `seconds`; answers operations per second. */
 async function rate(step, seconds = SLICE) {
@@ -50,61 +48,11 @@ async function rate(step, seconds = SLICE) {
   return count / ((performance.now() - start) / 1000);
 }
 
-function keysFor(alg) {
-  if (alg === 'HS256') return { secret: randomBytes(32) };
-  const type = { ES256: 'ec', EdDSA: 'ed25519', RS256: 'rsa' }[alg];
-  const { publicKey, privateKey } = generateKeyPairSync(
-    type,
-    type === 'ec' ? { namedCurve: 'P-256' } : { modulusLength: 2048 },
-  );
-  return { publicKey, privateKey, pem: publicKey.export({ type: 'spki', format: 'pem' }) };
-}
-
-async function signTokens(alg, keys, kid) {
-  const now = Math.floor(Date.now() / 1000);
-  const tokens = [];
-  for (let i = 0; i < TOKENS; i++) {
-    tokens.push(
-      await new SignJWT({ client_id: 'cli_bench', scope: 'read write', jti: `jti-${i}` })
-        .setProtectedHeader({ alg, kid, typ: 'at+jwt' })
-        .setIssuer(ISSUER)
-        .setAudience(AUDIENCE)
-        .setSubject(`usr_${i}`)
-        .setIssuedAt(now)
-        .setExpirationTime(now + 3600)
-        .sign(alg === 'HS256' ? keys.secret : keys.privateKey),
-    );
-  }
-  return tokens;
-}
-
 async function measureAlgorithm(alg) {
   const keys = keysFor(alg);
   const kid = `bench-${alg.toLowerCase()}`;
-  const tokens = await signTokens(alg, keys, kid);
-  const parts = tokens.map((token) => {
-    const dot = token.lastIndexOf('.');
-    return { input: Buffer.from(token.slice(0, dot)), signature: Buffer.from(token.slice(dot + 1), 'base64url') };
-  });
-  const raw = {
-    ES256: (i) => {
-      const p = parts[i % TOKENS];
-      return verify('sha256', p.input, { key: keys.publicKey, dsaEncoding: 'ieee-p1363' }, p.signature);
-    },
-    EdDSA: (i) => {
-      const p = parts[i % TOKENS];
-      return verify(null, p.input, keys.publicKey, p.signature);
-    },
-    RS256: (i) => {
-      const p = parts[i % TOKENS];
-      return verify('sha256', p.input, keys.publicKey, p.signature);
-    },
-    HS256: (i) => {
-      const p = parts[i % TOKENS];
-      return createHmac('sha256', keys.secret).update(p.input).digest().equals(p.signature);
-    },
-  }[alg];
-
+  const tokens = await signTokens(alg, keys, kid, TOKENS);
+  const raw = rawVerifier(alg, keys, tokens);
   const sdkKeys =
     alg === 'HS256'
       ? { secret: { secret: new Uint8Array(keys.secret), kid } }
@@ -155,7 +103,7 @@ async function measureAlgorithm(alg) {
 async function measureHttp() {
   const keys = keysFor('ES256');
   const kid = 'bench-http';
-  const [token] = await signTokens('ES256', keys, kid);
+  const [token] = await signTokens('ES256', keys, kid, 1);
   const verifier = createVerifier({
     issuer: ISSUER,
     audience: AUDIENCE,
