@@ -24,7 +24,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { median, writeResults } from './lib.mjs';
+import { median, startBenchGatehouse, writeResults } from './lib.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const dist = (file) => path.join(root, 'packages/server/dist', file);
@@ -85,20 +85,9 @@ async function serve(kind) {
     process.on('disconnect', () => app.close().then(() => process.exit(0)));
     return;
   }
-  const { loadConfig } = await import(dist('config/load.js'));
-  const { createLogger } = await import(dist('logging.js'));
-  const { startGatehouse } = await import(dist('server.js'));
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'gatehouse-bench-'));
-  const env = {
-    GATEHOUSE_DATA_DIR: dataDir,
-    GATEHOUSE_HOST: '127.0.0.1',
-    GATEHOUSE_PORT: '0',
-    GATEHOUSE_ADMIN_PORT: '0',
-    GATEHOUSE_LOG_LEVEL: 'info',
-    GATEHOUSE_LOG_FORMAT: 'json',
-  };
-  const { config } = loadConfig({ env, checkDataDir: true });
-  const running = await startGatehouse({ config, logger: createLogger(config), announce: () => {} });
+  // Default settings, logs at info to stdout (the child's stdout goes nowhere).
+  const gatehouse = await startBenchGatehouse({ env: { GATEHOUSE_LOG_LEVEL: 'info' } });
+  const { running } = gatehouse;
   const issued = await running.services.apiKeys.create({
     name: 'bench',
     owner: 'bench-service',
@@ -110,11 +99,7 @@ async function serve(kind) {
   });
   reportUsage(running.apps.public.server);
   process.send({ url: `${running.urls.public}/auth/verify`, key: issued.plaintext });
-  process.on('disconnect', async () => {
-    await running.stop();
-    rmSync(dataDir, { recursive: true, force: true });
-    process.exit(0);
-  });
+  process.on('disconnect', () => gatehouse.stop().then(() => process.exit(0)));
 }
 
 function pin(pid, cpu, allThreads = false) {

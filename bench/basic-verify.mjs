@@ -17,11 +17,9 @@
  * Writes bench/results/basic-verify-<time>.json.
  */
 import { fork } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { writeResults } from './lib.mjs';
+import { startBenchGatehouse, writeResults } from './lib.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const dist = path.join(here, '..', 'packages', 'server', 'dist');
@@ -59,34 +57,19 @@ async function serve(mode) {
     process.send?.({ url: `http://127.0.0.1:${app.server.address().port}` });
     return;
   }
-  const { loadConfig } = await import(path.join(dist, 'config', 'load.js'));
-  const { createLogger } = await import(path.join(dist, 'logging.js'));
-  const { startGatehouse } = await import(path.join(dist, 'server.js'));
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'gatehouse-bench-'));
-  const { config } = loadConfig({
+  const gatehouse = await startBenchGatehouse({
     env: {
-      GATEHOUSE_DATA_DIR: dataDir,
-      GATEHOUSE_HOST: '127.0.0.1',
-      GATEHOUSE_PORT: '0',
-      GATEHOUSE_ADMIN_PORT: '0',
       GATEHOUSE_LOG_LEVEL: 'error',
-      GATEHOUSE_LOG_FORMAT: 'json',
       GATEHOUSE_AUTH_METHODS: 'basic',
       // Plain HTTP on loopback for the benchmark; TLS cost is the same for every scenario.
       GATEHOUSE_BASIC_ALLOW_INSECURE_LOOPBACK: 'true',
       GATEHOUSE_BASIC_CACHE_TTL: mode === 'cold' ? '0' : '30s',
     },
-    checkDataDir: true,
   });
-  const running = await startGatehouse({ config, logger: createLogger(config), announce: () => {} });
+  const { running } = gatehouse;
   const created = await running.services.users.create({ username: USERNAME, password: PASSWORD }, 'bench');
   if (!created.ok) throw new Error(`cannot create the bench user: ${JSON.stringify(created)}`);
-  process.on('disconnect', () => {
-    running.stop().finally(() => {
-      rmSync(dataDir, { recursive: true, force: true });
-      process.exit(0);
-    });
-  });
+  process.on('disconnect', () => gatehouse.stop().finally(() => process.exit(0)));
   process.send?.({ url: running.urls.public });
 }
 

@@ -29,16 +29,13 @@
  * Prints a table and writes JSON to bench/results/.
  */
 import { execFileSync, fork, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { writeResults } from './lib.mjs';
-
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const dist = (file) => path.join(root, 'packages/server/dist', file);
+import { startBenchGatehouse, writeResults } from './lib.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -105,39 +102,23 @@ async function serveNodeProxy(upstream) {
 }
 
 async function serveGatehouse(upstream) {
-  const { loadConfigWithRoutes } = await import(dist('config/routes.js'));
-  const { createLogger } = await import(dist('logging.js'));
-  const { startGatehouse } = await import(dist('server.js'));
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'gatehouse-bench-gateway-'));
-  const file = path.join(dataDir, 'gatehouse.yaml');
-  // JSON is YAML: the routes of every scenario.
-  writeFileSync(
-    file,
-    JSON.stringify({
-      routes: [
-        { name: 'anonymous', match: { path: '/anonymous' }, upstream, strip_prefix: true, auth: ['anonymous'] },
-        { name: 'apikey', match: { path: '/apikey' }, upstream, strip_prefix: true, auth: ['apikey'] },
-        { name: 'jwt', match: { path: '/jwt' }, upstream, strip_prefix: true, auth: ['jwt'] },
-        { name: 'basic', match: { path: '/basic' }, upstream, strip_prefix: true, auth: ['basic'] },
-      ],
-    }),
-  );
-  const env = {
-    GATEHOUSE_DATA_DIR: dataDir,
-    GATEHOUSE_HOST: '127.0.0.1',
-    GATEHOUSE_PORT: '0',
-    GATEHOUSE_ADMIN_PORT: '0',
-    GATEHOUSE_PROXY_HOST: '127.0.0.1',
-    GATEHOUSE_PROXY_PORT: '0',
-    GATEHOUSE_LOG_LEVEL: 'error',
-    GATEHOUSE_LOG_FORMAT: 'json',
-    // The load generator speaks plain HTTP over loopback.
-    GATEHOUSE_BASIC_ALLOW_INSECURE_LOOPBACK: 'true',
-  };
-  const { config, routes } = loadConfigWithRoutes({ env, file, checkDataDir: 'create' });
-  const running = await startGatehouse({ config, logger: createLogger(config), routes, announce: () => {} });
+  // The routes of every scenario.
+  const gatehouse = await startBenchGatehouse({
+    routes: [
+      { name: 'anonymous', match: { path: '/anonymous' }, upstream, strip_prefix: true, auth: ['anonymous'] },
+      { name: 'apikey', match: { path: '/apikey' }, upstream, strip_prefix: true, auth: ['apikey'] },
+      { name: 'jwt', match: { path: '/jwt' }, upstream, strip_prefix: true, auth: ['jwt'] },
+      { name: 'basic', match: { path: '/basic' }, upstream, strip_prefix: true, auth: ['basic'] },
+    ],
+    env: {
+      GATEHOUSE_LOG_LEVEL: 'error',
+      // The load generator speaks plain HTTP over loopback.
+      GATEHOUSE_BASIC_ALLOW_INSECURE_LOOPBACK: 'true',
+    },
+  });
+  const { running } = gatehouse;
   const mechanisms = running.services.pipeline.authenticators.map((authenticator) => authenticator.name);
-  const admin = adminClient(running.urls.admin, readFileSync(path.join(dataDir, 'admin.key'), 'utf8').trim());
+  const admin = adminClient(running.urls.admin, gatehouse.adminKey);
   const credentials = {};
   if (mechanisms.includes('apikey')) {
     const { key } = await admin('POST', '/admin/v1/api-keys', { name: 'bench', owner: 'bench-service' });
@@ -155,11 +136,7 @@ async function serveGatehouse(upstream) {
     credentials.jwt = { authorization: `Bearer ${(await login.json()).access_token}` };
   }
   process.send({ proxy: running.urls.proxy, credentials });
-  process.on('disconnect', async () => {
-    await running.stop();
-    rmSync(dataDir, { recursive: true, force: true });
-    process.exit(0);
-  });
+  process.on('disconnect', () => gatehouse.stop().then(() => process.exit(0)));
 }
 
 /** The admin API with the admin key (credentials are made as an operator would). */

@@ -14,20 +14,14 @@
  */
 import { fork } from 'node:child_process';
 import { createPublicKey, createSecretKey } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { createVerifier } from 'fast-jwt';
 import Fastify from 'fastify';
 import { jwtVerify } from 'jose';
 import { verifyJwt, verifyJwtDirect } from '../packages/sdk/dist/jwt/index.js';
-import { loadConfig } from '../packages/server/dist/config/load.js';
-import { createLogger } from '../packages/server/dist/logging.js';
-import { startGatehouse } from '../packages/server/dist/server.js';
 import { AUDIENCE, ISSUER, keysFor, rawVerifier, signTokens } from './jwt-fixtures.mjs';
-import { argument, median, writeResults } from './lib.mjs';
+import { argument, median, startBenchGatehouse, writeResults } from './lib.mjs';
 
 const SECONDS = argument('seconds', 5);
 const HTTP_SECONDS = argument('http-seconds', 5);
@@ -123,19 +117,8 @@ async function measureAlgorithm(alg) {
  * compete with them for the same event loop.
  */
 async function serve() {
-  const dir = mkdtempSync(path.join(tmpdir(), 'gatehouse-bench-'));
-  const { config } = loadConfig({
-    env: {
-      GATEHOUSE_DATA_DIR: dir,
-      GATEHOUSE_HOST: '127.0.0.1',
-      GATEHOUSE_PORT: '0',
-      GATEHOUSE_ADMIN_PORT: '0',
-      GATEHOUSE_LOG_LEVEL: 'warn',
-      GATEHOUSE_LOG_FORMAT: 'json',
-    },
-    checkDataDir: true,
-  });
-  const running = await startGatehouse({ config, logger: createLogger(config, { write() {} }), announce: () => {} });
+  const gatehouse = await startBenchGatehouse({ discardLogs: true });
+  const { running } = gatehouse;
   const created = await running.services.users.create(
     { username: 'bench', password: 'bench password 0123', scopes: ['read'] },
     'bench',
@@ -158,8 +141,7 @@ async function serve() {
   });
   process.on('disconnect', async () => {
     await bare.close();
-    await running.stop();
-    rmSync(dir, { recursive: true, force: true });
+    await gatehouse.stop();
     process.exit(0);
   });
 }

@@ -14,12 +14,9 @@
  */
 import { fork } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
-import { argument, median, writeResults } from './lib.mjs';
+import { argument, median, startBenchGatehouse, writeResults } from './lib.mjs';
 
 const SECONDS = argument('seconds', 5);
 const ROUNDS = argument('rounds', 3);
@@ -27,24 +24,8 @@ const CONNECTIONS = argument('connections', 20);
 
 /** Gatehouse on SQLite with one client; answers the token URL and the form body. */
 async function serveGatehouse() {
-  const { loadConfig } = await import('../packages/server/dist/config/load.js');
-  const { createLogger } = await import('../packages/server/dist/logging.js');
-  const { startGatehouse } = await import('../packages/server/dist/server.js');
-  const dir = mkdtempSync(path.join(tmpdir(), 'gatehouse-bench-'));
-  const { config } = loadConfig({
-    env: {
-      GATEHOUSE_DATA_DIR: dir,
-      GATEHOUSE_HOST: '127.0.0.1',
-      GATEHOUSE_PORT: '0',
-      GATEHOUSE_ADMIN_PORT: '0',
-      GATEHOUSE_LOG_LEVEL: 'warn',
-      GATEHOUSE_LOG_FORMAT: 'json',
-      GATEHOUSE_KEYS_ALGORITHM: 'ES256',
-    },
-    checkDataDir: true,
-  });
-  const running = await startGatehouse({ config, logger: createLogger(config, { write() {} }), announce: () => {} });
-  const adminKey = (await import('node:fs')).readFileSync(path.join(dir, 'admin.key'), 'utf8').trim();
+  const gatehouse = await startBenchGatehouse({ env: { GATEHOUSE_KEYS_ALGORITHM: 'ES256' }, discardLogs: true });
+  const { running, adminKey } = gatehouse;
   const created = await fetch(`${running.urls.admin}/admin/v1/clients`, {
     method: 'POST',
     headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' },
@@ -59,10 +40,7 @@ async function serveGatehouse() {
   return {
     url: `${running.urls.public}/oauth/token`,
     body: `client_id=${client.client_id}&client_secret=${client.client_secret}&grant_type=client_credentials&scope=read`,
-    stop: async () => {
-      await running.stop();
-      rmSync(dir, { recursive: true, force: true });
-    },
+    stop: gatehouse.stop,
   };
 }
 
