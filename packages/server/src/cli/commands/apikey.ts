@@ -4,40 +4,14 @@
  * validates them and its 400 names the field.
  */
 import { type Command, InvalidArgumentError } from 'commander';
+import type { apiKeyView } from '../../http/admin/api-keys.js';
 import { createAdminClient } from '../admin-client.js';
 import { parseLimit, parseMetadata, parseScopes } from '../arguments.js';
 import { type Column, formatRecord, formatTable, printJson } from '../output.js';
-import { addAdminOptions } from './status.js';
+import { type AdminFlags, addAdminOptions } from './status.js';
 
-/** The admin API's view of a key (see http/admin/api-keys.ts). */
-interface ApiKeyView {
-  id: string;
-  name: string;
-  owner: string | null;
-  prefix: string;
-  last4: string;
-  state: string;
-  scopes: string[];
-  metadata: Record<string, unknown>;
-  rate_limit: string | null;
-  remaining_uses: number | null;
-  created_at: string;
-  updated_at: string;
-  expires_at: string | null;
-  last_used_at: string | null;
-  revoked_at: string | null;
-  replaced_by: string | null;
-  grace_until: string | null;
-  rotated_from: string | null;
-  key?: string;
-}
-
-interface AdminFlags {
-  adminUrl?: string;
-  adminKey?: string;
-  dataDir?: string;
-  json?: boolean;
-}
+/** The admin API's view of a key (the server's own wire type); `key` only when one was issued. */
+type ApiKeyView = ReturnType<typeof apiKeyView> & { key?: string };
 
 const count = (value: string): number => {
   if (!/^\d+$/.test(value)) throw new InvalidArgumentError('must be a whole number');

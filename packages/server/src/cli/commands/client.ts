@@ -7,7 +7,7 @@ import { parseDuration } from '../../config/duration.js';
 import { createAdminClient } from '../admin-client.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import { formatRecord, formatTable, printJson } from '../output.js';
-import { addAdminOptions } from './status.js';
+import { type AdminFlags, addAdminOptions } from './status.js';
 
 interface ClientView {
   client_id: string;
@@ -26,8 +26,6 @@ interface ClientView {
   created_at: string;
   updated_at: string;
 }
-
-type AdminFlags = { adminUrl?: string; adminKey?: string; dataDir?: string; json?: boolean };
 
 interface RegistrationFlags {
   name?: string;

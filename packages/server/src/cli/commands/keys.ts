@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { createAdminClient } from '../admin-client.js';
 import { formatTable, printJson } from '../output.js';
-import { addAdminOptions } from './status.js';
+import { type AdminFlags, addAdminOptions } from './status.js';
 
 interface KeyView {
   kid: string;
@@ -14,8 +14,6 @@ interface KeyView {
   retired_at: string | null;
   delete_after: string | null;
 }
-
-type AdminFlags = { adminUrl?: string; adminKey?: string; dataDir?: string; json?: boolean };
 
 function printKeys(keys: readonly KeyView[], json: boolean | undefined): void {
   if (json) {

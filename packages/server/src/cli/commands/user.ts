@@ -4,32 +4,16 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
+import type { userResource } from '../../http/admin/users.js';
 import { type AdminClient, createAdminClient } from '../admin-client.js';
 import { parseLimit, parseMetadata, parseScopes } from '../arguments.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import { formatRecord, formatTable, printJson } from '../output.js';
 import { readNewPassword } from '../password-input.js';
-import { addAdminOptions } from './status.js';
+import { type AdminFlags, addAdminOptions } from './status.js';
 
-interface UserResource {
-  id: string;
-  username: string;
-  scopes: string[];
-  metadata: Record<string, unknown>;
-  disabled: boolean;
-  password_scheme: string;
-  password_changed_at: string;
-  created_at: string;
-  updated_at: string;
-  last_login_at: string | null;
-}
-
-interface AdminFlags {
-  adminUrl?: string;
-  adminKey?: string;
-  dataDir?: string;
-  json?: boolean;
-}
+/** The admin API's view of a user (the server's own wire type). */
+type UserResource = ReturnType<typeof userResource>;
 
 function printUser(user: UserResource, json: boolean | undefined): void {
   if (json) {
