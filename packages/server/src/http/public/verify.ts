@@ -34,7 +34,7 @@ import type { Logger } from 'pino';
 import type { AuditLog } from '../../core/audit/audit.js';
 import type { Pipeline } from '../../core/pipeline/pipeline.js';
 import { parseScopeList } from '../../core/pipeline/pipeline.js';
-import type { AuthRequest, Decision, Denial, Identity } from '../../core/pipeline/types.js';
+import type { AccessPolicy, AuthRequest, Denial, Identity } from '../../core/pipeline/types.js';
 import { canonicalHost } from '../../core/policies/host.js';
 import { canonicalTarget } from '../../core/policies/request-target.js';
 import { decideRouteAccess, type RouteDecision } from '../../core/policies/route-access.js';
@@ -125,6 +125,9 @@ interface HandedOver {
 
 const NO_STORE = 'no-store';
 
+/** The policy when `?scope=` is absent: one object for every such request, not one each. */
+const NO_SCOPE_REQUIRED: AccessPolicy = Object.freeze({ scopes: Object.freeze([]) });
+
 export function registerVerifyRoute(app: FastifyInstance, options: VerifyRouteOptions): void {
   const { pipeline, audit, routes, metrics, tokenTranslator } = options;
   const parentLogger = app.log as Logger;
@@ -162,9 +165,8 @@ export function registerVerifyRoute(app: FastifyInstance, options: VerifyRouteOp
     const url = call.raw.url ?? VERIFY_PATH;
     const scope = scopeParameter(url);
     if (scope === null) return deny(invalidRequest('The scope parameter appears more than once', 'duplicate_scope'));
-    const decision: Decision | Promise<Decision> = pipeline.decide(authRequest(call, call.raw.method ?? 'GET', url), {
-      scopes: parseScopeList(scope),
-    });
+    const policy = scope === undefined ? NO_SCOPE_REQUIRED : { scopes: parseScopeList(scope) };
+    const decision = pipeline.decide(authRequest(call, call.raw.method ?? 'GET', url), policy);
     return decision instanceof Promise
       ? decision.then((settled) => ({ decision: settled, route: null }))
       : { decision, route: null };
@@ -212,15 +214,20 @@ export function registerVerifyRoute(app: FastifyInstance, options: VerifyRouteOp
     return denialAnswer(denial, route);
   };
 
-  /** `forward: jwt`: the proxy copies this onto the request in place of the client's credential. */
-  const translates = ({ decision, route }: Verdict): boolean =>
-    decision.allow && decision.identity !== null && route?.forward === 'jwt';
+  /**
+   * `forward: jwt` for an identified caller: the route and identity whose internal JWT the proxy
+   * copies onto the request in place of the client's credential; null when there is none to sign.
+   */
+  const translation = ({ decision, route }: Verdict): { route: RoutePolicy; identity: Identity } | null =>
+    decision.allow && decision.identity !== null && route?.forward === 'jwt'
+      ? { route, identity: decision.identity }
+      : null;
 
   const answer = (call: VerifyCall, verdict: Verdict, started: number): Answer | Promise<Answer> => {
     const answered = record(call, verdict, started);
-    const { decision, route } = verdict;
-    if (!translates(verdict) || !decision.allow || !decision.identity || !route) return answered;
-    return tokenTranslator.translate(route, decision.identity).then((token) => ({
+    const translated = translation(verdict);
+    if (translated === null) return answered;
+    return tokenTranslator.translate(translated.route, translated.identity).then((token) => ({
       ...answered,
       headers: { ...headerObject(answered.headers), authorization: `Bearer ${token}` },
     }));
@@ -291,7 +298,7 @@ export function registerVerifyRoute(app: FastifyInstance, options: VerifyRouteOp
     } catch (error) {
       verdict = Promise.reject(error);
     }
-    if (verdict instanceof Promise || translates(verdict)) {
+    if (verdict instanceof Promise || translation(verdict) !== null) {
       const inFlight = Promise.resolve(verdict);
       // Handled by the route right after this returns; this only keeps Node from reporting a
       // rejection as unhandled in between.
