@@ -19,6 +19,8 @@ export function compileProxyTrust(trustProxy: readonly string[] | undefined): Pr
 export interface ConnectionFacts {
   readonly clientIp: string;
   readonly secure: boolean;
+  /** The peer is a trusted proxy, so its X-Forwarded-* headers count. */
+  readonly viaTrustedProxy: boolean;
 }
 
 /** The last entry of a list-valued header, as Fastify reads X-Forwarded-Proto. */
@@ -30,12 +32,14 @@ export const lastEntry = (value: string | string[]): string => {
 export function connectionFacts(request: IncomingMessage, trust: ProxyTrust): ConnectionFacts {
   const socket = request.socket as Socket & { encrypted?: boolean };
   const peer = socket.remoteAddress ?? '';
-  if (trust === null) return { clientIp: peer, secure: socket.encrypted === true };
+  if (trust === null) return { clientIp: peer, secure: socket.encrypted === true, viaTrustedProxy: false };
   const addresses = proxyAddr.all(request, trust);
   const proto = request.headers['x-forwarded-proto'];
+  const viaTrustedProxy = trust(peer, 0);
   return {
     clientIp: addresses[addresses.length - 1] ?? peer,
     // Fastify's request.protocol: a trusted peer's X-Forwarded-Proto wins over the socket.
-    secure: proto && trust(peer, 0) ? lastEntry(proto) === 'https' : socket.encrypted === true,
+    secure: proto && viaTrustedProxy ? lastEntry(proto) === 'https' : socket.encrypted === true,
+    viaTrustedProxy,
   };
 }

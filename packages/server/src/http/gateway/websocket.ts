@@ -33,8 +33,7 @@ interface UpgradeFacts extends ConnectionFacts {
 function upgradeFacts(request: IncomingMessage, trust: ProxyTrust): UpgradeFacts {
   const facts = connectionFacts(request, trust);
   const own = request.headers.host ?? '';
-  if (trust === null || !trust(request.socket.remoteAddress ?? '', 0)) return { ...facts, host: own };
-  const forwardedHost = request.headers['x-forwarded-host'];
+  const forwardedHost = facts.viaTrustedProxy ? request.headers['x-forwarded-host'] : undefined;
   return { ...facts, host: forwardedHost === undefined ? own : lastEntry(forwardedHost) };
 }
 
