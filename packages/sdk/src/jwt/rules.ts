@@ -40,8 +40,20 @@ export type CompactParts =
     }
   | JwtFailure;
 
-/** Size cap, then exactly three canonical base64url segments. */
-export function splitCompact(token: unknown, maxTokenLength: number): CompactParts {
+/** Why a token is refused when one of its segments is not canonical base64url. */
+export const notCanonical = (): JwtFailure =>
+  failure('ERR_JWT_MALFORMED', 'Each segment must be unpadded, canonical base64url');
+
+/** Where a compact serialization's two dots are, or why the token is not one. */
+export type CompactShape =
+  | { readonly ok: true; readonly token: string; readonly firstDot: number; readonly lastDot: number }
+  | JwtFailure;
+
+/**
+ * Size cap, then exactly three dot-separated segments, the payload not empty; the segments'
+ * encoding is not looked at (see `splitCompact`).
+ */
+export function compactShape(token: unknown, maxTokenLength: number): CompactShape {
   // RFC 8725bis §3.13: bound the work before decoding anything.
   if (typeof token !== 'string') return failure('ERR_JWT_MALFORMED', 'The token must be a string');
   if (token.length > maxTokenLength) {
@@ -54,18 +66,34 @@ export function splitCompact(token: unknown, maxTokenLength: number): CompactPar
   if (firstDot <= 0 || lastDot === firstDot || token.indexOf('.', firstDot + 1) !== lastDot) {
     return failure('ERR_JWT_MALFORMED', 'A JWT has exactly three dot-separated segments');
   }
-  const headerSegment = token.slice(0, firstDot);
-  const payloadSegment = token.slice(firstDot + 1, lastDot);
-  const signatureSegment = token.slice(lastDot + 1);
+  if (lastDot === firstDot + 1) return notCanonical(); // an empty payload
+  return { ok: true, token, firstDot, lastDot };
+}
+
+/**
+ * Size cap, then exactly three canonical base64url segments. (The `node:crypto` engine checks the
+ * encoding as it decodes instead, before anything else, so that both engines refuse in the same
+ * order.)
+ */
+export function splitCompact(token: unknown, maxTokenLength: number): CompactParts {
+  const shape = compactShape(token, maxTokenLength);
+  if (!shape.ok) return shape;
+  const { firstDot, lastDot } = shape;
+  const parts = {
+    ok: true as const,
+    headerSegment: shape.token.slice(0, firstDot),
+    payloadSegment: shape.token.slice(firstDot + 1, lastDot),
+    signatureSegment: shape.token.slice(lastDot + 1),
+    signingInput: shape.token.slice(0, lastDot),
+  };
   if (
-    payloadSegment.length === 0 ||
-    !isCanonicalBase64url(headerSegment) ||
-    !isCanonicalBase64url(payloadSegment) ||
-    !isCanonicalBase64url(signatureSegment)
+    !isCanonicalBase64url(parts.headerSegment) ||
+    !isCanonicalBase64url(parts.payloadSegment) ||
+    !isCanonicalBase64url(parts.signatureSegment)
   ) {
-    return failure('ERR_JWT_MALFORMED', 'Each segment must be unpadded, canonical base64url');
+    return notCanonical();
   }
-  return { ok: true, headerSegment, payloadSegment, signatureSegment, signingInput: token.slice(0, lastDot) };
+  return parts;
 }
 
 /** RFC 7515 §4.1: the decoded protected header, checked for everything that does not need a key. */

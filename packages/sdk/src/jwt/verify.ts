@@ -23,15 +23,15 @@ import { failure, type JwtFailure } from './errors.js';
 import { type JwtAlgorithm, keyProblem, type VerificationKey } from './keys.js';
 import {
   type CheckedHeader,
-  type CompactParts,
   checkClaims,
   checkHeaderMembers,
   checkOptions,
   checkType,
+  compactShape,
   DEFAULT_MAX_TOKEN_LENGTH,
-  splitCompact,
+  notCanonical,
 } from './rules.js';
-import { decodeJsonSegment } from './segments.js';
+import { decodeJsonSegment, decodeSegment, isCanonicalBase64url, parseJsonBytes } from './segments.js';
 
 export { DEFAULT_LEEWAY_SECONDS, DEFAULT_MAX_TOKEN_LENGTH, MAX_LEEWAY_SECONDS } from './rules.js';
 
@@ -96,11 +96,13 @@ const headerCache = new Map<string, CheckedHeader | JwtFailure>();
 
 /** RFC 7515 §4.1: the protected header, checked for everything that does not need a key. */
 function checkHeader(segment: string): CheckedHeader | JwtFailure {
+  if (!isCanonicalBase64url(segment)) return notCanonical();
   const decoded = decodeJsonSegment(segment);
   if (!decoded.ok) return failure('ERR_JWT_MALFORMED', `The JWS header ${decoded.problem}`);
   return checkHeaderMembers(decoded.value);
 }
 
+/** The header's checks, from the cache when this header was seen before. */
 function checkedHeader(segment: string): CheckedHeader | JwtFailure {
   let checked = headerCache.get(segment);
   if (checked === undefined) {
@@ -130,13 +132,12 @@ const hmacSecretOf = (key: VerificationKey['key']): Buffer => {
 };
 
 /** RFC 7515 §5.2 step 8, with the algorithm of the key (RFC 7518 §3.2–3.4, RFC 8037 §3.1). */
-function signatureVerifies(alg: JwtAlgorithm, key: VerificationKey['key'], input: string, signature: Buffer): boolean {
+function signatureVerifies(alg: JwtAlgorithm, key: VerificationKey['key'], data: Buffer, signature: Buffer): boolean {
   if (alg === 'HS256') {
     if (signature.length !== HS256_SIGNATURE_BYTES) return false;
     // A MAC is checked in constant time (SECURITY.md: compare secrets with timingSafeEqual).
-    return timingSafeEqual(createHmac('sha256', hmacSecretOf(key)).update(input, 'latin1').digest(), signature);
+    return timingSafeEqual(createHmac('sha256', hmacSecretOf(key)).update(data).digest(), signature);
   }
-  const data = Buffer.from(input, 'latin1');
   switch (alg) {
     case 'ES256':
       // JWS carries ECDSA signatures as raw r‖s (RFC 7518 §3.4), not DER.
@@ -194,9 +195,20 @@ export function verifyJwtDirect(
   options: VerifyJwtOptions,
 ): JwtVerification | Promise<JwtVerification> {
   const leeway = checkOptions(options);
-  const parts = splitCompact(token, options.maxTokenLength ?? DEFAULT_MAX_TOKEN_LENGTH);
-  if (!parts.ok) return parts;
-  const checked = checkedHeader(parts.headerSegment);
+  const shape = compactShape(token, options.maxTokenLength ?? DEFAULT_MAX_TOKEN_LENGTH);
+  if (!shape.ok) return shape;
+  const { firstDot, lastDot } = shape;
+  // The payload and signature are decoded now, which checks their encoding, so that a token with
+  // a segment that is not canonical base64url is refused before anything else, as splitCompact
+  // does for the WebCrypto engine; the header is checked in checkedHeader (a header found in the
+  // cache passed that check when it was first seen).
+  const payload = decodeSegment(token, firstDot + 1, lastDot);
+  const signature = decodeSegment(token, lastDot + 1);
+  if (payload === undefined || signature === undefined) return notCanonical();
+  // RFC 7515 §5.2: the signing input is the ASCII of `header.payload`, all base64url (or the header
+  // is refused below), so Latin-1 is that ASCII.
+  const parts: DecodedParts = { signingInput: Buffer.from(token.slice(0, lastDot), 'latin1'), payload, signature };
+  const checked = checkedHeader(token.slice(0, firstDot));
   if (!checked.ok) return checked;
   const typeProblem = checkType(checked.type, options.types);
   if (typeProblem) return typeProblem;
@@ -206,9 +218,16 @@ export function verifyJwtDirect(
     : verifyWithKey(parts, checked.header, found, options, leeway);
 }
 
+/** A token's segments once their encoding is known to be canonical. */
+interface DecodedParts {
+  readonly signingInput: Buffer;
+  readonly payload: Buffer;
+  readonly signature: Buffer;
+}
+
 /** The steps after the key lookup: algorithm agreement, signature, claims. */
 function verifyWithKey(
-  parts: Extract<CompactParts, { ok: true }>,
+  parts: DecodedParts,
   header: JwtHeader,
   key: VerificationKey | undefined,
   options: VerifyJwtOptions,
@@ -222,12 +241,11 @@ function verifyWithKey(
   const problem = keyProblem(key.alg, key.key);
   if (problem !== undefined) return failure('ERR_JWT_ALG_NOT_ALLOWED', `The key "${key.kid}" is unusable: ${problem}`);
 
-  const signature = Buffer.from(parts.signatureSegment, 'base64url');
-  if (!signatureVerifies(key.alg, key.key, parts.signingInput, signature)) {
+  if (!signatureVerifies(key.alg, key.key, parts.signingInput, parts.signature)) {
     return failure('ERR_JWT_SIGNATURE', 'The signature does not verify');
   }
 
-  const payload = decodeJsonSegment(parts.payloadSegment);
+  const payload = parseJsonBytes(parts.payload);
   if (!payload.ok) return failure('ERR_JWT_MALFORMED', `The JWT claims set ${payload.problem}`);
   const claimsProblem = checkClaims(payload.value, options, leeway);
   if (claimsProblem) return claimsProblem;
