@@ -11,6 +11,7 @@
  * MUST NOT use more than one method to transmit the token in each request"). Every bad key gets
  * one uniform 401: the precise reason goes to the log and the audit, not to the caller.
  */
+import { afterBearerScheme } from '../pipeline/bearer.js';
 import type { AccessPolicy, Authenticator, AuthOutcome, AuthRequest, Rejection } from '../pipeline/types.js';
 import type { ApiKeyVerifier, Verdict } from './verify.js';
 
@@ -25,7 +26,6 @@ export interface ApiKeyAuthenticatorOptions {
 }
 
 export const QUERY_PARAMETER = 'api_key';
-const BEARER = /^bearer +/i;
 
 const INVALID: Omit<Rejection, 'reason'> = {
   status: 401,
@@ -53,11 +53,8 @@ export function createApiKeyAuthenticator(options: ApiKeyAuthenticatorOptions): 
   const rejections = new Map<string, Rejection>();
 
   const fromBearer = (authorization: string | undefined): string | undefined => {
-    if (authorization === undefined) return undefined;
-    const scheme = BEARER.exec(authorization);
-    if (!scheme) return undefined;
-    const token = authorization.slice(scheme[0].length);
-    return token.startsWith(head) ? token : undefined;
+    const token = afterBearerScheme(authorization);
+    return token?.startsWith(head) ? token : undefined;
   };
 
   /** `undefined` for none, `null` for a repeated parameter. */

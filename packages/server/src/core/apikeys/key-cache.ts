@@ -49,8 +49,11 @@ interface Entry<V> {
 }
 
 export interface KeyCache<V> {
-  /** The cached value, `null` for a hash known to be unknown, `undefined` when the store must be asked. */
-  peek(hash: string): V | null | undefined;
+  /**
+   * The cached value, `null` for a hash known to be unknown, `undefined` when the store must be
+   * asked; `now` defaults to the clock's (a caller that needs the time anyway passes its own).
+   */
+  peek(hash: string, now?: number): V | null | undefined;
   /** Asks the store (once for concurrent callers), caches the answer and returns it. */
   load(hash: string, loader: () => Promise<V | undefined>): Promise<V | null>;
   /** Drops every found entry the predicate matches (after a change made through this instance). */
@@ -84,8 +87,7 @@ export function createKeyCache<V>(options: KeyCacheOptions): KeyCache<V> {
     get size() {
       return { found: found.size, unknown: unknown.size };
     },
-    peek(hash) {
-      const now = clock.now();
+    peek(hash, now = clock.now()) {
       const entry = found.get(hash);
       if (entry) {
         if (now < entry.freshUntil) {

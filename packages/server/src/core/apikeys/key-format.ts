@@ -63,6 +63,8 @@ export type MalformedReason = 'empty' | 'too_long' | 'malformed' | 'wrong_prefix
 export interface KeyParser {
   /** The prefix keys must carry. */
   readonly prefix: string;
+  /** The one length every key has: `<prefix>_`, the secret, the checksum. */
+  readonly length: number;
   /**
    * Why a presented text cannot be one of our keys, or undefined when its shape and checksum are
    * right. No trimming and no case folding: a padded or re-cased key is not the key.
@@ -105,6 +107,7 @@ export function createKeyParser(prefix: string): KeyParser {
 
   return {
     prefix,
+    length,
     checkShape,
     checksumMatches,
     check: (text) => checkShape(text) ?? (checksumMatches(text) ? undefined : 'bad_checksum'),

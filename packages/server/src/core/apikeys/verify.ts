@@ -3,10 +3,10 @@
  * denials answered as data and only infrastructure failures thrown (the HTTP layer answers 503,
  * never an allow: SECURITY.md #35).
  *
- *  1. shape and checksum                    no store (./key-format.ts); the checksum is only
- *                                           computed when memory does not know the hash: a key
- *                                           whose hash is cached is a stored key, so its checksum
- *                                           is right by construction
+ *  1. shape and checksum                    no store (./key-format.ts); only the length is
+ *                                           checked when memory knows the hash: the cache holds
+ *                                           only hashes of texts that passed both checks, so a
+ *                                           key whose hash is cached has them right by construction
  *  2. exists: cache, else store, by hash    then compared in constant time
  *  3. not revoked
  *  4. not rotated past its grace period
@@ -161,11 +161,11 @@ export function createApiKeyVerifier(options: VerifierOptions): ApiKeyVerifier {
   const decide = (
     found: VerifiableKey | null,
     presentedHash: string,
+    now: number,
     requiredScopes: readonly string[] | undefined,
   ): Verdict | Promise<Verdict> => {
     // The lookup was by hash; comparing in constant time is defence in depth (SECURITY.md #29).
     if (found === null || !sameDigest(found.hash, presentedHash)) return deny('unknown');
-    const now = clock.now();
     for (const check of RECORD_CHECKS) {
       const reason = check(found, now);
       if (reason) return deny(reason, found.key.id);
@@ -179,14 +179,19 @@ export function createApiKeyVerifier(options: VerifierOptions): ApiKeyVerifier {
 
   return {
     verify(presented, requiredScopes) {
+      // Every key has one length: anything else is refused before it is hashed (so a huge text is
+      // never hashed), with the precise reason.
+      if (presented.length !== parser.length) return deny(parser.checkShape(presented) ?? 'malformed');
+      const hash = hashApiKey(presented);
+      const now = clock.now();
+      const cached = cache.peek(hash, now);
+      // The cache only holds hashes of texts that passed the shape and checksum checks below (a
+      // stored key, or a well-formed unknown one, `null`), so a hit needs neither again.
+      if (cached !== undefined) return decide(cached, hash, now, requiredScopes);
       const malformed = parser.checkShape(presented);
       if (malformed) return deny(malformed);
-      const hash = hashApiKey(presented);
-      const cached = cache.peek(hash);
-      // Unknown hashes are only remembered after passing the checksum, so `null` means unknown.
-      if (cached !== undefined) return decide(cached, hash, requiredScopes);
       if (!parser.checksumMatches(presented)) return deny('bad_checksum');
-      return cache.load(hash, () => lookup(hash)).then((found) => decide(found, hash, requiredScopes));
+      return cache.load(hash, () => lookup(hash)).then((found) => decide(found, hash, clock.now(), requiredScopes));
     },
   };
 }
