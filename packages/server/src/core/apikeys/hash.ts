@@ -17,17 +17,34 @@ import { hash, timingSafeEqual } from 'node:crypto';
 
 /**
  * SHA-256 of the key's bytes (the key is ASCII, so UTF-8 and Latin-1 agree), as lower-case hex:
- * the stored form, the cache key and the lookup key. (Asking for a string is also several times
- * cheaper than asking for a Buffer, whose allocation costs more than the hash itself.)
+ * the stored form and the store's lookup key.
  */
 export const hashApiKey = (key: string): string => hash('sha256', key, 'hex');
 
 /**
- * Compares two hex SHA-256 digests in constant time (SECURITY.md #29). The presented digest is
- * decoded into a scratch buffer, not a new one: the comparison runs on every verification, and
- * it is synchronous, so one buffer serves every request.
+ * The same digest as 32 Latin-1 characters, one per byte: the verification cache's key. Every
+ * verification hashes this string into a Map and copies it for the constant-time comparison, and
+ * half the length of hex, copied rather than decoded, is measurably cheaper on that path. (A
+ * string is also cheaper to ask for than a Buffer, whose allocation costs more than the hash.)
  */
-const scratch = Buffer.alloc(32);
-export function sameDigest(stored: Buffer, presentedHex: string): boolean {
-  return scratch.write(presentedHex, 'hex') === 32 && timingSafeEqual(stored, scratch);
+export const apiKeyDigest = (key: string): string => hash('sha256', key, 'binary');
+
+/** A Latin-1 digest (`apiKeyDigest`) as the stored hex, and back. */
+export const digestToHex = (digest: string): string => Buffer.from(digest, 'latin1').toString('hex');
+export const hexToDigest = (hex: string): string => Buffer.from(hex, 'hex').toString('latin1');
+
+const DIGEST_BYTES = 32;
+
+/**
+ * Compares a stored digest with a presented Latin-1 one in constant time (SECURITY.md #29). The
+ * presented digest is copied into a scratch buffer, not a new one: the comparison runs on every
+ * verification, and it is synchronous, so one buffer serves every request.
+ */
+const scratch = Buffer.alloc(DIGEST_BYTES);
+export function sameDigest(stored: Buffer, presented: string): boolean {
+  return (
+    presented.length === DIGEST_BYTES &&
+    scratch.write(presented, 'latin1') === DIGEST_BYTES &&
+    timingSafeEqual(stored, scratch)
+  );
 }

@@ -1,7 +1,7 @@
 /**
- * The verification cache, keyed by key hash, so that a key seen recently is verified without the
- * store. Two bounded LRU maps, so that a flood of invented keys (each a negative entry) can never
- * evict the positive entries of real keys:
+ * The verification cache, keyed by key hash (`apiKeyDigest` in ./hash.ts), so that a key seen
+ * recently is verified without the store. Two bounded LRU maps, so that a flood of invented keys
+ * (each a negative entry) can never evict the positive entries of real keys:
  *
  * - found keys, fresh for `ttlMs`: the checks (revoked, expired, grace…) still run on every
  *   request against the cached record and the current time, so a cached key is never served past

@@ -9,7 +9,7 @@ import type { Authenticator } from '../pipeline/types.js';
 import type { RateLimiter } from '../ratelimit/limiter.js';
 import type { RateLimitRule } from '../ratelimit/rate.js';
 import { createApiKeyAuthenticator } from './authenticator.js';
-import { hashApiKey } from './hash.js';
+import { hashApiKey, hexToDigest } from './hash.js';
 import { createKeyCache, type KeyCacheStats } from './key-cache.js';
 import { createKeyParser, generateApiKey } from './key-format.js';
 import { createLastUsedRecorder } from './last-used.js';
@@ -147,7 +147,7 @@ export function createApiKeyService(options: ApiKeyServiceOptions): ApiKeyServic
     async create(input) {
       const issued = mint(options.newId(), input, isoNow(), null);
       await store.insert(issued.key);
-      cache.forget(issued.key.keyHash);
+      cache.forget(hexToDigest(issued.key.keyHash));
       return issued;
     },
 

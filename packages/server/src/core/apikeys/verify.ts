@@ -23,7 +23,7 @@ import type { Clock } from '../audit/audit.js';
 import type { Identity } from '../pipeline/types.js';
 import { type RateLimiter, type RateLimitResult, rateLimitHeaders } from '../ratelimit/limiter.js';
 import type { RateLimitRule } from '../ratelimit/rate.js';
-import { hashApiKey, sameDigest } from './hash.js';
+import { apiKeyDigest, digestToHex, sameDigest } from './hash.js';
 import type { KeyCache } from './key-cache.js';
 import type { KeyParser, MalformedReason } from './key-format.js';
 import type { LastUsedRecorder } from './last-used.js';
@@ -131,8 +131,8 @@ export function createApiKeyVerifier(options: VerifierOptions): ApiKeyVerifier {
     return headers ? { ok: false, reason, keyId, headers } : { ok: false, reason, keyId };
   };
 
-  const lookup = async (hash: string) => {
-    const key = await store.findByHash(hash);
+  const lookup = async (digest: string) => {
+    const key = await store.findByHash(digestToHex(digest));
     return key ? toVerifiableKey(key) : undefined;
   };
 
@@ -160,12 +160,12 @@ export function createApiKeyVerifier(options: VerifierOptions): ApiKeyVerifier {
   /** Steps 2 (comparison) to 8, once the record (or its absence) is known. */
   const decide = (
     found: VerifiableKey | null,
-    presentedHash: string,
+    presentedDigest: string,
     now: number,
     requiredScopes: readonly string[] | undefined,
   ): Verdict | Promise<Verdict> => {
     // The lookup was by hash; comparing in constant time is defence in depth (SECURITY.md #29).
-    if (found === null || !sameDigest(found.hash, presentedHash)) return deny('unknown');
+    if (found === null || !sameDigest(found.hash, presentedDigest)) return deny('unknown');
     for (const check of RECORD_CHECKS) {
       const reason = check(found, now);
       if (reason) return deny(reason, found.key.id);
@@ -182,16 +182,18 @@ export function createApiKeyVerifier(options: VerifierOptions): ApiKeyVerifier {
       // Every key has one length: anything else is refused before it is hashed (so a huge text is
       // never hashed), with the precise reason.
       if (presented.length !== parser.length) return deny(parser.checkShape(presented) ?? 'malformed');
-      const hash = hashApiKey(presented);
+      const digest = apiKeyDigest(presented);
       const now = clock.now();
-      const cached = cache.peek(hash, now);
+      const cached = cache.peek(digest, now);
       // The cache only holds hashes of texts that passed the shape and checksum checks below (a
       // stored key, or a well-formed unknown one, `null`), so a hit needs neither again.
-      if (cached !== undefined) return decide(cached, hash, now, requiredScopes);
+      if (cached !== undefined) return decide(cached, digest, now, requiredScopes);
       const malformed = parser.checkShape(presented);
       if (malformed) return deny(malformed);
       if (!parser.checksumMatches(presented)) return deny('bad_checksum');
-      return cache.load(hash, () => lookup(hash)).then((found) => decide(found, hash, clock.now(), requiredScopes));
+      return cache
+        .load(digest, () => lookup(digest))
+        .then((found) => decide(found, digest, clock.now(), requiredScopes));
     },
   };
 }
