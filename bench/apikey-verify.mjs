@@ -9,6 +9,8 @@
  * (b) HTTP, each server in its own child process started the same way, loaded by autocannon with
  *     the same settings, in interleaved rounds of the same run (medians reported):
  *       bare   — a default Fastify route answering 200: the ceiling of this machine and HTTP stack;
+ *       headers — the same route answering with the five headers /auth/verify sends (Cache-Control
+ *                and the four X-Auth-*), no authentication: what writing them costs Node alone;
  *       stack  — a route answering 200 on Gatehouse's own Fastify settings (request ids, logger,
  *                timeouts), without authentication: the ceiling for any mechanism in Gatehouse;
  *       verify — `/auth/verify` with an API key on a real Gatehouse (SQLite, default settings).
@@ -75,10 +77,13 @@ async function serve(kind) {
     process.on('disconnect', () => app.close().then(() => process.exit(0)));
     return;
   }
-  if (kind === 'bare') {
+  if (kind === 'bare' || kind === 'headers') {
     const { default: Fastify } = await import('fastify');
     const app = Fastify();
-    app.get('/', (_request, reply) => reply.code(200).send());
+    // `headers`: the same default route, answering with the headers /auth/verify answers this
+    // key with (given by the parent), and no authentication: what those headers alone cost.
+    const answer = kind === 'headers' ? JSON.parse(process.env.BENCH_ANSWER_HEADERS ?? '{}') : {};
+    app.get('/', (_request, reply) => reply.code(200).headers(answer).send());
     await app.listen({ host: '127.0.0.1', port: 0 });
     reportUsage(app.server);
     process.send({ url: `http://127.0.0.1:${app.server.address().port}/` });
@@ -106,10 +111,11 @@ function pin(pid, cpu, allThreads = false) {
   execFileSync('taskset', [allThreads ? '-apc' : '-pc', String(cpu), String(pid)], { stdio: 'ignore' });
 }
 
-function startChild(kind) {
+function startChild(kind, env = {}) {
   return new Promise((resolve, reject) => {
     const child = fork(fileURLToPath(import.meta.url), ['--serve', kind], {
       stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+      env: { ...process.env, ...env },
     });
     child.once('message', (message) => {
       if (args.pin) pin(child.pid, availableParallelism() - 1, true);
@@ -238,13 +244,20 @@ async function load(autocannon, server, headers) {
 
 async function measureHttp() {
   const { default: autocannon } = await import('autocannon');
+  const verify = await startChild('gatehouse');
+  const answered = await fetch(verify.url, { headers: { 'x-api-key': verify.key } });
+  if (answered.status !== 200) throw new Error(`/auth/verify answered ${answered.status}`);
+  const answerHeaders = Object.fromEntries(
+    [...answered.headers].filter(([name]) => name === 'cache-control' || name.startsWith('x-auth-')),
+  );
   const servers = {
     bare: await startChild('bare'),
+    headers: await startChild('headers', { BENCH_ANSWER_HEADERS: JSON.stringify(answerHeaders) }),
     stack: await startChild('stack'),
-    verify: await startChild('gatehouse'),
+    verify,
   };
-  const headers = { bare: {}, stack: {}, verify: { 'x-api-key': servers.verify.key } };
-  const samples = { bare: [], stack: [], verify: [] };
+  const headers = { bare: {}, headers: {}, stack: {}, verify: { 'x-api-key': verify.key } };
+  const samples = { bare: [], headers: [], stack: [], verify: [] };
   try {
     // Warm every server (JIT, caches), then interleave so that drift affects all alike.
     for (const name of Object.keys(servers)) {
@@ -296,6 +309,9 @@ async function main() {
     })),
   );
   const ratio = http.verify.rps / bare.rps;
+  console.log(
+    `the same headers without authentication are ${((http.headers.rps / bare.rps) * 100).toFixed(1)} % of bare; verify is ${((http.verify.rps / http.headers.rps) * 100).toFixed(1)} % of that`,
+  );
   const cpuRatio = bare.cpu_us_per_request / http.verify.cpu_us_per_request;
   console.log(
     `verify is ${(ratio * 100).toFixed(1)} % of bare Fastify (target ≥ 80 %)${ratio >= 0.8 ? '' : ' — below target'}`,

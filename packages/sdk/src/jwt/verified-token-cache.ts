@@ -26,8 +26,16 @@ interface Slot<E> {
   readonly entry: E;
 }
 
-/** The signature segment: what follows the last dot (the whole text when there is none). */
-const signatureOf = (token: string): string => token.slice(token.lastIndexOf('.') + 1);
+/**
+ * The signature segment: what follows the last dot (the whole text when there is none). Found by
+ * a loop from the end rather than `lastIndexOf`, which V8 runs in C++ behind a runtime call that
+ * costs more than walking back over a signature.
+ */
+function signatureOf(token: string): string {
+  let dot = token.length - 1;
+  while (dot >= 0 && token.charCodeAt(dot) !== 46) dot--; // '.'
+  return token.slice(dot + 1);
+}
 
 export class VerifiedTokenCache<E extends CachedTokenEntry> {
   private readonly slots = new Map<string, Slot<E>>();
