@@ -195,6 +195,9 @@ describe.each(storeKinds())('JWT tokens on %s', (kind) => {
   it('refuses an invalid token with 401 Bearer error="invalid_token" (SECURITY.md #11)', async () => {
     const token = (await loginAs(alice)).access_token;
     const [header, payload, signature] = token.split('.') as [string, string, string];
+    // Verified once, so cached: the cache finds entries by signature, and must not answer for
+    // another token carrying the same signature.
+    expect((await verify(token)).status).toBe(200);
     const tampered = `${header}.${Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(payload, 'base64url').toString()), sub: ids.bob })).toString('base64url')}.${signature}`;
     const response = await verify(tampered);
     expect(response.status).toBe(401);
@@ -208,6 +211,19 @@ describe.each(storeKinds())('JWT tokens on %s', (kind) => {
     expect(none.headers.get('www-authenticate')).toBe(
       'ApiKey realm="gatehouse", header="x-api-key", Bearer realm="gatehouse", Basic realm="gatehouse", charset="UTF-8"',
     );
+    // The cached token spelled otherwise: padding, or characters outside base64url (some allowed
+    // by RFC 6750's b64token, some not) — refused as malformed, never matched to the cached one.
+    for (const spelling of [
+      `${token}=`,
+      `${header}.${payload}~.${signature}`,
+      `${token}!`,
+      `${header}+.${payload}.${signature}`,
+    ]) {
+      const odd = await verify(spelling);
+      expect(odd.status, spelling.slice(-8)).toBe(401);
+      expect(await odd.json()).toEqual({ error: 'invalid_token', error_description: 'The access token is invalid' });
+    }
+    expect(server.logs.join('')).toContain('ERR_JWT_MALFORMED');
     // A 10 KB token is refused before decoding (SECURITY.md #12); 1 MB never reaches us (431).
     const large = await verify(`${header}.${'A'.repeat(10_000)}.${signature}`);
     expect(large.status).toBe(401);
