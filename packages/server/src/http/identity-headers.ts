@@ -33,12 +33,13 @@ export function setIdentityHeaders(
   if (options.complete) for (const name of IDENTITY_HEADERS) headers[name] = '';
   if (identity === null) {
     headers['x-auth-method'] = ANONYMOUS;
-    return;
+  } else {
+    headers['x-auth-subject'] = headerSafe(identity.subject);
+    headers['x-auth-method'] = identity.method;
+    headers['x-auth-scopes'] = headerSafe(identity.scopes.join(' '));
+    if (identity.clientId !== undefined) headers['x-auth-client-id'] = headerSafe(identity.clientId);
   }
-  headers['x-auth-subject'] = headerSafe(identity.subject);
-  headers['x-auth-method'] = identity.method;
-  headers['x-auth-scopes'] = headerSafe(identity.scopes.join(' '));
-  if (identity.clientId !== undefined) headers['x-auth-client-id'] = headerSafe(identity.clientId);
+  // The decision's own headers (a route's RateLimit-*), for an anonymous pass as for an identity.
   if (extra) {
     for (const [name, value] of Object.entries(extra)) headers[name.toLowerCase()] = headerSafe(value);
   }

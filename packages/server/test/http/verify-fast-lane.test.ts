@@ -152,6 +152,7 @@ describe('the fast lane and the router answer /auth/verify alike', () => {
           { name: 'public', match: { path: '/public' }, auth: ['anonymous'] },
           { name: 'orders', match: { path: '/orders' }, auth: ['apikey'], scopes: ['orders:read'] },
           { name: 'limited', match: { path: '/limited' }, auth: ['apikey', 'anonymous'], rate_limit: '2/minute' },
+          { name: 'open', match: { path: '/open' }, auth: ['anonymous'], rate_limit: '5/minute' },
           {
             name: 'custom',
             match: { path: '/custom' },
@@ -190,6 +191,21 @@ describe('the fast lane and the router answer /auth/verify alike', () => {
       const fourth = await exchange(server, 'POST', asked('GET', '/limited', [['x-api-key', key]]));
       expect([first.status, second.status, third.status, fourth.status]).toEqual([200, 200, 429, 429]);
       expect(third).toEqual(fourth);
+    });
+
+    it('sends a rate-limited route’s RateLimit headers with an anonymous pass, from both doors', async () => {
+      // (exchange() writes the counters that change per request as "(counted)".)
+      const lane = await exchange(server, 'GET', asked('GET', '/open'));
+      const router = await exchange(server, 'POST', asked('GET', '/open'));
+      for (const answer of [lane, router]) {
+        expect(answer.status).toBe(200);
+        expect(answer.headers).toMatchObject({
+          'x-auth-method': 'anonymous',
+          'ratelimit-limit': '5',
+          'ratelimit-remaining': '(counted)',
+          'ratelimit-policy': '5;w=60',
+        });
+      }
     });
   });
 
