@@ -107,6 +107,18 @@ describe('createVerifier', () => {
     expect(() => requireScopes(identity, 'admin')).toThrow(InsufficientScopeError);
   });
 
+  it('rejects a token that is not a string, with the cache warm, rather than throwing', async () => {
+    const verifier = verifierFor();
+    await verifier.verify(await issuer.sign()); // the cache holds an entry
+    for (const odd of [undefined, null, 42, ['a.b.c'], {}]) {
+      let settled: Promise<unknown> | undefined;
+      expect(() => {
+        settled = verifier.verify(odd as never);
+      }).not.toThrow();
+      await expect(settled).rejects.toThrow('verify(token) needs a string');
+    }
+  });
+
   it('answers a repeated token from the cache, but never past its exp', async () => {
     const verifier = verifierFor({ leewaySeconds: 0 });
     const token = await issuer.sign();

@@ -158,6 +158,8 @@ export function buildVerifier<K extends EngineKey>(
   }
 
   function verify(token: string, verifyOptions?: VerifyOptions): Promise<Identity> {
+    // Before the cache: callers pass request input, and a non-string is a rejection, never a throw.
+    if (typeof token !== 'string') return Promise.reject(new TypeError('verify(token) needs a string'));
     const cached = tokenCache.get(token, clock())?.identity;
     if (cached !== undefined) {
       if (verifyOptions === undefined) return Promise.resolve(cached);
@@ -167,7 +169,6 @@ export function buildVerifier<K extends EngineKey>(
         return Promise.reject(error);
       }
     }
-    if (typeof token !== 'string') return Promise.reject(new TypeError('verify(token) needs a string'));
     const identity =
       accept.has('opaque') && remote !== undefined && !hasJwsShape(token)
         ? remote.verify({ kind: 'opaque', value: token, header: 'authorization', headerValue: `Bearer ${token}` })

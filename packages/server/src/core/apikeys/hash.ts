@@ -36,9 +36,11 @@ export const hexToDigest = (hex: string): string => Buffer.from(hex, 'hex').toSt
 const DIGEST_BYTES = 32;
 
 /**
- * Compares a stored digest with a presented Latin-1 one in constant time (SECURITY.md #29). The
- * presented digest is copied into a scratch buffer, not a new one: the comparison runs on every
- * verification, and it is synchronous, so one buffer serves every request.
+ * Compares a stored digest with a presented one, as `apiKeyDigest` returns it, in constant time
+ * (SECURITY.md #29). Only `apiKeyDigest`'s output may be passed: its characters are bytes, and a
+ * Latin-1 write would keep only the low byte of anything wider. The presented digest is copied
+ * into a scratch buffer, not a new one: the comparison runs on every verification, and it is
+ * synchronous, so one buffer serves every request.
  */
 const scratch = Buffer.alloc(DIGEST_BYTES);
 export function sameDigest(stored: Buffer, presented: string): boolean {
