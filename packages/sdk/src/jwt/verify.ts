@@ -31,7 +31,7 @@ import {
   DEFAULT_MAX_TOKEN_LENGTH,
   notCanonical,
 } from './rules.js';
-import { decodeJsonSegment, decodeSegment, isCanonicalBase64url, parseJsonBytes } from './segments.js';
+import { decodeSegment, parseJsonBytes } from './segments.js';
 
 export { DEFAULT_LEEWAY_SECONDS, DEFAULT_MAX_TOKEN_LENGTH, MAX_LEEWAY_SECONDS } from './rules.js';
 
@@ -96,8 +96,11 @@ const headerCache = new Map<string, CheckedHeader | JwtFailure>();
 
 /** RFC 7515 §4.1: the protected header, checked for everything that does not need a key. */
 function checkHeader(segment: string): CheckedHeader | JwtFailure {
-  if (!isCanonicalBase64url(segment)) return notCanonical();
-  const decoded = decodeJsonSegment(segment);
+  // Decoding checks the encoding; a header that is not canonical is refused with the message of
+  // any other such segment.
+  const bytes = decodeSegment(segment);
+  if (bytes === undefined) return notCanonical();
+  const decoded = parseJsonBytes(bytes);
   if (!decoded.ok) return failure('ERR_JWT_MALFORMED', `The JWS header ${decoded.problem}`);
   return checkHeaderMembers(decoded.value);
 }
