@@ -79,7 +79,7 @@ export function createFastify(options: FastifyOptions): FastifyInstance {
  * A fast lane answers some requests before Fastify routes them: it returns true when it has
  * answered (or taken charge of) the request, false to let Fastify handle it as usual. It exists
  * for `/auth/verify`, which forward-auth proxies call on every request of every service
- * (http/public/fast-verify.ts); Fastify's routing and reply pipeline cost about a quarter of a
+ * (http/public/verify.ts); Fastify's routing and reply pipeline cost about a quarter of a
  * cached verification there. A lane must only take requests whose answer it gives exactly as the
  * Fastify route would, and hand the rest on.
  */

@@ -8,8 +8,6 @@ import { afterBearerScheme } from '../pipeline/bearer.js';
 import type { Authenticator, AuthOutcome } from '../pipeline/types.js';
 import type { AccessTokenCheck, AccessTokenVerifier } from './access-token-verifier.js';
 
-/** RFC 6750 §2.1: `Bearer` (case-insensitive scheme, RFC 9110 §11.1) and a b64token. */
-
 /** What the caller is told: precise where it helps a legitimate client, generic otherwise. */
 const DESCRIPTIONS: Partial<Record<JwtErrorCode | 'revoked', string>> = {
   ERR_JWT_EXPIRED: 'The access token expired',

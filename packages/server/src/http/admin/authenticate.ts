@@ -1,6 +1,7 @@
 /**
  * Every admin route requires the admin key as `Authorization: Bearer …`. Health routes and
- * /metrics (which has its own optional token) are the only exceptions. A store outage answers 503 (from the error handler), never a pass.
+ * /metrics (which has its own optional token) are the only exceptions. A store outage answers
+ * 503 (from the error handler), never a pass.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { type AdminCredentialStore, verifyAdminAuthorization } from '../../core/admin/admin-keys.js';
