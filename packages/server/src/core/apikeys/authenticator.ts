@@ -12,6 +12,7 @@
  * one uniform 401: the precise reason goes to the log and the audit, not to the caller.
  */
 import { afterBearerScheme } from '../pipeline/bearer.js';
+import { singleQueryParameter } from '../pipeline/query.js';
 import type { AccessPolicy, Authenticator, AuthOutcome, AuthRequest, Rejection } from '../pipeline/types.js';
 import type { ApiKeyVerifier, Verdict } from './verify.js';
 
@@ -57,19 +58,10 @@ export function createApiKeyAuthenticator(options: ApiKeyAuthenticatorOptions): 
     return token?.startsWith(head) ? token : undefined;
   };
 
-  /** `undefined` for none, `null` for a repeated parameter. */
-  const fromQuery = (url: string): string | null | undefined => {
-    const start = url.indexOf('?');
-    if (start < 0 || !url.includes(`${QUERY_PARAMETER}=`, start)) return undefined;
-    const values = new URLSearchParams(url.slice(start + 1)).getAll(QUERY_PARAMETER);
-    if (values.length > 1) return null;
-    return values[0];
-  };
-
   const present = (request: AuthRequest): Presented => {
     const fromHeader = request.header(header);
     const bearer = fromBearer(request.header('authorization'));
-    const query = queryParam ? fromQuery(request.url) : undefined;
+    const query = queryParam ? singleQueryParameter(request.url, QUERY_PARAMETER) : undefined;
     if (query === null) return { conflict: true };
     const sent = (fromHeader === undefined ? 0 : 1) + (bearer === undefined ? 0 : 1) + (query === undefined ? 0 : 1);
     if (sent > 1) return { conflict: true };

@@ -34,6 +34,7 @@ import type { Logger } from 'pino';
 import type { AuditLog } from '../../core/audit/audit.js';
 import type { Pipeline } from '../../core/pipeline/pipeline.js';
 import { parseScopeList } from '../../core/pipeline/pipeline.js';
+import { singleQueryParameter } from '../../core/pipeline/query.js';
 import type { AccessPolicy, AuthRequest, Denial, Identity } from '../../core/pipeline/types.js';
 import { canonicalHost } from '../../core/policies/host.js';
 import { canonicalTarget } from '../../core/policies/request-target.js';
@@ -163,7 +164,8 @@ export function registerVerifyRoute(app: FastifyInstance, options: VerifyRouteOp
   /** Without routes: every enabled mechanism, `?scope=a b` required. */
   const decideWithoutRoutes = (call: VerifyCall): Verdict | Promise<Verdict> => {
     const url = call.raw.url ?? VERIFY_PATH;
-    const scope = scopeParameter(url);
+    // Read from the raw URL alike for both doors.
+    const scope = singleQueryParameter(url, 'scope');
     if (scope === null) return deny(invalidRequest('The scope parameter appears more than once', 'duplicate_scope'));
     const policy = scope === undefined ? NO_SCOPE_REQUIRED : { scopes: parseScopeList(scope) };
     const decision = pipeline.decide(authRequest(call, call.raw.method ?? 'GET', url), policy);
@@ -326,17 +328,6 @@ const hasBody = (request: IncomingMessage): boolean => {
   const length = request.headers['content-length'];
   return request.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
 };
-
-/**
- * The `scope` query parameter: undefined when absent, null when repeated (refused: which one
- * would count?). Parsed from the raw URL alike for both doors (WHATWG form decoding, `+` is a space).
- */
-function scopeParameter(url: string): string | undefined | null {
-  const start = url.indexOf('?');
-  if (start < 0 || !url.includes('scope=', start)) return undefined;
-  const values = new URLSearchParams(url.slice(start + 1)).getAll('scope');
-  return values.length > 1 ? null : values[0];
-}
 
 /** The 200 headers of an identity seen before: an identity is immutable, a cached one comes back often. */
 const headersByIdentity = new WeakMap<Identity, FlatHeaders>();
