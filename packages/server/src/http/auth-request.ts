@@ -8,15 +8,15 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { AuthRequest } from '../core/pipeline/types.js';
 
-/** Headers that carry credentials and must appear at most once. */
-const DEFAULT_SINGLETON_HEADERS = ['authorization', 'proxy-authorization', 'x-api-key'];
+/** Headers that carry credentials: each must appear at most once, and none reaches an upstream. */
+export const CREDENTIAL_HEADERS: readonly string[] = ['authorization', 'proxy-authorization', 'x-api-key'];
 
 /**
  * The singleton headers plus those the enabled mechanisms declare (a configured API-key header
  * name), for `findDuplicateHeader`. Compute it once per surface, not per request.
  */
 export function singletonHeaders(credentialHeaders: readonly string[]): readonly string[] {
-  return [...new Set([...DEFAULT_SINGLETON_HEADERS, ...credentialHeaders.map((name) => name.toLowerCase())])];
+  return [...new Set([...CREDENTIAL_HEADERS, ...credentialHeaders.map((name) => name.toLowerCase())])];
 }
 
 /**
@@ -25,7 +25,7 @@ export function singletonHeaders(credentialHeaders: readonly string[]): readonly
  */
 export function findDuplicateHeader(
   rawHeaders: readonly string[],
-  singletons: readonly string[] = DEFAULT_SINGLETON_HEADERS,
+  singletons: readonly string[] = CREDENTIAL_HEADERS,
 ): string | undefined {
   let seen = 0;
   for (let i = 0; i < rawHeaders.length; i += 2) {
@@ -42,6 +42,12 @@ export function findDuplicateHeader(
   return undefined;
 }
 
+/** A header's value; the first when Node gives a list (it does for `set-cookie`). */
+export function firstHeaderValue(headers: IncomingHttpHeaders, name: string): string | undefined {
+  const value = headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
 /** The request as the pipeline sees it, from its parts (`url`/`method` are the original request's for forward auth). */
 export function authRequestFrom(parts: {
   headers: IncomingHttpHeaders;
@@ -52,10 +58,7 @@ export function authRequestFrom(parts: {
 }): AuthRequest {
   const { headers } = parts;
   return {
-    header: (name) => {
-      const value = headers[name];
-      return Array.isArray(value) ? value[0] : value;
-    },
+    header: (name) => firstHeaderValue(headers, name),
     method: parts.method,
     url: parts.url,
     secure: parts.secure,

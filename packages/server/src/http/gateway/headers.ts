@@ -14,10 +14,9 @@
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Identity } from '../../core/pipeline/types.js';
+import { CREDENTIAL_HEADERS } from '../auth-request.js';
 import { setIdentityHeaders } from '../identity-headers.js';
 
-/** Headers that carry the caller's credentials (plus any API-key header the config names). */
-export const CREDENTIAL_HEADERS = ['authorization', 'proxy-authorization', 'x-api-key'] as const;
 /** Query parameters that carry credentials (RFC 6750 §2.3 `access_token`, and API keys). */
 export const CREDENTIAL_QUERY_PARAMETERS = ['api_key', 'access_token'] as const;
 

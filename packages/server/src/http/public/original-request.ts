@@ -23,14 +23,15 @@
  * every subrequest as GET, so the verify request's own method says nothing).
  */
 import type { IncomingMessage } from 'node:http';
+import { firstHeaderValue } from '../auth-request.js';
 
 export const VERIFY_PATH = '/auth/verify';
 
-/** Forward-auth headers that must appear at most once. */
+/**
+ * The headers describing the original request, each of which must appear at most once (on top of
+ * the credential headers, which `singletonHeaders` always includes).
+ */
 export const FORWARD_AUTH_SINGLETON_HEADERS = [
-  'authorization',
-  'proxy-authorization',
-  'x-api-key',
   'x-original-uri',
   'x-forwarded-uri',
   'x-original-method',
@@ -42,10 +43,7 @@ export type OriginalRequest =
   | { readonly ok: true; readonly method: string; readonly uri: string; readonly host: string }
   | { readonly ok: false; readonly description: string };
 
-const single = (request: IncomingMessage, name: string): string | undefined => {
-  const value = request.headers[name];
-  return Array.isArray(value) ? value[0] : value;
-};
+const single = (request: IncomingMessage, name: string): string | undefined => firstHeaderValue(request.headers, name);
 
 /** The one value all present descriptions agree on; `conflict` when they differ. */
 function agreed(
