@@ -136,6 +136,31 @@ export function strippedPath(route: RoutePolicy, path: string): string {
   return rest.length === 0 ? '/' : rest;
 }
 
+/** A route's upstream, parsed once. */
+export interface UpstreamTarget {
+  readonly url: URL;
+  readonly origin: string;
+  /** The upstream URL's path without a trailing slash ('' for none). */
+  readonly basePath: string;
+}
+
+const upstreamTargets = new WeakMap<RoutePolicy, UpstreamTarget>();
+
+/** The upstream of a route that has one (the gateway never forwards on a forward-auth-only route). */
+export function upstreamTarget(route: RoutePolicy): UpstreamTarget {
+  let target = upstreamTargets.get(route);
+  if (!target) {
+    const url = new URL(route.upstream as string);
+    target = { url, origin: url.origin, basePath: url.pathname.replace(/\/+$/, '') };
+    upstreamTargets.set(route, target);
+  }
+  return target;
+}
+
+/** The upstream's path for `path` (canonical) on `route`: the upstream URL's own path, then the request's. */
+export const upstreamPath = (route: RoutePolicy, path: string): string =>
+  `${upstreamTarget(route).basePath}${strippedPath(route, path)}`;
+
 /**
  * The route table in force. A reload swaps the whole table at once, so each request sees one
  * table from start to end. `current()` is null when the config has no `routes` section

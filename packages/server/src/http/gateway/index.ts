@@ -14,7 +14,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import replyFrom, { type FastifyReplyFromHooks } from '@fastify/reply-from';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { withoutQueryParameters } from '../../core/policies/request-target.js';
-import { type RoutePolicy, strippedPath } from '../../core/policies/routes.js';
+import { type RoutePolicy, upstreamPath, upstreamTarget } from '../../core/policies/routes.js';
 import type { UpstreamOutcome } from '../../observability/metrics.js';
 import { problemErrorHandler, sendProblem } from '../problem.js';
 import { authorizeGatewayRequest, type GatewayContext, type GatewayVerdict } from './authorize.js';
@@ -41,23 +41,6 @@ declare module 'fastify' {
     /** When the request left for the upstream (performance.now()), for the upstream latency metric. */
     upstreamStarted: number;
   }
-}
-
-/** The upstream of a route, parsed once. */
-interface Upstream {
-  readonly origin: string;
-  /** The upstream URL's path without a trailing slash ('' for none). */
-  readonly basePath: string;
-}
-const upstreams = new WeakMap<RoutePolicy, Upstream>();
-function upstreamOf(route: RoutePolicy): Upstream {
-  let upstream = upstreams.get(route);
-  if (!upstream) {
-    const url = new URL(route.upstream as string);
-    upstream = { origin: url.origin, basePath: url.pathname.replace(/\/+$/, '') };
-    upstreams.set(route, upstream);
-  }
-  return upstream;
 }
 
 export async function gatewaySurface(app: FastifyInstance, options: GatewaySurfaceOptions): Promise<void> {
@@ -203,12 +186,8 @@ function relayWhole(
 
 function forward(request: FastifyRequest, reply: FastifyReply, options: GatewaySurfaceOptions): FastifyReply {
   const { route, path } = request.gateway as Allowed;
-  const upstream = upstreamOf(route);
   request.upstreamStarted = performance.now();
-  return reply.from(
-    `${upstream.origin}${upstream.basePath}${strippedPath(route, path)}`,
-    forwardingOptionsOf(route, options),
-  );
+  return reply.from(`${upstreamTarget(route).origin}${upstreamPath(route, path)}`, forwardingOptionsOf(route, options));
 }
 
 /** Classifies reply-from's errors (which wrap undici's) for metrics and the status code. */

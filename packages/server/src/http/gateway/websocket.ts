@@ -17,12 +17,12 @@ import https from 'node:https';
 import type { Socket } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { withoutQueryParameters } from '../../core/policies/request-target.js';
-import { strippedPath } from '../../core/policies/routes.js';
+import { upstreamPath, upstreamTarget } from '../../core/policies/routes.js';
 import { type ConnectionFacts, compileProxyTrust, connectionFacts, lastEntry, type ProxyTrust } from '../connection.js';
 import { requestId } from '../fastify.js';
 import { type ProblemCode, problemBody } from '../problem.js';
 import { authorizeGatewayRequest } from './authorize.js';
-import { CREDENTIAL_QUERY_PARAMETERS, upstreamRequestHeaders } from './headers.js';
+import { CREDENTIAL_QUERY_PARAMETERS, clientResponseHeaders, upstreamRequestHeaders } from './headers.js';
 import type { GatewaySurfaceOptions } from './index.js';
 
 /** What the connection says about the client, with `trust_proxy` applied as Fastify applies it. */
@@ -91,9 +91,9 @@ async function handleUpgrade(
     return answer(upgrade, verdict.status, verdict.problem, verdict.detail, verdict.headers, verdict.body);
   }
   const { route } = verdict;
-  const target = new URL(route.upstream as string);
+  const target = upstreamTarget(route).url;
   const query = withoutQueryParameters(verdict.query, CREDENTIAL_QUERY_PARAMETERS);
-  const path = `${target.pathname.replace(/\/+$/, '')}${strippedPath(route, verdict.path)}${query ? `?${query}` : ''}`;
+  const path = `${upstreamPath(route, verdict.path)}${query ? `?${query}` : ''}`;
   const headers = upstreamRequestHeaders(
     { ...request.headers, host: target.host },
     {
@@ -152,7 +152,7 @@ async function handleUpgrade(
     // The upstream declined to switch protocols: its answer goes back as is.
     options.metrics.upstream(route.name, 'response', elapsed());
     const reply = rawResponse(socket, request);
-    reply.writeHead(response.statusCode ?? 502, response.statusMessage, filteredHeaders(response));
+    reply.writeHead(response.statusCode ?? 502, response.statusMessage, clientResponseHeaders(response.headers));
     response.pipe(reply);
   });
 
@@ -203,10 +203,4 @@ function answer(
     'cache-control': 'no-store',
   });
   response.end(payload);
-}
-
-function filteredHeaders(response: IncomingMessage): http.OutgoingHttpHeaders {
-  const headers: http.OutgoingHttpHeaders = { ...response.headers };
-  for (const name of ['connection', 'keep-alive', 'transfer-encoding', 'upgrade']) delete headers[name];
-  return headers;
 }
