@@ -21,6 +21,16 @@ export type Outcome =
   | 'rate_limited'
   | 'no_route'
   | 'unavailable';
+const DENIAL_OUTCOMES: Readonly<Record<number, Outcome>> = {
+  400: 'bad_request',
+  401: 'unauthenticated',
+  403: 'forbidden',
+  429: 'rate_limited',
+};
+
+/** The outcome label of a denial, by its status (any other status counts as `forbidden`). */
+export const denialOutcome = (status: number): Outcome => DENIAL_OUTCOMES[status] ?? 'forbidden';
+
 export type UpstreamOutcome = 'response' | 'timeout' | 'connect_error' | 'reset' | 'error';
 
 export interface CacheReading {

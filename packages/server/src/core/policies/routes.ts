@@ -12,7 +12,8 @@
  * is skipped that way, the answer is "method not allowed" with the methods that would be.
  */
 import type { RateLimitRule } from '../ratelimit/rate.js';
-import { hostMatches } from './host.js';
+import { canonicalHost, hostMatches } from './host.js';
+import { canonicalTarget, type TargetFailure } from './request-target.js';
 
 /** The pseudo-mechanism of routes that let callers without credentials through. */
 export const ANONYMOUS = 'anonymous';
@@ -106,6 +107,41 @@ export function createRouteTable(routes: readonly RoutePolicy[]): RouteTable {
       return allowed ? { kind: 'method_not_allowed', allowed: [...allowed].sort() } : NO_ROUTE;
     },
   };
+}
+
+/** Where a request belongs, once its target and host are canonical. */
+export type RouteLocation =
+  | {
+      readonly kind: 'matched';
+      readonly route: RoutePolicy;
+      /** The canonical path, the query as sent, and both as one origin-form target. */
+      readonly path: string;
+      readonly query: string;
+      readonly url: string;
+    }
+  | { readonly kind: 'bad_target'; readonly failure: TargetFailure }
+  | { readonly kind: 'bad_host' }
+  | { readonly kind: 'method_not_allowed'; readonly path: string; readonly allowed: readonly string[] }
+  | { readonly kind: 'no_route'; readonly path: string };
+
+/**
+ * The route of a request (`target` and `host` as received): its target canonicalised first, then
+ * its host, then the table asked. The gateway and forward auth both go through here, so that a
+ * request is placed under the same route's policy whichever enforcement point sees it.
+ */
+export function locateRoute(table: RouteTable | null, method: string, target: string, host: string): RouteLocation {
+  const canonical = canonicalTarget(target);
+  if (!canonical.ok) return { kind: 'bad_target', failure: canonical };
+  const hostName = canonicalHost(host);
+  if (hostName === null) return { kind: 'bad_host' };
+  const { path, query } = canonical;
+  const found = table?.lookup(method, hostName, path) ?? NO_ROUTE;
+  if (found.kind === 'matched') {
+    return { kind: 'matched', route: found.route, path, query, url: query ? `${path}?${query}` : path };
+  }
+  return found.kind === 'method_not_allowed'
+    ? { kind: 'method_not_allowed', path, allowed: found.allowed }
+    : { kind: 'no_route', path };
 }
 
 /** Prefix matches respect segment boundaries: `/data` covers `/data` and `/data/x`, not `/database`. */

@@ -14,14 +14,11 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { AuditLog } from '../../core/audit/audit.js';
 import type { Pipeline } from '../../core/pipeline/pipeline.js';
 import type { Identity } from '../../core/pipeline/types.js';
-import { canonicalHost } from '../../core/policies/host.js';
-import { canonicalTarget } from '../../core/policies/request-target.js';
 import { decideRouteAccess, type RouteDecision } from '../../core/policies/route-access.js';
-import { type ActiveRoutes, ANONYMOUS, type RoutePolicy } from '../../core/policies/routes.js';
+import { type ActiveRoutes, ANONYMOUS, locateRoute, type RoutePolicy } from '../../core/policies/routes.js';
 import type { TokenTranslator } from '../../core/policies/token-translation.js';
 import type { RateLimiter } from '../../core/ratelimit/limiter.js';
-import type { GatehouseMetrics, Outcome } from '../../observability/metrics.js';
-import { NO_ROUTE_LABEL } from '../../observability/metrics.js';
+import { denialOutcome, type GatehouseMetrics, NO_ROUTE_LABEL, type Outcome } from '../../observability/metrics.js';
 import { authRequestFrom, findDuplicateHeader, singletonHeaders } from '../auth-request.js';
 import type { ProblemCode } from '../problem.js';
 
@@ -94,12 +91,6 @@ const DENIAL_PROBLEMS: Record<number, ProblemCode> = {
   403: 'forbidden',
   429: 'rate-limited',
 };
-const DENIAL_OUTCOMES: Record<number, Outcome> = {
-  400: 'bad_request',
-  401: 'unauthenticated',
-  403: 'forbidden',
-  429: 'rate_limited',
-};
 
 export async function authorizeGatewayRequest(
   context: GatewayContext,
@@ -135,29 +126,29 @@ export async function authorizeGatewayRequest(
       'bad_request',
     );
   }
-  // 2. checkTarget
-  const target = canonicalTarget(request.url);
-  if (!target.ok) return refuse(400, 'invalid-request', target.detail, `target_${target.reason}`, 'bad_request');
-  const host = canonicalHost(request.host);
-  if (host === null)
-    return refuse(400, 'invalid-request', 'The Host header is not a valid host', 'bad_host', 'bad_request');
-  // 3. findRoute (default deny)
-  const table = context.routes.current();
-  const found = table ? table.lookup(request.method, host, target.path) : { kind: 'no_route' as const };
-  if (found.kind === 'no_route') {
-    return refuse(404, 'no-route', `No route covers ${request.method} ${target.path}`, 'no_route', 'no_route');
+  // 2. checkTarget, 3. findRoute (default deny)
+  const located = locateRoute(context.routes.current(), request.method, request.url, request.host);
+  if (located.kind === 'bad_target') {
+    const { failure } = located;
+    return refuse(400, 'invalid-request', failure.detail, `target_${failure.reason}`, 'bad_request');
   }
-  if (found.kind === 'method_not_allowed') {
+  if (located.kind === 'bad_host') {
+    return refuse(400, 'invalid-request', 'The Host header is not a valid host', 'bad_host', 'bad_request');
+  }
+  if (located.kind === 'no_route') {
+    return refuse(404, 'no-route', `No route covers ${request.method} ${located.path}`, 'no_route', 'no_route');
+  }
+  if (located.kind === 'method_not_allowed') {
     return refuse(
       405,
       'method-not-allowed',
-      `${request.method} is not allowed on ${target.path}; allowed: ${found.allowed.join(', ')}`,
+      `${request.method} is not allowed on ${located.path}; allowed: ${located.allowed.join(', ')}`,
       'method_not_allowed',
       'no_route',
-      { headers: { allow: found.allowed.join(', ') } },
+      { headers: { allow: located.allowed.join(', ') } },
     );
   }
-  const { route } = found;
+  const { route } = located;
   // 4. checkUpstream: a forward-auth-only route never falls through to a less specific one.
   if (route.upstream === null) {
     return refuse(
@@ -180,7 +171,7 @@ export async function authorizeGatewayRequest(
       authRequestFrom({
         headers: request.headers,
         method: request.method,
-        url: target.query ? `${target.path}?${target.query}` : target.path,
+        url: located.url,
         secure: request.secure,
         clientIp: request.clientIp,
       }),
@@ -202,19 +193,13 @@ export async function authorizeGatewayRequest(
       route,
       identity: decision.identity,
       responseHeaders: decision.headers,
-      path: target.path,
-      query: target.query,
+      path: located.path,
+      query: located.query,
       bearer,
     };
   }
   const { denial } = decision;
-  context.metrics.decision(
-    'gateway',
-    route.name,
-    denial.method ?? 'none',
-    DENIAL_OUTCOMES[denial.status] ?? 'forbidden',
-    seconds,
-  );
+  context.metrics.decision('gateway', route.name, denial.method ?? 'none', denialOutcome(denial.status), seconds);
   if (denial.reason !== 'no_credentials') {
     context.audit.recordFailure({ method: denial.method ?? 'none', reason: denial.reason, ip: request.clientIp });
   }

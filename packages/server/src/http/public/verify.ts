@@ -36,13 +36,17 @@ import type { Pipeline } from '../../core/pipeline/pipeline.js';
 import { parseScopeList } from '../../core/pipeline/pipeline.js';
 import { singleQueryParameter } from '../../core/pipeline/query.js';
 import type { AccessPolicy, AuthRequest, Denial, Identity } from '../../core/pipeline/types.js';
-import { canonicalHost } from '../../core/policies/host.js';
-import { canonicalTarget } from '../../core/policies/request-target.js';
 import { decideRouteAccess, type RouteDecision } from '../../core/policies/route-access.js';
-import { type ActiveRoutes, ANONYMOUS, type RoutePolicy } from '../../core/policies/routes.js';
+import {
+  type ActiveRoutes,
+  ANONYMOUS,
+  locateRoute,
+  type RoutePolicy,
+  type RouteTable,
+} from '../../core/policies/routes.js';
 import type { TokenTranslator } from '../../core/policies/token-translation.js';
 import type { RateLimiter } from '../../core/ratelimit/limiter.js';
-import { type GatehouseMetrics, NO_ROUTE_LABEL, type Outcome } from '../../observability/metrics.js';
+import { denialOutcome, type GatehouseMetrics, NO_ROUTE_LABEL } from '../../observability/metrics.js';
 import { authRequestFrom, findDuplicateHeader, singletonHeaders } from '../auth-request.js';
 import { compileProxyTrust, connectionFacts } from '../connection.js';
 import { installFastLane, requestId } from '../fastify.js';
@@ -63,14 +67,6 @@ export interface VerifyRouteOptions {
   /** Answer in-memory decisions before Fastify routes the request (default true; tests compare both doors). */
   readonly fastLane?: boolean;
 }
-
-const OUTCOMES: Record<number, Outcome> = {
-  200: 'allowed',
-  400: 'bad_request',
-  401: 'unauthenticated',
-  403: 'forbidden',
-  429: 'rate_limited',
-};
 
 const invalidRequest = (description: string, reason: string): Denial => ({
   status: 400,
@@ -141,21 +137,22 @@ export function registerVerifyRoute(app: FastifyInstance, options: VerifyRouteOp
     authRequestFrom({ headers: call.raw.headers, method, url, secure: call.secure, clientIp: call.clientIp });
 
   /** Forward auth with routes: the original request picks the route; default deny. */
-  const decideWithRoutes = (call: VerifyCall): Verdict | Promise<Verdict> => {
-    const table = routes.current();
+  const decideWithRoutes = (call: VerifyCall, table: RouteTable): Verdict | Promise<Verdict> => {
     const original = originalRequest(call.raw);
     if (!original.ok) return deny(invalidRequest(original.description, 'ambiguous_original_request'));
-    const target = canonicalTarget(original.uri);
-    if (!target.ok) return deny(invalidRequest(target.detail, `target_${target.reason}`));
-    const host = canonicalHost(original.host);
-    if (host === null) return deny(invalidRequest('The original request’s host is not a valid host', 'bad_host'));
-    const found = table?.lookup(original.method, host, target.path) ?? { kind: 'no_route' as const };
-    if (found.kind !== 'matched') {
-      return deny(forbidden(`No route covers ${original.method} ${target.path}`, 'no_route'));
+    const located = locateRoute(table, original.method, original.uri, original.host);
+    if (located.kind === 'bad_target') {
+      return deny(invalidRequest(located.failure.detail, `target_${located.failure.reason}`));
     }
-    const url = target.query ? `${target.path}?${target.query}` : target.path;
-    const route = found.route;
-    const decision = decideRouteAccess(options, route, authRequest(call, original.method, url));
+    if (located.kind === 'bad_host') {
+      return deny(invalidRequest('The original request’s host is not a valid host', 'bad_host'));
+    }
+    // A method the route does not allow is no route too: 403, which every proxy reads as a denial.
+    if (located.kind !== 'matched') {
+      return deny(forbidden(`No route covers ${original.method} ${located.path}`, 'no_route'));
+    }
+    const { route } = located;
+    const decision = decideRouteAccess(options, route, authRequest(call, original.method, located.url));
     return decision instanceof Promise
       ? decision.then((settled) => ({ decision: settled, route }))
       : { decision, route };
@@ -178,7 +175,8 @@ export function registerVerifyRoute(app: FastifyInstance, options: VerifyRouteOp
   const decide = (call: VerifyCall): Verdict | Promise<Verdict> => {
     const duplicate = findDuplicateHeader(call.raw.rawHeaders, singletons);
     if (duplicate) return deny(invalidRequest(`The ${duplicate} header appears more than once`, 'duplicate_header'));
-    return routes.current() !== null ? decideWithRoutes(call) : decideWithoutRoutes(call);
+    const table = routes.current();
+    return table !== null ? decideWithRoutes(call, table) : decideWithoutRoutes(call);
   };
 
   /** A store outage: counted, then answered 503 by the surface's error handler (never 2xx). */
@@ -199,7 +197,7 @@ export function registerVerifyRoute(app: FastifyInstance, options: VerifyRouteOp
       return { status: 200, headers: identityHeaders(decision.identity, decision.headers) };
     }
     const { denial } = decision;
-    const outcome = denial.reason === 'no_route' ? 'no_route' : (OUTCOMES[denial.status] ?? 'forbidden');
+    const outcome = denial.reason === 'no_route' ? 'no_route' : denialOutcome(denial.status);
     metrics.decision('verify', routeLabel, denial.method ?? 'none', outcome, seconds);
     if (denial.reason !== 'no_credentials') {
       audit.recordFailure({
