@@ -2,12 +2,12 @@ import type { Command } from 'commander';
 import { type AdminConnectionOptions, createAdminClient } from '../admin-client.js';
 import { formatRecord, printJson } from '../output.js';
 
-/** Options every admin-API command takes. */
 /** The flags `addAdminOptions` adds, as commander hands them to an action. */
 export interface AdminFlags extends AdminConnectionOptions {
   readonly json?: boolean;
 }
 
+/** Options every admin-API command takes. */
 export function addAdminOptions(command: Command): Command {
   return command
     .option('--admin-url <url>', 'admin API base URL (or GATEHOUSE_ADMIN_URL; default http://127.0.0.1:4001)')
