@@ -57,7 +57,7 @@ export interface Services {
   readonly audit: AuditLog;
   readonly auditStore: AuditStore;
   readonly adminCredentials: AdminCredentialStore;
-  /** Prometheus metrics; authenticators report cache hits through `metrics.cacheLookup`. */
+  /** Prometheus metrics; the verification caches' own counters are read at scrape time. */
   readonly metrics: GatehouseMetrics;
   /** The route policies in force (null table: no `routes` section), swapped on reload. */
   readonly routes: ActiveRoutes;

@@ -50,11 +50,6 @@ export interface GatehouseMetrics {
   decision(surface: Surface, route: string, mechanism: string, outcome: Outcome, seconds: number): void;
   /** One upstream exchange of the gateway, until response headers (seconds). */
   upstream(route: string, outcome: UpstreamOutcome, seconds: number): void;
-  /**
-   * One lookup in a verification cache. Caches that count for themselves register with
-   * `observeCache` instead, which costs the hot path nothing.
-   */
-  cacheLookup(cache: string, hit: boolean): void;
   /** A cache whose own counters and size are read at scrape time. */
   observeCache(cache: string, read: () => CacheReading): void;
   /** Routes loaded at startup or by a reload (SIGHUP), and how many are in force. */
@@ -252,9 +247,6 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Gateh
     },
     upstream(route, outcome, seconds) {
       upstreamSeconds.observe(upstreamSeconds.series.at(route, outcome), seconds);
-    },
-    cacheLookup(cache, hit) {
-      cacheLookups.series.at(cache, hit ? 'hit' : 'miss').value++;
     },
     observeCache(cache, read) {
       observedCaches.set(cache, read);

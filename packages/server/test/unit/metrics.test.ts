@@ -9,9 +9,7 @@ describe('metrics', () => {
     metrics.decision('gateway', 'data', 'apikey', 'allowed', 0.002);
     metrics.decision('verify', '-', 'none', 'unauthenticated', 5);
     metrics.upstream('data', 'timeout', 30);
-    metrics.cacheLookup('apikey', true);
-    metrics.cacheLookup('apikey', false);
-    metrics.cacheLookup('apikey', true);
+    metrics.observeCache('apikey', () => ({ hits: 2, misses: 1, entries: 0 }));
     metrics.routesLoaded('startup', 3);
     metrics.routesLoaded('failure', 3);
     const text = await metrics.render();
@@ -53,7 +51,7 @@ describe('metrics', () => {
 
   it('escapes label values', async () => {
     const metrics = createMetrics({ defaultMetrics: false });
-    metrics.cacheLookup('we"ird\\cache\nname', true);
+    metrics.observeCache('we"ird\\cache\nname', () => ({ hits: 1, misses: 0, entries: 0 }));
     expect(await metrics.render()).toContain(
       'gatehouse_cache_lookups_total{cache="we\\"ird\\\\cache\\nname",result="hit"} 1',
     );
