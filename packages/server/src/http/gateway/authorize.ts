@@ -11,6 +11,7 @@
  * 6. `translate`      `forward: jwt`: a short-lived internal JWT for the upstream
  */
 import type { IncomingHttpHeaders } from 'node:http';
+import { performance } from 'node:perf_hooks';
 import type { AuditLog } from '../../core/audit/audit.js';
 import type { Pipeline } from '../../core/pipeline/pipeline.js';
 import type { Identity } from '../../core/pipeline/types.js';

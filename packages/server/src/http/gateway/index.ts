@@ -11,6 +11,7 @@
  * when the store cannot be reached.
  */
 import type { IncomingHttpHeaders } from 'node:http';
+import { performance } from 'node:perf_hooks';
 import replyFrom, { type FastifyReplyFromHooks } from '@fastify/reply-from';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { withoutQueryParameters } from '../../core/policies/request-target.js';

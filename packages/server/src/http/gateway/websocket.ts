@@ -15,6 +15,7 @@
 import http, { type IncomingMessage, ServerResponse } from 'node:http';
 import https from 'node:https';
 import type { Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
 import type { FastifyInstance } from 'fastify';
 import { withoutQueryParameters } from '../../core/policies/request-target.js';
 import { upstreamPath, upstreamTarget } from '../../core/policies/routes.js';
