@@ -7,8 +7,8 @@
  * (a) micro: a cached verification (the `apikey` authenticator, and the verifier inside it) against
  *     one SHA-256 of the key, in this process: target "little more than one SHA-256".
  * (b) HTTP, each server in its own child process started the same way, loaded by autocannon with
- *     the same settings, in interleaved rounds of the same run, each round starting one scenario
- *     further along (medians reported):
+ *     the same settings, in interleaved rounds of the same run, each round with fresh processes
+ *     and starting one scenario further along (medians reported):
  *       bare   — a default Fastify route answering 200: the ceiling of this machine and HTTP stack;
  *       headers — the same route answering with the five headers /auth/verify sends (Cache-Control
  *                and the four X-Auth-*), no authentication: what writing them costs Node alone;
@@ -267,42 +267,55 @@ async function load(autocannon, server, headers) {
   };
 }
 
-async function measureHttp() {
-  const { default: autocannon } = await import('autocannon');
+/** One server of each scenario, started alike; `verify` first, for its key and its answer's headers. */
+async function startServers() {
   const verify = await startChild('gatehouse');
   const answered = await fetch(verify.url, { headers: { 'x-api-key': verify.key } });
   if (answered.status !== 200) throw new Error(`/auth/verify answered ${answered.status}`);
-  const answerHeaders = Object.fromEntries(
-    [...answered.headers].filter(([name]) => name === 'cache-control' || name.startsWith('x-auth-')),
+  const answerHeaders = JSON.stringify(
+    Object.fromEntries(
+      [...answered.headers].filter(([name]) => name === 'cache-control' || name.startsWith('x-auth-')),
+    ),
   );
-  const servers = {
+  return {
     bare: await startChild('bare'),
-    headers: await startChild('headers', { BENCH_ANSWER_HEADERS: JSON.stringify(answerHeaders) }),
+    headers: await startChild('headers', { BENCH_ANSWER_HEADERS: answerHeaders }),
     stack: await startChild('stack'),
-    floor: await startChild('floor', { BENCH_ANSWER_HEADERS: JSON.stringify(answerHeaders), BENCH_KEY: verify.key }),
+    floor: await startChild('floor', { BENCH_ANSWER_HEADERS: answerHeaders, BENCH_KEY: verify.key }),
     verify,
   };
-  const keyHeader = { 'x-api-key': verify.key };
-  const headers = { bare: {}, headers: {}, stack: {}, floor: keyHeader, verify: keyHeader };
+}
+
+function stopServers(servers) {
+  for (const server of Object.values(servers)) {
+    server.child.removeAllListeners('exit');
+    server.child.disconnect();
+  }
+}
+
+async function measureHttp() {
+  const { default: autocannon } = await import('autocannon');
   const samples = { bare: [], headers: [], stack: [], floor: [], verify: [] };
-  try {
-    // Warm every server (JIT, caches), then interleave so that drift affects all alike. Each
-    // round starts one scenario further along: on this shared machine the place in a round
-    // showed (the last one measured slower, whichever it was), so every scenario takes each place.
-    const names = Object.keys(servers);
-    for (const name of names) {
-      await autocannon({ url: servers[name].url, headers: headers[name], connections: 10, duration: 2 });
-    }
-    for (let round = 0; round < Number(args.rounds); round++) {
+  const names = Object.keys(samples);
+  // Every round starts a fresh process per scenario: on this shared machine two processes of the
+  // same server measured up to 15 % apart, so one process per scenario for the whole run would
+  // carry its luck into every round. Each server is warmed (JIT, caches), then the scenarios run
+  // back to back, each round starting one scenario further along: the place in a round showed too
+  // (the last one measured slower, whichever it was), so every scenario takes each place.
+  for (let round = 0; round < Number(args.rounds); round++) {
+    const servers = await startServers();
+    try {
+      const keyHeader = { 'x-api-key': servers.verify.key };
+      const headers = { bare: {}, headers: {}, stack: {}, floor: keyHeader, verify: keyHeader };
+      for (const name of names) {
+        await autocannon({ url: servers[name].url, headers: headers[name], connections: 10, duration: 2 });
+      }
       for (let i = 0; i < names.length; i++) {
         const name = names[(round + i) % names.length];
         samples[name].push(await load(autocannon, servers[name], headers[name]));
       }
-    }
-  } finally {
-    for (const server of Object.values(servers)) {
-      server.child.removeAllListeners('exit');
-      server.child.disconnect();
+    } finally {
+      stopServers(servers);
     }
   }
   return Object.fromEntries(
