@@ -286,11 +286,16 @@ async function startServers() {
   };
 }
 
+/** Stops every server and waits until each process has exited, so none is still closing while the next round runs. */
 function stopServers(servers) {
-  for (const server of Object.values(servers)) {
-    server.child.removeAllListeners('exit');
-    server.child.disconnect();
-  }
+  return Promise.all(
+    Object.values(servers).map(({ child }) => {
+      child.removeAllListeners('exit');
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.disconnect();
+      return exited;
+    }),
+  );
 }
 
 async function measureHttp() {
@@ -315,7 +320,7 @@ async function measureHttp() {
         samples[name].push(await load(autocannon, servers[name], headers[name]));
       }
     } finally {
-      stopServers(servers);
+      await stopServers(servers);
     }
   }
   return Object.fromEntries(
