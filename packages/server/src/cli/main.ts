@@ -21,6 +21,8 @@ export function buildProgram(): Command {
   const program = new Command('gatehouse')
     .description('Gatehouse: authentication for microservices (API keys, Basic, JWT, OAuth 2.0)')
     .version(VERSION, '-V, --version')
+    // Options of `gatehouse` itself only before the command: an argument like `-Vx…` is not -V.
+    .enablePositionalOptions()
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   registerServe(program);

@@ -46,6 +46,39 @@ describe.each(storeKinds())('gatehouse keys and token commands on %s', (kind) =>
     expect(missing.stderr).toContain('no signing key no-such-kid');
   });
 
+  it('takes a kid that begins with a dash, as one RFC 7638 thumbprint in 64 does', async () => {
+    // Commander reads such a word as an option; the kid must reach the server all the same.
+    const dashed = await runCli(['keys', 'retire', '-Zb3xYzQ', ...admin()]);
+    expect(dashed.stderr).toContain('no signing key -Zb3xYzQ');
+    expect(dashed.code).toBe(5);
+    // With a flag of `gatehouse` itself at its head too (-V is --version before the command).
+    const versionLike = await runCli(['keys', 'retire', '-Vb3xYzQ', '--delete', ...admin()]);
+    expect(versionLike.stderr).toContain('no signing key -Vb3xYzQ');
+    expect(versionLike.code).toBe(5);
+
+    // A mistyped option is still refused as one, beside the kid or alone, and sent nowhere.
+    const [beside, before, alone] = await Promise.all([
+      runCli(['keys', 'retire', 'some-kid', '--delet', ...admin()]),
+      runCli(['keys', 'retire', '--delet', 'some-kid', ...admin()]),
+      runCli(['keys', 'retire', '--delete=yes', ...admin()]),
+    ]);
+    for (const [result, option] of [
+      [beside, '--delet'],
+      [before, '--delet'],
+      [alone, '--delete=yes'],
+    ] as const) {
+      expect(result.code).toBe(2);
+      expect(result.stderr).toContain(`error: unknown option '${option}'`);
+    }
+    // After `--`, any word is the kid.
+    const escaped = await runCli(['keys', 'retire', ...admin(), '--', '--delete']);
+    expect(escaped.stderr).toContain('no signing key --delete');
+    expect(escaped.code).toBe(5);
+    const excess = await runCli(['keys', 'retire', 'one', 'two', ...admin()]);
+    expect(excess.code).toBe(2);
+    expect(excess.stderr).toContain("too many arguments for 'retire'. Expected 1 argument but got 2.");
+  });
+
   it('logs in with the password on stdin, decodes and verifies the token', async () => {
     const login = await runCli(['token', 'login', '--username', 'alice', '--url', server.publicUrl], {
       input: `${alice.password}\n`,

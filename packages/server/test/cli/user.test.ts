@@ -158,4 +158,24 @@ sys.exit(os.waitstatus_to_exitcode(status))
     expect(missing.stderr).toMatch(/no user named "dave"/);
     expect(missingId.code).toBe(5);
   });
+
+  it('names a user whose username begins with a dash, and still refuses a password given as an option', async () => {
+    const created = await cli(['create', '--username', '-erin', '--password-stdin', '--json'], 'erin-password\n');
+    expect(created.code).toBe(0);
+    const erin = JSON.parse(created.stdout);
+    const shown = await cli(['show', '-erin', '--json']);
+    expect(shown.code).toBe(0);
+    expect(JSON.parse(shown.stdout).id).toBe(erin.id);
+    expect(JSON.parse((await cli(['disable', '-erin', '--json'])).stdout).disabled).toBe(true);
+
+    const [inline, separate] = await Promise.all([
+      cli(['passwd', '--password=erin-new-password']),
+      cli(['passwd', '-erin', '--password', 'erin-new-password']),
+    ]);
+    for (const result of [inline, separate]) {
+      expect(result.code).toBe(2);
+      expect(result.stderr).toMatch(/unknown option '--password/);
+    }
+    expect((await cli(['delete', '-erin'])).stdout).toBe(`deleted -erin (${erin.id})\n`);
+  });
 });

@@ -1,6 +1,7 @@
 /** `gatehouse keys list|rotate|retire`: thin clients of `/admin/v1/signing-keys`. */
 import type { Command } from 'commander';
 import { createAdminClient } from '../admin-client.js';
+import { acceptDashedArgument } from '../arguments.js';
 import { formatTable, printJson } from '../output.js';
 import { type AdminFlags, addAdminOptions } from './status.js';
 
@@ -63,8 +64,7 @@ export function registerKeys(program: Command): void {
   });
 
   addAdminOptions(
-    keys
-      .command('retire')
+    acceptDashedArgument(keys.command('retire'))
       .description('stop signing with a key; it stays published until its tokens expire (or goes now with --delete)')
       .argument('<kid>', 'the key id')
       .option('--delete', 'unpublish it at once: every token it signed is refused (a compromised key)'),

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { userResource } from '../../http/admin/users.js';
 import { type AdminClient, createAdminClient } from '../admin-client.js';
-import { parseLimit, parseMetadata, parseScopes } from '../arguments.js';
+import { acceptDashedArgument, parseLimit, parseMetadata, parseScopes } from '../arguments.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import { formatRecord, formatTable, printJson } from '../output.js';
 import { readNewPassword } from '../password-input.js';
@@ -120,7 +120,9 @@ export function registerUser(program: Command): void {
   });
 
   addAdminOptions(
-    user.command('show').description('show one user').argument('<user>', 'id (usr_…) or username'),
+    acceptDashedArgument(user.command('show'))
+      .description('show one user')
+      .argument('<user>', 'id (usr_…) or username'),
   ).action(async (name: string, options: AdminFlags) => {
     const client = createAdminClient(options);
     const id = await resolveUserId(client, name);
@@ -128,8 +130,7 @@ export function registerUser(program: Command): void {
   });
 
   addAdminOptions(
-    user
-      .command('update')
+    acceptDashedArgument(user.command('update'))
       .description('change a user’s username, scopes or metadata')
       .argument('<user>', 'id (usr_…) or username')
       .option('--username <name>', 'a new username')
@@ -158,8 +159,7 @@ export function registerUser(program: Command): void {
   );
 
   addAdminOptions(
-    user
-      .command('passwd')
+    acceptDashedArgument(user.command('passwd'))
       .description('set a user’s password (prompted without echo, or --password-stdin)')
       .argument('<user>', 'id (usr_…) or username')
       .option('--password-stdin', 'read the password from standard input'),
@@ -176,20 +176,22 @@ export function registerUser(program: Command): void {
     ['disable', 'disable a user: its logins are refused until enabled'],
     ['enable', 'enable a disabled user'],
   ] as const) {
-    addAdminOptions(user.command(action).description(description).argument('<user>', 'id (usr_…) or username')).action(
-      async (name: string, options: AdminFlags) => {
-        const client = createAdminClient(options);
-        const id = await resolveUserId(client, name);
-        printUser(
-          await client.request<UserResource>('POST', `/admin/v1/users/${encodeURIComponent(id)}/${action}`),
-          options.json,
-        );
-      },
-    );
+    addAdminOptions(
+      acceptDashedArgument(user.command(action)).description(description).argument('<user>', 'id (usr_…) or username'),
+    ).action(async (name: string, options: AdminFlags) => {
+      const client = createAdminClient(options);
+      const id = await resolveUserId(client, name);
+      printUser(
+        await client.request<UserResource>('POST', `/admin/v1/users/${encodeURIComponent(id)}/${action}`),
+        options.json,
+      );
+    });
   }
 
   addAdminOptions(
-    user.command('delete').description('delete a user for good').argument('<user>', 'id (usr_…) or username'),
+    acceptDashedArgument(user.command('delete'))
+      .description('delete a user for good')
+      .argument('<user>', 'id (usr_…) or username'),
   ).action(async (name: string, options: AdminFlags) => {
     const client = createAdminClient(options);
     const id = await resolveUserId(client, name);
