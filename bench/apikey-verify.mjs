@@ -24,14 +24,21 @@
  *
  * Prints a table and writes JSON to bench/results/.
  */
-import { execFileSync, fork } from 'node:child_process';
 import { createHash, hash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { median, startBenchGatehouse, writeResults } from './lib.mjs';
+import {
+  compareHttp,
+  forkServer,
+  pin,
+  reportUsage,
+  roundRatio as roundRatioOf,
+  startBenchGatehouse,
+  writeResults,
+} from './lib.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const dist = (file) => path.join(root, 'packages/server/dist', file);
@@ -53,22 +60,7 @@ if (args.serve) await serve(args.serve);
 else await main();
 
 // ---------------------------------------------------------------------------------------------
-// Child process: one server, reports its URL (and a key) to the parent, and on request the CPU
-// time it spent and the requests it served since the last report (CPU per request is the
-// figure least disturbed by other load on the machine).
-
-function reportUsage(server) {
-  let requests = 0;
-  let since = process.cpuUsage();
-  server.on('request', () => requests++);
-  process.on('message', (message) => {
-    if (message !== 'usage') return;
-    const used = process.cpuUsage(since);
-    process.send({ usage: { cpuUs: used.user + used.system, userUs: used.user, requests } });
-    requests = 0;
-    since = process.cpuUsage();
-  });
-}
+// Child process: one server; it reports its URL (and a key) to the parent.
 
 async function serve(kind) {
   if (kind === 'stack') {
@@ -132,22 +124,9 @@ async function serve(kind) {
   process.on('disconnect', () => gatehouse.stop().then(() => process.exit(0)));
 }
 
-function pin(pid, cpu, allThreads = false) {
-  execFileSync('taskset', [allThreads ? '-apc' : '-pc', String(cpu), String(pid)], { stdio: 'ignore' });
-}
-
 function startChild(kind, env = {}) {
-  return new Promise((resolve, reject) => {
-    const child = fork(fileURLToPath(import.meta.url), ['--serve', kind], {
-      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-      env: { ...process.env, ...env },
-    });
-    child.once('message', (message) => {
-      if (args.pin) pin(child.pid, availableParallelism() - 1, true);
-      resolve({ child, ...message });
-    });
-    child.once('exit', (code) => reject(new Error(`${kind} server exited with ${code}`)));
-  });
+  const pinCpu = args.pin ? { pinCpu: availableParallelism() - 1 } : {};
+  return forkServer(fileURLToPath(import.meta.url), kind, { env, ...pinCpu });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -232,41 +211,6 @@ async function micro() {
   return rows.map((row) => ({ ...row, vs_sha256: `${(row.ns_per_op / baseline).toFixed(2)}×` }));
 }
 
-function usage(server) {
-  return new Promise((resolve) => {
-    const onMessage = (message) => {
-      if (!message.usage) return;
-      server.child.off('message', onMessage);
-      resolve(message.usage);
-    };
-    server.child.on('message', onMessage);
-    server.child.send('usage');
-  });
-}
-
-async function load(autocannon, server, headers) {
-  const url = server.url;
-  await usage(server);
-  const result = await autocannon({
-    url,
-    headers,
-    connections: Number(args.connections),
-    pipelining: 1,
-    duration: Number(args.duration),
-  });
-  const ok = (result['2xx'] ?? 0) / Math.max(1, result.requests.total);
-  if (result.non2xx > 0 || result.errors > 0 || ok < 1) {
-    throw new Error(`${url}: ${result.non2xx} non-2xx, ${result.errors} errors`);
-  }
-  const { cpuUs, requests } = await usage(server);
-  return {
-    rps: Math.round(result.requests.average),
-    p50_ms: result.latency.p50,
-    p99_ms: result.latency.p99,
-    cpu_us_per_request: Number((cpuUs / requests).toFixed(1)),
-  };
-}
-
 /** One server of each scenario, started alike; `verify` first, for its key and its answer's headers. */
 async function startServers() {
   const verify = await startChild('gatehouse');
@@ -277,63 +221,17 @@ async function startServers() {
       [...answered.headers].filter(([name]) => name === 'cache-control' || name.startsWith('x-auth-')),
     ),
   );
+  const keyHeader = { 'x-api-key': verify.key };
   return {
     bare: await startChild('bare'),
     headers: await startChild('headers', { BENCH_ANSWER_HEADERS: answerHeaders }),
     stack: await startChild('stack'),
-    floor: await startChild('floor', { BENCH_ANSWER_HEADERS: answerHeaders, BENCH_KEY: verify.key }),
-    verify,
+    floor: {
+      ...(await startChild('floor', { BENCH_ANSWER_HEADERS: answerHeaders, BENCH_KEY: verify.key })),
+      headers: keyHeader,
+    },
+    verify: { ...verify, headers: keyHeader },
   };
-}
-
-/** Stops every server and waits until each process has exited, so none is still closing while the next round runs. */
-function stopServers(servers) {
-  return Promise.all(
-    Object.values(servers).map(({ child }) => {
-      child.removeAllListeners('exit');
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.disconnect();
-      return exited;
-    }),
-  );
-}
-
-async function measureHttp() {
-  const { default: autocannon } = await import('autocannon');
-  const samples = { bare: [], headers: [], stack: [], floor: [], verify: [] };
-  const names = Object.keys(samples);
-  // Every round starts a fresh process per scenario: on this shared machine two processes of the
-  // same server measured up to 15 % apart, so one process per scenario for the whole run would
-  // carry its luck into every round. Each server is warmed (JIT, caches), then the scenarios run
-  // back to back, each round starting one scenario further along: the place in a round showed too
-  // (the last one measured slower, whichever it was), so every scenario takes each place.
-  for (let round = 0; round < Number(args.rounds); round++) {
-    const servers = await startServers();
-    try {
-      const keyHeader = { 'x-api-key': servers.verify.key };
-      const headers = { bare: {}, headers: {}, stack: {}, floor: keyHeader, verify: keyHeader };
-      for (const name of names) {
-        await autocannon({ url: servers[name].url, headers: headers[name], connections: 10, duration: 2 });
-      }
-      for (let i = 0; i < names.length; i++) {
-        const name = names[(round + i) % names.length];
-        samples[name].push(await load(autocannon, servers[name], headers[name]));
-      }
-    } finally {
-      await stopServers(servers);
-    }
-  }
-  return Object.fromEntries(
-    Object.entries(samples).map(([name, list]) => [
-      name,
-      {
-        rps: median(list.map((sample) => sample.rps)),
-        p99_ms: median(list.map((sample) => sample.p99_ms)),
-        cpu_us_per_request: median(list.map((sample) => sample.cpu_us_per_request)),
-        samples: list,
-      },
-    ]),
-  );
 }
 
 async function main() {
@@ -343,7 +241,12 @@ async function main() {
   console.log('\n(a) micro: cached API key verification vs one SHA-256 of the key');
   console.table(microRows);
 
-  const http = await measureHttp();
+  const http = await compareHttp({
+    startRound: startServers,
+    rounds: Number(args.rounds),
+    duration: Number(args.duration),
+    connections: Number(args.connections),
+  });
   console.log(
     `\n(b) HTTP: /auth/verify with an API key vs bare routes — median of ${args.rounds} interleaved rounds × ${args.duration} s, ${args.connections} connections, pipelining 1${args.pin ? ', servers pinned to one CPU, autocannon to another' : ''}`,
   );
@@ -368,8 +271,7 @@ async function main() {
   );
   // The same comparison round by round (both measured within one round), whose median is less
   // moved by the machine's drift between rounds than the ratio of the two medians.
-  const roundRatios = http.verify.samples.map((sample, i) => sample.rps / (bare.samples[i]?.rps ?? Number.NaN));
-  const roundRatio = median(roundRatios);
+  const { ratios: roundRatios, median: roundRatio } = roundRatioOf(http, 'verify', 'bare');
   console.log(
     `round by round, verify is ${roundRatios.map((r) => `${(r * 100).toFixed(1)} %`).join(', ')} of bare: median ${(roundRatio * 100).toFixed(1)} %`,
   );

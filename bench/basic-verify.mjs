@@ -7,19 +7,18 @@
  *   warm  — Gatehouse with the verification cache (the normal case: a client repeating its
  *           credentials pays argon2id once per `basic.cache_ttl`);
  *   cold  — Gatehouse with `basic.cache_ttl=0`: every request runs argon2id (m=19 MiB, t=2, p=1).
- * Each server runs in its own child process; autocannon runs here. bare, stack and warm are
- * measured in interleaved rounds and the median is reported, so that load from elsewhere on the
- * machine affects them alike.
+ * Each server runs in its own child process, autocannon here, in interleaved rounds with fresh
+ * processes each round (bench/lib.mjs `compareHttp`); medians are reported, with the server's CPU
+ * time per request and the warm/bare ratio round by round.
  *
  *   npm run build && node bench/basic-verify.mjs
  *   BENCH_DURATION=10 BENCH_ROUNDS=5 BENCH_CONNECTIONS=50 node bench/basic-verify.mjs
  *
  * Writes bench/results/basic-verify-<time>.json.
  */
-import { fork } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startBenchGatehouse, writeResults } from './lib.mjs';
+import { compareHttp, forkServer, reportUsage, roundRatio, startBenchGatehouse, writeResults } from './lib.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const dist = path.join(here, '..', 'packages', 'server', 'dist');
@@ -44,8 +43,9 @@ async function serve(mode) {
     });
     app.get('/auth/verify', async (_request, reply) => reply.code(200).header('cache-control', 'no-store').send());
     await app.listen({ host: '127.0.0.1', port: 0 });
+    reportUsage(app.server);
     process.on('disconnect', () => app.close().finally(() => process.exit(0)));
-    process.send?.({ url: `http://127.0.0.1:${app.server.address().port}` });
+    process.send?.({ url: `http://127.0.0.1:${app.server.address().port}/auth/verify` });
     return;
   }
   if (mode === 'bare') {
@@ -53,8 +53,9 @@ async function serve(mode) {
     const app = Fastify({ logger: false });
     app.get('/auth/verify', async (_request, reply) => reply.code(200).header('cache-control', 'no-store').send());
     await app.listen({ host: '127.0.0.1', port: 0 });
+    reportUsage(app.server);
     process.on('disconnect', () => app.close().finally(() => process.exit(0)));
-    process.send?.({ url: `http://127.0.0.1:${app.server.address().port}` });
+    process.send?.({ url: `http://127.0.0.1:${app.server.address().port}/auth/verify` });
     return;
   }
   const gatehouse = await startBenchGatehouse({
@@ -69,90 +70,52 @@ async function serve(mode) {
   const { running } = gatehouse;
   const created = await running.services.users.create({ username: USERNAME, password: PASSWORD }, 'bench');
   if (!created.ok) throw new Error(`cannot create the bench user: ${JSON.stringify(created)}`);
+  reportUsage(running.apps.public.server);
   process.on('disconnect', () => gatehouse.stop().finally(() => process.exit(0)));
-  process.send?.({ url: running.urls.public });
-}
-
-function startChild(mode) {
-  return new Promise((resolve, reject) => {
-    const child = fork(fileURLToPath(import.meta.url), ['--serve', mode], {
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    });
-    child.once('message', (message) => resolve({ child, url: message.url }));
-    child.once('exit', (code) => reject(new Error(`${mode} server exited with ${code}`)));
-  });
-}
-
-async function run(url, { duration, connections }) {
-  const { default: autocannon } = await import('autocannon');
-  const result = await autocannon({
-    url: `${url}/auth/verify`,
-    headers: { authorization: AUTHORIZATION },
-    duration,
-    connections,
-    pipelining: 1,
-  });
-  const non2xx = result.non2xx + result.errors + result.timeouts;
-  return {
-    requestsPerSecond: result.requests.average,
-    latencyP50Ms: result.latency.p50,
-    latencyP99Ms: result.latency.p99,
-    requests: result.requests.total,
-    failures: non2xx,
-  };
+  process.send?.({ url: `${running.urls.public}/auth/verify` });
 }
 
 async function main() {
   const duration = Number(process.env.BENCH_DURATION ?? 5);
   const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
   const connections = Number(process.env.BENCH_CONNECTIONS ?? 20);
+  const script = fileURLToPath(import.meta.url);
   const modes = ['bare', 'stack', 'warm', 'cold'];
-  const servers = {};
-  for (const mode of modes) servers[mode] = await startChild(mode);
-  const samples = Object.fromEntries(modes.map((mode) => [mode, []]));
-  try {
-    for (const mode of modes) await run(servers[mode].url, { duration: 1, connections }); // warm-up
-    for (let round = 0; round < rounds; round++) {
-      for (const mode of ['bare', 'stack', 'warm'])
-        samples[mode].push(await run(servers[mode].url, { duration, connections }));
-    }
-    samples.cold.push(await run(servers.cold.url, { duration, connections }));
-  } finally {
-    for (const { child } of Object.values(servers)) {
-      child.removeAllListeners('exit');
-      child.disconnect();
-      await new Promise((resolve) => child.once('exit', resolve));
-    }
-  }
-  const median = (list) => {
-    const sorted = [...list].sort((a, b) => a.requestsPerSecond - b.requestsPerSecond);
-    return {
-      ...sorted[Math.floor(sorted.length / 2)],
-      samples: list.map((item) => Math.round(item.requestsPerSecond)),
-    };
-  };
-  const results = Object.fromEntries(modes.map((mode) => [mode, median(samples[mode])]));
-  const bare = results.bare.requestsPerSecond;
-  const stack = results.stack.requestsPerSecond;
+  const results = await compareHttp({
+    rounds,
+    duration,
+    connections,
+    startRound: async () => {
+      const servers = {};
+      for (const mode of modes) {
+        servers[mode] = { ...(await forkServer(script, mode)), headers: { authorization: AUTHORIZATION } };
+      }
+      return servers;
+    },
+  });
+  const bare = results.bare.rps;
+  const stack = results.stack.rps;
   const rows = Object.entries(results).map(([mode, result]) => ({
     scenario: mode,
-    'req/s': Math.round(result.requestsPerSecond),
-    'vs bare': `${((result.requestsPerSecond / bare) * 100).toFixed(1)}%`,
-    'vs stack': `${((result.requestsPerSecond / stack) * 100).toFixed(1)}%`,
-    'p50 ms': result.latencyP50Ms,
-    'p99 ms': result.latencyP99Ms,
-    'non-2xx/errors': result.failures,
+    'req/s': result.rps,
+    'vs bare': `${((result.rps / bare) * 100).toFixed(1)}%`,
+    'vs stack': `${((result.rps / stack) * 100).toFixed(1)}%`,
+    'p50 ms': result.p50_ms,
+    'p99 ms': result.p99_ms,
+    'server CPU µs/req': result.cpu_us_per_request,
+    'samples req/s': result.samples.map((sample) => sample.rps).join(' '),
   }));
   console.log(
-    `\n/auth/verify with HTTP Basic — median of ${rounds} × ${duration}s (cold: 1 × ${duration}s), ${connections} connections, node ${process.version}`,
+    `\n/auth/verify with HTTP Basic — median of ${rounds} interleaved rounds × ${duration}s, fresh processes each round, ${connections} connections, node ${process.version}`,
   );
   console.table(rows);
-  const warmShare = results.warm.requestsPerSecond / bare;
+  const warmShare = results.warm.rps / bare;
+  const byRound = roundRatio(results, 'warm', 'bare');
   console.log(
-    `warm is ${(warmShare * 100).toFixed(1)}% of bare Fastify (target ≥ 80%)${warmShare >= 0.8 ? '' : ' — below target'}`,
+    `warm is ${(warmShare * 100).toFixed(1)}% of bare Fastify (target ≥ 80%)${warmShare >= 0.8 ? '' : ' — below target'}; round by round ${byRound.ratios.map((r) => `${(r * 100).toFixed(1)}%`).join(', ')}, median ${(byRound.median * 100).toFixed(1)}%`,
   );
   console.log(
-    `warm is ${((results.warm.requestsPerSecond / stack) * 100).toFixed(1)}% of a route on Gatehouse's own Fastify settings`,
+    `warm is ${((results.warm.rps / stack) * 100).toFixed(1)}% of a route on Gatehouse's own Fastify settings`,
   );
   writeResults('basic-verify', {
     benchmark: 'basic-verify',
@@ -162,6 +125,6 @@ async function main() {
     rounds,
     connections,
     results,
+    warmRoundRatio: byRound,
   });
-  if (Object.values(results).some((result) => result.failures > 0)) process.exitCode = 1;
 }

@@ -7,24 +7,33 @@
  *    keys in memory) and through the SDK's promise-returning `verifyJwt`, jose `jwtVerify`,
  *    fast-jwt without and with its cache. Target: first sight ≥ 0.8× raw.
  * 2. HTTP: `/auth/verify` with one repeated JWT (answered from the verified-token cache) against a
- *    bare Fastify route on the same machine. Target: ≥ 0.8× the bare route.
+ *    bare Fastify route on the same machine, each in its own process, fresh every round (bench/lib.mjs
+ *    `compareHttp`). Target: ≥ 0.8× the bare route.
  *
- * Run after `npm run build`: `node bench/jwt-verify.mjs [--seconds 1] [--http-seconds 5]`.
+ * Run after `npm run build`: `node bench/jwt-verify.mjs [--seconds 1] [--http-seconds 5] [--http-rounds 5]`.
  * Prints a table and writes bench/results/jwt-verify-<time>.json.
  */
-import { fork } from 'node:child_process';
 import { createPublicKey, createSecretKey } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import autocannon from 'autocannon';
 import { createVerifier } from 'fast-jwt';
 import Fastify from 'fastify';
 import { jwtVerify } from 'jose';
 import { verifyJwt, verifyJwtDirect } from '../packages/sdk/dist/jwt/index.js';
 import { AUDIENCE, ISSUER, keysFor, rawVerifier, signTokens } from './jwt-fixtures.mjs';
-import { argument, median, startBenchGatehouse, writeResults } from './lib.mjs';
+import {
+  argument,
+  compareHttp,
+  forkServer,
+  median,
+  reportUsage,
+  roundRatio,
+  startBenchGatehouse,
+  writeResults,
+} from './lib.mjs';
 
 const SECONDS = argument('seconds', 5);
 const HTTP_SECONDS = argument('http-seconds', 5);
+const HTTP_ROUNDS = argument('http-rounds', 5);
 const TOKENS = 512;
 const ROUNDS = 5;
 
@@ -112,11 +121,20 @@ async function measureAlgorithm(alg) {
 }
 
 /**
- * The servers of the HTTP comparison: Gatehouse (with a token issued by its own /auth/login) and a
- * bare Fastify route, both in one child process, so that autocannon (in this process) does not
- * compete with them for the same event loop.
+ * A server of the HTTP comparison, in its own child process (bench/lib.mjs `compareHttp`):
+ * `gatehouse` (with a token issued by its own /auth/login) or `bare` (a default Fastify route
+ * answering 200, as in bench/apikey-verify.mjs).
  */
-async function serve() {
+async function serve(kind) {
+  if (kind === 'bare') {
+    const bare = Fastify();
+    bare.get('/bare', (_request, reply) => reply.code(200).send());
+    await bare.listen({ host: '127.0.0.1', port: 0 });
+    reportUsage(bare.server);
+    process.send({ url: `http://127.0.0.1:${bare.server.address().port}/bare` });
+    process.on('disconnect', () => bare.close().then(() => process.exit(0)));
+    return;
+  }
   const gatehouse = await startBenchGatehouse({ discardLogs: true });
   const { running } = gatehouse;
   const created = await running.services.users.create(
@@ -130,46 +148,27 @@ async function serve() {
     body: JSON.stringify({ username: 'bench', password: 'bench password 0123' }),
   });
   const { access_token: token } = await login.json();
-  const bare = Fastify();
-  // The same bare route as bench/apikey-verify.mjs: a default Fastify route answering 200.
-  bare.get('/bare', (_request, reply) => reply.code(200).send());
-  await bare.listen({ host: '127.0.0.1', port: 0 });
-  process.send({
-    verify: `${running.urls.public}/auth/verify`,
-    token,
-    bare: `http://127.0.0.1:${bare.server.address().port}/bare`,
-  });
-  process.on('disconnect', async () => {
-    await bare.close();
-    await gatehouse.stop();
-    process.exit(0);
-  });
+  reportUsage(running.apps.public.server);
+  process.send({ url: `${running.urls.public}/auth/verify`, token });
+  process.on('disconnect', () => gatehouse.stop().then(() => process.exit(0)));
 }
 
-/** `/auth/verify` with a repeated JWT against a bare Fastify route. */
+/** `/auth/verify` with a repeated JWT against a bare Fastify route, fresh processes each round. */
 async function measureHttp() {
-  const child = fork(fileURLToPath(import.meta.url), ['--serve'], { stdio: 'inherit' });
-  const urls = await new Promise((resolve, reject) => {
-    child.once('message', resolve);
-    child.once('exit', (code) => reject(new Error(`bench server exited with ${code}`)));
+  const script = fileURLToPath(import.meta.url);
+  const results = await compareHttp({
+    rounds: HTTP_ROUNDS,
+    duration: HTTP_SECONDS,
+    connections: 50,
+    startRound: async () => {
+      const verify = await forkServer(script, 'gatehouse');
+      const headers = { authorization: `Bearer ${verify.token}` };
+      const check = await fetch(verify.url, { headers });
+      if (check.status !== 200) throw new Error(`/auth/verify answered ${check.status}`);
+      return { bare: await forkServer(script, 'bare'), verify: { ...verify, headers } };
+    },
   });
-  const check = await fetch(urls.verify, { headers: { authorization: `Bearer ${urls.token}` } });
-  if (check.status !== 200) throw new Error(`/auth/verify answered ${check.status}`);
-  const load = (url, headers = {}) =>
-    autocannon({ url, connections: 50, pipelining: 1, duration: HTTP_SECONDS, headers });
-  // Alternate, so that neither side always runs on a warmer (or hotter) machine.
-  const bareFirst = await load(urls.bare);
-  const verifyFirst = await load(urls.verify, { authorization: `Bearer ${urls.token}` });
-  const bareSecond = await load(urls.bare);
-  const verifySecond = await load(urls.verify, { authorization: `Bearer ${urls.token}` });
-  child.disconnect();
-  return {
-    bare: (bareFirst.requests.average + bareSecond.requests.average) / 2,
-    verify: (verifyFirst.requests.average + verifySecond.requests.average) / 2,
-    verifyNon2xx: verifyFirst.non2xx + verifySecond.non2xx,
-    verifyP99Ms: Math.max(verifyFirst.latency.p99, verifySecond.latency.p99),
-    bareP99Ms: Math.max(bareFirst.latency.p99, bareSecond.latency.p99),
-  };
+  return { ...results, roundRatio: roundRatio(results, 'verify', 'bare') };
 }
 
 async function main() {
@@ -221,14 +220,19 @@ async function main() {
   }
 
   const http = await measureHttp();
-  console.log(`\nHTTP, requests/s (autocannon, 50 connections, ${HTTP_SECONDS}s each)\n`);
-  console.log(`  bare Fastify route           ${fmt(http.bare)}   p99 ${http.bareP99Ms} ms`);
   console.log(
-    `  /auth/verify, repeated JWT   ${fmt(http.verify)}   p99 ${http.verifyP99Ms} ms   (${ratio(http.verify, http.bare)}× bare; non-2xx ${http.verifyNon2xx})`,
+    `\nHTTP, requests/s (autocannon, 50 connections, median of ${HTTP_ROUNDS} rounds × ${HTTP_SECONDS}s, fresh processes each round)\n`,
+  );
+  console.log(
+    `  bare Fastify route           ${fmt(http.bare.rps)}   p99 ${http.bare.p99_ms} ms   ${http.bare.cpu_us_per_request} µs CPU/request`,
+  );
+  console.log(
+    `  /auth/verify, repeated JWT   ${fmt(http.verify.rps)}   p99 ${http.verify.p99_ms} ms   ${http.verify.cpu_us_per_request} µs CPU/request   (${ratio(http.verify.rps, http.bare.rps)}× bare; round by round ${http.roundRatio.ratios.map((r) => r.toFixed(2)).join(', ')}, median ${http.roundRatio.median.toFixed(2)})`,
   );
 
   writeResults('jwt-verify', { node: process.version, seconds: SECONDS, rows, http });
 }
 
-if (process.argv.includes('--serve')) await serve();
+const serveIndex = process.argv.indexOf('--serve');
+if (serveIndex > 0) await serve(process.argv[serveIndex + 1]);
 else await main();

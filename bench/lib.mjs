@@ -1,8 +1,9 @@
 /**
  * What every benchmark in bench/ shares: reading a numeric flag, the median of interleaved
- * rounds, writing the run's figures as JSON to bench/results/ (git-ignored), and starting a real
- * Gatehouse to measure.
+ * rounds, writing the run's figures as JSON to bench/results/ (git-ignored), starting a real
+ * Gatehouse to measure, and comparing HTTP servers in fresh processes round by round.
  */
+import { execFileSync, fork } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -79,4 +80,147 @@ export async function startBenchGatehouse({ env = {}, routes, discardLogs = fals
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Comparing HTTP servers fairly on a shared machine. Each server runs in its own child process
+// (forked from the benchmark's own script with `--serve <kind>`), autocannon in the parent. On the
+// 2-core machines this project runs on, three things skewed such comparisons (docs/testing.md,
+// "Benchmarks"): two processes of the same server measured up to 15 % apart, long-lived processes
+// drifted apart over a run, and the scenario measured last in a round measured slower, whichever
+// it was. So every round starts fresh processes, warms each, and starts one scenario further along.
+
+/**
+ * In a child: counts the requests `server` (a node:http server) answers and, when the parent asks
+ * ('usage'), reports the CPU time and requests since the last report. CPU per request is the
+ * figure least disturbed by other load on the machine.
+ */
+export function reportUsage(server) {
+  let requests = 0;
+  let since = process.cpuUsage();
+  server.on('request', () => requests++);
+  process.on('message', (message) => {
+    if (message !== 'usage') return;
+    const used = process.cpuUsage(since);
+    process.send({ usage: { cpuUs: used.user + used.system, requests } });
+    requests = 0;
+    since = process.cpuUsage();
+  });
+}
+
+/**
+ * Forks `script --serve <kind>` and answers `{ child, ...its first message }` once the child
+ * reports (its `url`, at least). `pinCpu` pins every thread of the child to that CPU (taskset).
+ */
+export function forkServer(script, kind, { env = {}, pinCpu } = {}) {
+  return new Promise((resolve, reject) => {
+    const child = fork(script, ['--serve', kind], {
+      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+      env: { ...process.env, ...env },
+    });
+    child.once('message', (message) => {
+      if (pinCpu !== undefined) pin(child.pid, pinCpu, true);
+      resolve({ child, ...message });
+    });
+    child.once('exit', (code) => reject(new Error(`${kind} server exited with ${code}`)));
+  });
+}
+
+/** Pins a process (with `allThreads`, every thread of it) to one CPU; needs taskset. */
+export function pin(pid, cpu, allThreads = false) {
+  execFileSync('taskset', [allThreads ? '-apc' : '-pc', String(cpu), String(pid)], { stdio: 'ignore' });
+}
+
+/** Stops forked servers and waits until each has exited, so none is still closing while the next round runs. */
+export function stopServers(servers) {
+  return Promise.all(
+    Object.values(servers).map(({ child }) => {
+      child.removeAllListeners('exit');
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.disconnect();
+      return exited;
+    }),
+  );
+}
+
+function usage(child) {
+  return new Promise((resolve) => {
+    const onMessage = (message) => {
+      if (!message.usage) return;
+      child.off('message', onMessage);
+      resolve(message.usage);
+    };
+    child.on('message', onMessage);
+    child.send('usage');
+  });
+}
+
+async function load(server, { duration, connections }) {
+  const { default: autocannon } = await import('autocannon');
+  await usage(server.child);
+  const result = await autocannon({
+    url: server.url,
+    headers: server.headers ?? {},
+    connections,
+    pipelining: 1,
+    duration,
+  });
+  if (result.non2xx > 0 || result.errors > 0 || result.timeouts > 0 || result['2xx'] !== result.requests.total) {
+    throw new Error(`${server.url}: ${result.non2xx} non-2xx, ${result.errors} errors, ${result.timeouts} timeouts`);
+  }
+  const { cpuUs, requests } = await usage(server.child);
+  return {
+    rps: Math.round(result.requests.average),
+    p50_ms: result.latency.p50,
+    p99_ms: result.latency.p99,
+    cpu_us_per_request: Number((cpuUs / requests).toFixed(1)),
+  };
+}
+
+/**
+ * Runs `rounds` rounds. Each calls `startRound()` for fresh servers (`{ [scenario]: { child, url,
+ * headers? } }`, children that call `reportUsage`), warms each for 2 s, loads each for `duration`
+ * seconds in turn, the round's order starting one scenario further along, then stops them all.
+ * Answers per scenario the median req/s, p50, p99 and server CPU µs per request, and the samples
+ * round by round. Any non-2xx answer or error fails the run: a benchmark never measures refusals.
+ */
+export async function compareHttp({ startRound, rounds, duration, connections }) {
+  const { default: autocannon } = await import('autocannon');
+  const samples = {};
+  for (let round = 0; round < rounds; round++) {
+    const servers = await startRound(round);
+    try {
+      const names = Object.keys(servers);
+      for (const name of names) {
+        samples[name] ??= [];
+        const { url, headers = {} } = servers[name];
+        await autocannon({ url, headers, connections: Math.min(connections, 10), duration: 2 });
+      }
+      for (let i = 0; i < names.length; i++) {
+        const name = names[(round + i) % names.length];
+        samples[name].push(await load(servers[name], { duration, connections }));
+      }
+    } finally {
+      await stopServers(servers);
+    }
+  }
+  const middle = (list, field) => median(list.map((sample) => sample[field]));
+  return Object.fromEntries(
+    Object.entries(samples).map(([name, list]) => [
+      name,
+      {
+        rps: middle(list, 'rps'),
+        p50_ms: middle(list, 'p50_ms'),
+        p99_ms: middle(list, 'p99_ms'),
+        cpu_us_per_request: middle(list, 'cpu_us_per_request'),
+        samples: list,
+      },
+    ]),
+  );
+}
+
+/** The median, over rounds, of `scenario`'s req/s as a share of `baseline`'s in the same round. */
+export function roundRatio(results, scenario, baseline) {
+  const ratios = results[scenario].samples.map((sample, i) => sample.rps / (results[baseline].samples[i]?.rps ?? NaN));
+  return { ratios, median: median(ratios) };
 }
