@@ -28,19 +28,18 @@
  * machine with the load generator on it too, and adds under 1 ms at p50.
  * Prints a table and writes JSON to bench/results/.
  */
-import { execFileSync, fork, spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { startBenchGatehouse, writeResults } from './lib.mjs';
+import { forkServer, reportUsage, serverUsage, startBenchGatehouse, stopServers, writeResults } from './lib.mjs';
 
 const { values: args } = parseArgs({
   options: {
     serve: { type: 'string' },
-    upstream: { type: 'string' },
     'upstream-cpu': { type: 'string', default: '0' },
     duration: { type: 'string', default: '10' },
     connections: { type: 'string', default: '32' },
@@ -48,26 +47,20 @@ const { values: args } = parseArgs({
   },
 });
 
-if (args.serve === 'upstream') await serveUpstream();
-else if (args.serve === 'gatehouse') await serveGatehouse(args.upstream);
-else if (args.serve === 'node-proxy') await serveNodeProxy(args.upstream);
+// Children learn the upstream's URL and work from the parent's environment (BENCH_UPSTREAM*).
+if (args.serve === 'upstream') await serveUpstream(Number(process.env.BENCH_UPSTREAM_CPU ?? 0));
+else if (args.serve === 'gatehouse') await serveGatehouse(process.env.BENCH_UPSTREAM);
+else if (args.serve === 'node-proxy') await serveNodeProxy(process.env.BENCH_UPSTREAM);
 else await main();
 
 // ---------------------------------------------------------------------------------------------
-// Child processes. Each answers `cpu` with its CPU time so far (µs), the figure least disturbed
-// by other load on the machine.
+// Child processes. Each reports its CPU time and requests when asked (bench/lib.mjs
+// `reportUsage`): CPU per request is the figure least disturbed by other load on the machine.
 
-process.on('message', (message) => {
-  if (message === 'cpu') {
-    const { user, system } = process.cpuUsage();
-    process.send({ cpu: user + system });
-  }
-});
-
-async function serveUpstream() {
+async function serveUpstream(workUs) {
   const body = JSON.stringify({ data: 'Secure data' });
   // --upstream-cpu: microseconds of work per request, to stand in for a real service.
-  const workMs = Number(args['upstream-cpu']) / 1000;
+  const workMs = workUs / 1000;
   const server = http.createServer((_request, response) => {
     if (workMs > 0) {
       const until = performance.now() + workMs;
@@ -77,6 +70,7 @@ async function serveUpstream() {
     response.end(body);
   });
   server.keepAliveTimeout = 60_000;
+  reportUsage(server);
   server.listen(0, '127.0.0.1', () => process.send({ url: `http://127.0.0.1:${server.address().port}` }));
   process.on('disconnect', () => process.exit(0));
 }
@@ -97,6 +91,7 @@ async function serveNodeProxy(upstream) {
     return reply.send(body);
   });
   await app.listen({ host: '127.0.0.1', port: 0 });
+  reportUsage(app.server);
   process.send({ url: `http://127.0.0.1:${app.server.address().port}` });
   process.on('disconnect', () => process.exit(0));
 }
@@ -135,6 +130,7 @@ async function serveGatehouse(upstream) {
     });
     credentials.jwt = { authorization: `Bearer ${(await login.json()).access_token}` };
   }
+  reportUsage(running.apps.proxy.server);
   process.send({ proxy: running.urls.proxy, credentials });
   process.on('disconnect', () => gatehouse.stop().then(() => process.exit(0)));
 }
@@ -154,14 +150,6 @@ function adminClient(base, key) {
 
 // ---------------------------------------------------------------------------------------------
 // The run.
-
-function start(role, extra = []) {
-  const child = fork(fileURLToPath(import.meta.url), ['--serve', role, ...extra], { stdio: 'inherit' });
-  return new Promise((resolve, reject) => {
-    child.once('message', (message) => resolve({ child, ...message }));
-    child.once('exit', (code) => reject(new Error(`${role} exited with ${code}`)));
-  });
-}
 
 /**
  * nginx as a plain reverse proxy to the upstream: one worker (Gatehouse runs on one core too),
@@ -215,20 +203,6 @@ http {
   };
 }
 
-/** A child's CPU time so far, in µs (null for a process that is not one of ours). */
-function cpuOf(child) {
-  if (child === null) return Promise.resolve(null);
-  return new Promise((resolve) => {
-    const listener = (message) => {
-      if (message?.cpu === undefined) return;
-      child.off('message', listener);
-      resolve(message.cpu);
-    };
-    child.on('message', listener);
-    child.send('cpu');
-  });
-}
-
 /**
  * Latency without queueing: one keep-alive connection, requests one after another, timed with a
  * sub-millisecond clock (autocannon's percentiles are whole milliseconds). Answers p50 and p99 in ms.
@@ -263,9 +237,9 @@ async function probe(url, headers, count) {
 
 /** One autocannon run; `server` is the process that answers (its CPU per request is reported). */
 async function load(autocannon, url, headers, duration, connections, server) {
-  const cpuBefore = await cpuOf(server);
+  if (server !== null) await serverUsage(server);
   const result = await autocannon({ url, headers, duration, connections, pipelining: 1 });
-  const cpu = (await cpuOf(server)) - cpuBefore;
+  const used = server === null ? null : await serverUsage(server);
   // The reference proxy may drop a connection now and then (nginx closes idle upstream sockets):
   // reported, not fatal. Gatehouse and the upstream must answer everything.
   if (result.non2xx > 0 || (result.errors > 0 && server !== null)) {
@@ -275,7 +249,7 @@ async function load(autocannon, url, headers, duration, connections, server) {
     rps: result.requests.average,
     p50: result.latency.p50,
     p99: result.latency.p99,
-    cpuUs: cpuBefore === null ? Number.NaN : cpu / result.requests.total,
+    cpuUs: used === null ? Number.NaN : used.cpuUs / used.requests,
   };
 }
 
@@ -284,10 +258,11 @@ async function main() {
   const duration = Number(args.duration);
   const connections = Number(args.connections);
   const rounds = Number(args.rounds);
-  const upstream = await start('upstream', ['--upstream-cpu', args['upstream-cpu']]);
-  const gatehouse = await start('gatehouse', ['--upstream', upstream.url]);
+  const script = fileURLToPath(import.meta.url);
+  const upstream = await forkServer(script, 'upstream', { env: { BENCH_UPSTREAM_CPU: args['upstream-cpu'] } });
+  const gatehouse = await forkServer(script, 'gatehouse', { env: { BENCH_UPSTREAM: upstream.url } });
   const nginx = await startNginx(upstream.url);
-  const nodeProxy = await start('node-proxy', ['--upstream', upstream.url]);
+  const nodeProxy = await forkServer(script, 'node-proxy', { env: { BENCH_UPSTREAM: upstream.url } });
   try {
     const scenarios = [
       { name: 'direct', url: `${upstream.url}/data`, headers: {} },
@@ -364,9 +339,7 @@ async function main() {
     process.stdout.write(`${table}\n`);
     writeResults('gateway', { connections, duration, rounds, node: process.version, rows, skipped });
   } finally {
-    upstream.child.disconnect();
-    gatehouse.child.disconnect();
-    nodeProxy.child.disconnect();
     nginx?.stop();
+    await stopServers({ upstream, gatehouse, nodeProxy });
   }
 }

@@ -143,7 +143,11 @@ export function stopServers(servers) {
   );
 }
 
-function usage(child) {
+/**
+ * Asks a child that called `reportUsage` for its CPU time (µs) and requests since it was last
+ * asked: ask once before a load to start the count, once after to read it.
+ */
+export function serverUsage(child) {
   return new Promise((resolve) => {
     const onMessage = (message) => {
       if (!message.usage) return;
@@ -155,9 +159,8 @@ function usage(child) {
   });
 }
 
-async function load(server, { duration, connections }) {
-  const { default: autocannon } = await import('autocannon');
-  await usage(server.child);
+async function load(autocannon, server, { duration, connections }) {
+  await serverUsage(server.child);
   const result = await autocannon({
     url: server.url,
     headers: server.headers ?? {},
@@ -168,7 +171,7 @@ async function load(server, { duration, connections }) {
   if (result.non2xx > 0 || result.errors > 0 || result.timeouts > 0 || result['2xx'] !== result.requests.total) {
     throw new Error(`${server.url}: ${result.non2xx} non-2xx, ${result.errors} errors, ${result.timeouts} timeouts`);
   }
-  const { cpuUs, requests } = await usage(server.child);
+  const { cpuUs, requests } = await serverUsage(server.child);
   return {
     rps: Math.round(result.requests.average),
     p50_ms: result.latency.p50,
@@ -198,7 +201,7 @@ export async function compareHttp({ startRound, rounds, duration, connections })
       }
       for (let i = 0; i < names.length; i++) {
         const name = names[(round + i) % names.length];
-        samples[name].push(await load(servers[name], { duration, connections }));
+        samples[name].push(await load(autocannon, servers[name], { duration, connections }));
       }
     } finally {
       await stopServers(servers);
