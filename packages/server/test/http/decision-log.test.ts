@@ -115,10 +115,11 @@ describe.each(storeKinds())('decision log on %s', (kind) => {
   });
 
   it('is off with log.decisions: off, and follows log.level with debug', async () => {
-    for (const env of [
+    const quietSettings: Array<Record<string, string>> = [
       { GATEHOUSE_LOG_DECISIONS: 'off' },
       { GATEHOUSE_LOG_DECISIONS: 'debug', GATEHOUSE_LOG_LEVEL: 'info' },
-    ]) {
+    ];
+    for (const env of quietSettings) {
       const quiet = await startTestServer(kind, { env: { GATEHOUSE_DEV: 'true', ...env } });
       try {
         const issued = await issueKey(quiet, { name: 'quiet' });
