@@ -23,6 +23,7 @@ import type { RateLimiter } from './core/ratelimit/limiter.js';
 import { createMemoryRateLimiter } from './core/ratelimit/memory-limiter.js';
 import { newId } from './core/secrets/random.js';
 import { decodeMasterKey, type SealedBox } from './core/secrets/sealed-box.js';
+import { createFailureBudget } from './core/throttle/failure-budget.js';
 import { createLoginThrottle } from './core/throttle/login-throttle.js';
 import { createMemoryThrottleStore } from './core/throttle/memory-throttle-store.js';
 import { createJwtAuthenticator } from './core/tokens/jwt-authenticator.js';
@@ -190,7 +191,7 @@ export function createServices(options: ServiceOptions): Services {
     const factory = AUTHENTICATOR_FACTORIES[name];
     return factory ? [factory(withOAuth)] : [];
   });
-  pipeline = createPipeline(authenticators);
+  pipeline = createPipeline(authenticators, { budget: createFailureBudget(options.config.verifyBudget), clock });
   observeCaches(withOAuth);
   return { ...withOAuth, pipeline };
 }
@@ -296,6 +297,7 @@ export async function buildApps(options: AppOptions): Promise<GatehouseApps> {
     jwksMaxAgeMs: services.config.keys.jwksMaxAgeMs,
     trustProxy,
     fastLane: options.fastLane ?? true,
+    decisions: services.config.decisionLog,
   });
   await publicApp.register(oauthSurface, {
     issuer: services.config.issuer,
@@ -386,6 +388,7 @@ async function buildGateway(
     isShuttingDown,
     trustProxy: services.config.trustProxy,
     credentialHeaders: services.pipeline.credentialHeaders.map((name) => name.toLowerCase()),
+    decisions: services.config.decisionLog,
   });
   return app;
 }

@@ -299,6 +299,11 @@ function toConfig(values: ReadonlyMap<string, unknown>, sources: ReadonlyMap<str
       resetAfterMs: get<number>('throttle.reset_after'),
       familiarTtlMs: get<number>('throttle.familiar_ttl'),
     }),
+    verifyBudget: Object.freeze({
+      failures: get<number>('throttle.verify_budget'),
+      windowMs: get<number>('throttle.verify_window'),
+    }),
+    decisionLog: get('log.decisions'),
     sources,
     values,
   }) as GatehouseConfig;

@@ -257,6 +257,8 @@ export const parsePemSource = (raw: unknown): Parsed<string> => {
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export const LOG_FORMATS = ['auto', 'json', 'pretty'] as const;
+/** `log.decisions`: the level of the decision log's lines, or off. */
+export const DECISION_LOG_LEVELS = ['info', 'debug', 'off'] as const;
 
 /** Algorithms of the tokens Gatehouse signs (see docs/jwt.md). */
 export const SIGNING_ALGORITHMS = ['ES256', 'EdDSA', 'RS256', 'HS256'] as const;
@@ -474,6 +476,14 @@ export const OPTIONS: readonly OptionSpec[] = [
     default: 'auto',
     doc: 'JSON lines, or human-readable; `auto` is pretty on a terminal and JSON otherwise.',
     parse: parseEnum(LOG_FORMATS),
+  },
+  {
+    key: 'log.decisions',
+    env: 'GATEHOUSE_LOG_DECISIONS',
+    type: DECISION_LOG_LEVELS.join(' | '),
+    default: 'info',
+    doc: 'The decision log: one line per authentication decision of `/auth/verify` and the gateway, allowed or denied (method, subject, route, outcome, reason, latency, request id; never the credential). Written at this level (`debug` hides it at the default `log.level`), or `off`.',
+    parse: parseEnum(DECISION_LOG_LEVELS),
   },
   {
     key: 'master_key',
@@ -975,6 +985,23 @@ export const OPTIONS: readonly OptionSpec[] = [
     default: 2_592_000_000,
     doc: 'How long a client IP stays "familiar" to a user after a successful login: failures from elsewhere cannot lock the user out from familiar clients (SECURITY.md #32).',
     parse: parseDurationOption,
+    show: (value) => formatDuration(Number(value)),
+  },
+  {
+    key: 'throttle.verify_budget',
+    env: 'GATEHOUSE_THROTTLE_VERIFY_BUDGET',
+    type: 'integer',
+    default: 100,
+    doc: 'Failed API-key and bearer-token verifications per client IP (IPv6: per /64) and `throttle.verify_window`. Beyond it, until the window ends, only credentials this instance has in memory as good are accepted from that client; anything else is a 429 with `Retry-After`, answered without a store lookup. `0` turns the budget off.',
+    parse: parseInteger(0, 10_000_000),
+  },
+  {
+    key: 'throttle.verify_window',
+    env: 'GATEHOUSE_THROTTLE_VERIFY_WINDOW',
+    type: 'duration',
+    default: 60_000,
+    doc: 'The window of `throttle.verify_budget`: it starts at a client’s first failed verification.',
+    parse: parseDurationWithin(1000, 86_400_000),
     show: (value) => formatDuration(Number(value)),
   },
 ];

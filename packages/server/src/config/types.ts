@@ -1,5 +1,5 @@
 import type { ApiKeySettings } from '../core/apikeys/service.js';
-import type { AUTH_METHODS, LOG_FORMATS, LOG_LEVELS, SIGNING_ALGORITHMS } from './options.js';
+import type { AUTH_METHODS, DECISION_LOG_LEVELS, LOG_FORMATS, LOG_LEVELS, SIGNING_ALGORITHMS } from './options.js';
 
 export type AuthMethodName = (typeof AUTH_METHODS)[number];
 
@@ -82,6 +82,10 @@ export interface GatehouseConfig {
     readonly resetAfterMs: number;
     readonly familiarTtlMs: number;
   };
+  /** `throttle.verify_*`: failed API-key and bearer-token verifications per client and window. */
+  readonly verifyBudget: { readonly failures: number; readonly windowMs: number };
+  /** `log.decisions`: the decision log's level, or off. */
+  readonly decisionLog: (typeof DECISION_LOG_LEVELS)[number];
   /** Where each value came from, for `config print` and error messages. */
   readonly sources: ReadonlyMap<string, ConfigSource>;
   /** Every resolved value by option key (`public.port`), for `config print`. */

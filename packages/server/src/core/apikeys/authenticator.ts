@@ -13,7 +13,14 @@
  */
 import { afterBearerScheme } from '../pipeline/bearer.js';
 import { singleQueryParameter } from '../pipeline/query.js';
-import type { AccessPolicy, Authenticator, AuthOutcome, AuthRequest, Rejection } from '../pipeline/types.js';
+import type {
+  AccessPolicy,
+  AuthenticateOptions,
+  Authenticator,
+  AuthOutcome,
+  AuthRequest,
+  Rejection,
+} from '../pipeline/types.js';
 import type { ApiKeyVerifier, Verdict } from './verify.js';
 
 export interface ApiKeyAuthenticatorOptions {
@@ -46,6 +53,8 @@ const SENT_TWICE: Rejection = {
   reason: 'api_key_sent_twice',
 };
 
+const UNCACHED: AuthOutcome = { kind: 'uncached' };
+
 type Presented = { readonly key: string } | { readonly conflict: true } | undefined;
 
 export function createApiKeyAuthenticator(options: ApiKeyAuthenticatorOptions): Authenticator {
@@ -75,6 +84,7 @@ export function createApiKeyAuthenticator(options: ApiKeyAuthenticatorOptions): 
         ? { kind: 'authenticated', identity: verdict.key.identity, headers: verdict.headers }
         : { kind: 'authenticated', identity: verdict.key.identity };
     }
+    if (verdict.reason === 'uncached') return UNCACHED;
     const base = verdict.reason === 'rate_limited' ? THROTTLED : INVALID;
     if (verdict.keyId === undefined && verdict.headers === undefined) {
       let rejection = rejections.get(verdict.reason);
@@ -98,16 +108,17 @@ export function createApiKeyAuthenticator(options: ApiKeyAuthenticatorOptions): 
   return {
     name: 'apikey',
     headers: [header],
+    budgeted: true,
     challenge(error) {
       // No registered scheme exists for API keys; this one names where the key goes (RFC 9110 §11.6.1).
       const base = `ApiKey realm="gatehouse", header="${header}"`;
       return error ? `${base}, error="${error.error}", error_description="${error.description}"` : base;
     },
-    authenticate(request: AuthRequest, policy?: AccessPolicy) {
+    authenticate(request: AuthRequest, policy?: AccessPolicy, options?: AuthenticateOptions) {
       const presented = present(request);
       if (presented === undefined) return { kind: 'absent' };
       if ('conflict' in presented) return { kind: 'rejected', rejection: SENT_TWICE };
-      const verdict = verifier.verify(presented.key, policy?.scopes);
+      const verdict = verifier.verify(presented.key, policy?.scopes, options?.memoryOnly === true);
       return verdict instanceof Promise ? verdict.then(toOutcome) : toOutcome(verdict);
     },
   };

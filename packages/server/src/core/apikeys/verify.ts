@@ -50,7 +50,9 @@ export type DenialReason =
   | 'rotated'
   | 'expired'
   | 'rate_limited'
-  | 'exhausted';
+  | 'exhausted'
+  /** Asked for a memory-only answer, and memory does not know the key (see `verify`). */
+  | 'uncached';
 
 export type Verdict =
   | { readonly ok: true; readonly key: VerifiableKey; readonly headers?: Readonly<Record<string, string>> }
@@ -110,9 +112,11 @@ export interface VerifierOptions {
 export interface ApiKeyVerifier {
   /**
    * Verifies a presented key. `requiredScopes` only decides whether a use is spent (step 7); the
-   * scope decision itself is the pipeline's. Synchronous when memory can answer.
+   * scope decision itself is the pipeline's. Synchronous when memory can answer. `memoryOnly`
+   * (the client has spent its verification failure budget): a key the cache does not hold is
+   * `uncached`, without a store lookup.
    */
-  verify(presented: string, requiredScopes?: readonly string[]): Verdict | Promise<Verdict>;
+  verify(presented: string, requiredScopes?: readonly string[], memoryOnly?: boolean): Verdict | Promise<Verdict>;
 }
 
 export function createApiKeyVerifier(options: VerifierOptions): ApiKeyVerifier {
@@ -178,7 +182,7 @@ export function createApiKeyVerifier(options: VerifierOptions): ApiKeyVerifier {
   };
 
   return {
-    verify(presented, requiredScopes) {
+    verify(presented, requiredScopes, memoryOnly = false) {
       // Every key has one length: anything else is refused before it is hashed (so a huge text is
       // never hashed), with the precise reason.
       if (presented.length !== parser.length) return deny(parser.checkShape(presented) ?? 'malformed');
@@ -188,6 +192,7 @@ export function createApiKeyVerifier(options: VerifierOptions): ApiKeyVerifier {
       // The cache only holds hashes of texts that passed the shape and checksum checks below (a
       // stored key, or a well-formed unknown one, `null`), so a hit needs neither again.
       if (cached !== undefined) return decide(cached, digest, now, requiredScopes);
+      if (memoryOnly) return deny('uncached');
       const malformed = parser.checkShape(presented);
       if (malformed) return deny(malformed);
       if (!parser.checksumMatches(presented)) return deny('bad_checksum');

@@ -43,7 +43,22 @@ export type AuthOutcome =
   | { readonly kind: 'absent' }
   | { readonly kind: 'authenticated'; readonly identity: Identity; readonly headers?: Readonly<Record<string, string>> }
   /** A credential of this mechanism is present and is not acceptable. */
-  | { readonly kind: 'rejected'; readonly rejection: Rejection };
+  | { readonly kind: 'rejected'; readonly rejection: Rejection }
+  /**
+   * Asked to answer from memory only (`AuthenticateOptions.memoryOnly`), the mechanism would have
+   * had to look further (the store, a key-ring reload) to judge this credential.
+   */
+  | { readonly kind: 'uncached' };
+
+/** How far an authenticator may go to judge a credential. */
+export interface AuthenticateOptions {
+  /**
+   * Judge from memory only: a credential memory knows to be good is authenticated, anything that
+   * would need the store or a key-ring reload answers `uncached` (the client has spent its
+   * verification failure budget: core/throttle/failure-budget.ts).
+   */
+  readonly memoryOnly: boolean;
+}
 
 export interface Rejection {
   /** 400 (malformed request), 401 (bad credential), 429 (throttled). */
@@ -81,7 +96,17 @@ export interface Authenticator {
    * mechanism may use it to avoid spending a metered resource (an API key's uses) on a request
    * that will be refused.
    */
-  authenticate(request: AuthRequest, policy?: AccessPolicy): AuthOutcome | Promise<AuthOutcome>;
+  authenticate(
+    request: AuthRequest,
+    policy?: AccessPolicy,
+    options?: AuthenticateOptions,
+  ): AuthOutcome | Promise<AuthOutcome>;
+  /**
+   * This mechanism's failed verifications count against the client's verification failure
+   * budget, and over budget it is asked for memory-only answers (API keys, bearer tokens). Basic
+   * has its own login throttle (core/throttle/login-throttle.ts) and is not budgeted.
+   */
+  readonly budgeted?: boolean;
 }
 
 /** What a route (or `/auth/verify?scope=`) requires of the caller. */

@@ -19,11 +19,18 @@ const REQUIRED_CLAIMS = ['sub', 'jti', 'iat', 'client_id'] as const;
 
 export type AccessTokenCheck =
   | { readonly ok: true; readonly identity: Identity /** ms */; readonly expiresAt: number }
-  | { readonly ok: false; readonly reason: JwtErrorCode | 'revoked' };
+  | { readonly ok: false; readonly reason: JwtErrorCode | 'revoked' }
+  /** Asked for a memory-only answer, and the verified-token cache does not hold the token. */
+  | { readonly ok: false; readonly reason: 'uncached' };
 
 export interface AccessTokenVerifier {
-  /** Synchronous unless the key ring has to reload for an unknown `kid`; callers `await` it either way. */
-  verify(token: string): AccessTokenCheck | Promise<AccessTokenCheck>;
+  /**
+   * Synchronous unless the key ring has to reload for an unknown `kid`; callers `await` it either
+   * way. `memoryOnly` (the client has spent its verification failure budget): only a token the
+   * verified-token cache holds is judged; any other is `uncached`, without a signature check or
+   * a key-ring reload.
+   */
+  verify(token: string, memoryOnly?: boolean): AccessTokenCheck | Promise<AccessTokenCheck>;
 }
 
 export interface AccessTokenVerifierOptions {
@@ -36,6 +43,8 @@ export interface AccessTokenVerifierOptions {
   readonly leewaySeconds: number;
   readonly maxTokenLength: number;
 }
+
+const UNCACHED: AccessTokenCheck = Object.freeze({ ok: false, reason: 'uncached' });
 
 export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): AccessTokenVerifier {
   const { keyRing, denylist, cache, clock } = options;
@@ -60,7 +69,7 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
     return { ok: true, identity, expiresAt };
   };
   return {
-    verify(token) {
+    verify(token, memoryOnly = false) {
       const now = clock.now();
       const cached = cache.get(token, now);
       if (cached) {
@@ -68,6 +77,7 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
           ? { ok: false, reason: 'revoked' }
           : { ok: true, identity: cached.identity, expiresAt: cached.expiresAt };
       }
+      if (memoryOnly) return UNCACHED;
       const result = verifyJwtDirect(token, lookup, {
         issuer: options.identity.issuer,
         audience: options.identity.audiences,

@@ -28,8 +28,12 @@ const rejected = (reason: JwtErrorCode | 'revoked'): AuthOutcome => ({
 
 const ABSENT: AuthOutcome = { kind: 'absent' };
 
-const outcomeOf = (checked: AccessTokenCheck): AuthOutcome =>
-  checked.ok ? { kind: 'authenticated', identity: checked.identity } : rejected(checked.reason);
+const UNCACHED: AuthOutcome = { kind: 'uncached' };
+
+const outcomeOf = (checked: AccessTokenCheck): AuthOutcome => {
+  if (checked.ok) return { kind: 'authenticated', identity: checked.identity };
+  return checked.reason === 'uncached' ? UNCACHED : rejected(checked.reason);
+};
 
 /**
  * The JWT-shaped bearer token of a request: `undefined` when there is none (no Authorization, another
@@ -56,12 +60,13 @@ export function bearerJwt(
   return value;
 }
 
-export function createJwtAuthenticator(options: {
+export function createJwtAuthenticator(settings: {
   readonly verifier: AccessTokenVerifier;
   readonly maxTokenLength: number;
 }): Authenticator {
   return {
     name: 'jwt',
+    budgeted: true,
     challenge(error) {
       // RFC 6750 §3: the realm, and an error only when a token was presented and refused.
       return error
@@ -69,11 +74,11 @@ export function createJwtAuthenticator(options: {
         : 'Bearer realm="gatehouse"';
     },
     // Synchronous when the verifier is (a cached token, or a known key): no promise per request.
-    authenticate(request) {
-      const token = bearerJwt(request.header('authorization'), options.maxTokenLength);
+    authenticate(request, _policy, options) {
+      const token = bearerJwt(request.header('authorization'), settings.maxTokenLength);
       if (token === undefined) return ABSENT;
       if (typeof token !== 'string') return rejected(token.refuse);
-      const checked = options.verifier.verify(token);
+      const checked = settings.verifier.verify(token, options?.memoryOnly === true);
       return checked instanceof Promise ? checked.then(outcomeOf) : outcomeOf(checked);
     },
   };

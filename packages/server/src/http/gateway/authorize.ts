@@ -21,6 +21,7 @@ import type { TokenTranslator } from '../../core/policies/token-translation.js';
 import type { RateLimiter } from '../../core/ratelimit/limiter.js';
 import { denialOutcome, type GatehouseMetrics, NO_ROUTE_LABEL, type Outcome } from '../../observability/metrics.js';
 import { authRequestFrom, findDuplicateHeader, singletonHeaders } from '../auth-request.js';
+import type { DecisionLog } from '../decision-log.js';
 import type { ProblemCode } from '../problem.js';
 
 /**
@@ -45,6 +46,8 @@ export interface GatewayContext {
   readonly pipeline: Pipeline;
   readonly audit: AuditLog;
   readonly metrics: GatehouseMetrics;
+  /** One line per decision (`log.decisions`); null or absent: off. */
+  readonly decisionLog?: DecisionLog | null;
 }
 
 /** The parts of a request the decision needs (from a Fastify request or a raw upgrade request). */
@@ -58,6 +61,8 @@ export interface GatewayRequest {
   readonly host: string;
   readonly clientIp: string;
   readonly secure: boolean;
+  /** For the decision log; absent: the line has none. */
+  readonly requestId?: string;
 }
 
 export type GatewayVerdict =
@@ -98,6 +103,25 @@ export async function authorizeGatewayRequest(
   request: GatewayRequest,
 ): Promise<GatewayVerdict> {
   const started = performance.now();
+  const log = (
+    outcome: Outcome,
+    status: number | undefined,
+    reason: string,
+    extra: { route?: RoutePolicy; method?: string; identity?: Identity | null; target?: string } = {},
+  ): void =>
+    context.decisionLog?.({
+      surface: 'gateway',
+      requestId: request.requestId ?? '',
+      outcome,
+      status,
+      method: extra.method,
+      identity: extra.identity,
+      target: extra.target,
+      route: extra.route?.name,
+      reason,
+      latencyMs: performance.now() - started,
+      ip: request.clientIp,
+    });
   const refuse = (
     status: number,
     problem: ProblemCode,
@@ -113,6 +137,7 @@ export async function authorizeGatewayRequest(
       outcome,
       (performance.now() - started) / 1000,
     );
+    log(outcome, status, reason, extra.route ? { route: extra.route } : {});
     return { allow: false, status, problem, detail, reason, headers: extra.headers ?? {} };
   };
 
@@ -179,11 +204,14 @@ export async function authorizeGatewayRequest(
     );
   } catch (error) {
     context.metrics.decision('gateway', route.name, 'none', 'unavailable', (performance.now() - started) / 1000);
+    log('unavailable', 503, 'store_unavailable', { route });
     throw error;
   }
   const seconds = (performance.now() - started) / 1000;
   if (decision.allow) {
-    context.metrics.decision('gateway', route.name, decision.identity?.method ?? ANONYMOUS, 'allowed', seconds);
+    const method = decision.identity?.method ?? ANONYMOUS;
+    context.metrics.decision('gateway', route.name, method, 'allowed', seconds);
+    log('allowed', undefined, 'ok', { route, method, identity: decision.identity });
     // 6. translate (forward: jwt): the upstream gets one kind of credential, whatever was presented.
     const bearer =
       route.forward === 'jwt' && decision.identity
@@ -201,6 +229,12 @@ export async function authorizeGatewayRequest(
   }
   const { denial } = decision;
   context.metrics.decision('gateway', route.name, denial.method ?? 'none', denialOutcome(denial.status), seconds);
+  log(denialOutcome(denial.status), denial.status, denial.reason, {
+    route,
+    ...(denial.method === undefined ? {} : { method: denial.method }),
+    ...(denial.identity === undefined ? {} : { identity: denial.identity }),
+    ...(denial.target === undefined ? {} : { target: denial.target }),
+  });
   if (denial.reason !== 'no_credentials') {
     context.audit.recordFailure({ method: denial.method ?? 'none', reason: denial.reason, ip: request.clientIp });
   }

@@ -14,9 +14,11 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import replyFrom, { type FastifyReplyFromHooks } from '@fastify/reply-from';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
 import { withoutQueryParameters } from '../../core/policies/request-target.js';
 import { type RoutePolicy, upstreamPath, upstreamTarget } from '../../core/policies/routes.js';
 import type { UpstreamOutcome } from '../../observability/metrics.js';
+import { createDecisionLog, type DecisionLogLevel } from '../decision-log.js';
 import { problemErrorHandler, sendProblem } from '../problem.js';
 import { authorizeGatewayRequest, type GatewayContext, type GatewayVerdict } from './authorize.js';
 import { CREDENTIAL_QUERY_PARAMETERS, clientResponseHeaders, upstreamRequestHeaders } from './headers.js';
@@ -31,6 +33,8 @@ export interface GatewaySurfaceOptions extends GatewayContext {
   readonly trustProxy: readonly string[];
   /** Credential headers the mechanisms declare (the configured API-key header), lower case. */
   readonly credentialHeaders: readonly string[];
+  /** `log.decisions` (default `info`): one line per decision (../decision-log.ts). */
+  readonly decisions?: DecisionLogLevel;
 }
 
 type Allowed = Extract<GatewayVerdict, { allow: true }>;
@@ -44,7 +48,11 @@ declare module 'fastify' {
   }
 }
 
-export async function gatewaySurface(app: FastifyInstance, options: GatewaySurfaceOptions): Promise<void> {
+export async function gatewaySurface(app: FastifyInstance, given: GatewaySurfaceOptions): Promise<void> {
+  const options: GatewaySurfaceOptions = {
+    ...given,
+    decisionLog: createDecisionLog(app.log as Logger, given.decisions ?? 'info'),
+  };
   app.setErrorHandler(problemErrorHandler);
   // Bodies are never parsed: they stream to the upstream as they arrive.
   app.removeAllContentTypeParsers();
@@ -71,6 +79,7 @@ export async function gatewaySurface(app: FastifyInstance, options: GatewaySurfa
       host: request.host,
       clientIp: request.ip,
       secure: request.protocol === 'https',
+      requestId: request.id,
     });
     if (verdict.allow) {
       request.gateway = verdict;

@@ -83,6 +83,7 @@ async function handleUpgrade(
     host: facts.host,
     clientIp: facts.clientIp,
     secure: facts.secure,
+    requestId: id,
   });
   if (!verdict.allow) {
     app.log.info(

@@ -11,6 +11,7 @@ import type { RateLimiter } from '../../core/ratelimit/limiter.js';
 import type { Tokens } from '../../core/tokens/tokens.js';
 import type { GatehouseMetrics } from '../../observability/metrics.js';
 import type { Store } from '../../store/database.js';
+import type { DecisionLogLevel } from '../decision-log.js';
 import { registerHealthRoutes } from '../health.js';
 import { notFoundHandler, problemErrorHandler } from '../problem.js';
 import { registerJwksRoute } from './jwks.js';
@@ -32,6 +33,8 @@ export interface PublicSurfaceOptions {
   readonly trustProxy?: readonly string[];
   /** `/auth/verify`'s fast lane (default true). */
   readonly fastLane?: boolean;
+  /** `log.decisions` (default `info`). */
+  readonly decisions?: DecisionLogLevel;
 }
 
 export async function publicSurface(app: FastifyInstance, options: PublicSurfaceOptions): Promise<void> {

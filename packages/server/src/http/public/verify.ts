@@ -51,9 +51,9 @@ import type { RateLimiter } from '../../core/ratelimit/limiter.js';
 import { denialOutcome, type GatehouseMetrics, NO_ROUTE_LABEL } from '../../observability/metrics.js';
 import { authRequestFrom, findDuplicateHeader, singletonHeaders } from '../auth-request.js';
 import { compileProxyTrust, connectionFacts } from '../connection.js';
+import { createDecisionLog, type DecisionLogLevel } from '../decision-log.js';
 import { installFastLane, requestId } from '../fastify.js';
 import { setIdentityHeaders as identityHeaderValues } from '../identity-headers.js';
-import { LazyRequestLogger } from '../request-logger.js';
 import { FORWARD_AUTH_SINGLETON_HEADERS, originalRequest, VERIFY_PATH } from './original-request.js';
 
 export interface VerifyRouteOptions {
@@ -68,6 +68,8 @@ export interface VerifyRouteOptions {
   readonly trustProxy?: readonly string[];
   /** Answer in-memory decisions before Fastify routes the request (default true; tests compare both doors). */
   readonly fastLane?: boolean;
+  /** The decision log's level (`log.decisions`, default `info`): one line per decision (../decision-log.ts). */
+  readonly decisions?: DecisionLogLevel;
 }
 
 const invalidRequest = (description: string, reason: string): Denial => ({
@@ -101,6 +103,8 @@ interface VerifyCall {
   readonly secure: boolean;
   /** Fastify's request logger; null in the fast lane, which makes one only to write a line. */
   readonly log: FastifyBaseLogger | null;
+  /** Fastify's request id; the fast lane makes one only to write a line. */
+  readonly id?: string;
 }
 
 /**
@@ -129,10 +133,8 @@ const NO_SCOPE_REQUIRED: AccessPolicy = Object.freeze({ scopes: Object.freeze([]
 
 export function registerVerifyRoute(app: FastifyInstance, options: VerifyRouteOptions): void {
   const { pipeline, audit, routes, metrics, tokenTranslator } = options;
-  const parentLogger = app.log as Logger;
-  /** The request's logger: Fastify's, or for the fast lane one made now with a request id. */
-  const logOf = (call: VerifyCall): FastifyBaseLogger =>
-    call.log ?? new LazyRequestLogger(parentLogger, { request_id: requestId(call.raw) }, {});
+  const decisionLog = createDecisionLog(app.log as Logger, options.decisions ?? 'info');
+  const idOf = (call: VerifyCall): string => call.id ?? requestId(call.raw);
   const singletons = singletonHeaders([...FORWARD_AUTH_SINGLETON_HEADERS, ...pipeline.credentialHeaders]);
 
   const authRequest = (call: VerifyCall, method: string, url: string): AuthRequest =>
@@ -181,26 +183,66 @@ export function registerVerifyRoute(app: FastifyInstance, options: VerifyRouteOp
     return table !== null ? decideWithRoutes(call, table) : decideWithoutRoutes(call);
   };
 
-  /** A store outage: counted, then answered 503 by the surface's error handler (never 2xx). */
-  const unavailable = (started: number) => (error: unknown) => {
-    metrics.decision('verify', NO_ROUTE_LABEL, 'none', 'unavailable', (performance.now() - started) / 1000);
+  /** A store outage: counted and logged, then answered 503 by the surface's error handler (never 2xx). */
+  const unavailable = (call: VerifyCall, started: number) => (error: unknown) => {
+    const elapsed = performance.now() - started;
+    metrics.decision('verify', NO_ROUTE_LABEL, 'none', 'unavailable', elapsed / 1000);
+    decisionLog?.({
+      surface: 'verify',
+      requestId: idOf(call),
+      outcome: 'unavailable',
+      status: 503,
+      method: undefined,
+      identity: undefined,
+      route: undefined,
+      reason: 'store_unavailable',
+      latencyMs: elapsed,
+      ip: call.clientIp,
+      door: doorOf(call),
+    });
     throw error;
   };
 
   /** Records the verdict (metrics, audit, log) and builds the answer. */
   const record = (call: VerifyCall, { decision, route }: Verdict, started: number): Answer => {
-    const seconds = (performance.now() - started) / 1000;
+    const elapsed = performance.now() - started;
+    const seconds = elapsed / 1000;
     const routeLabel = route?.name ?? NO_ROUTE_LABEL;
     if (decision.allow) {
-      metrics.decision('verify', routeLabel, decision.identity?.method ?? ANONYMOUS, 'allowed', seconds);
-      if (parentLogger.isLevelEnabled('debug')) {
-        logOf(call).debug({ subject: decision.identity?.subject, route: route?.name, door: doorOf(call) }, 'allowed');
-      }
+      const method = decision.identity?.method ?? ANONYMOUS;
+      metrics.decision('verify', routeLabel, method, 'allowed', seconds);
+      decisionLog?.({
+        surface: 'verify',
+        requestId: idOf(call),
+        outcome: 'allowed',
+        status: 200,
+        method,
+        identity: decision.identity,
+        route: route?.name,
+        reason: 'ok',
+        latencyMs: elapsed,
+        ip: call.clientIp,
+        door: doorOf(call),
+      });
       return { status: 200, headers: identityHeaders(decision.identity, decision.headers) };
     }
     const { denial } = decision;
     const outcome = denial.reason === 'no_route' ? 'no_route' : denialOutcome(denial.status);
     metrics.decision('verify', routeLabel, denial.method ?? 'none', outcome, seconds);
+    decisionLog?.({
+      surface: 'verify',
+      requestId: idOf(call),
+      outcome,
+      status: denial.status,
+      method: denial.method,
+      identity: denial.identity,
+      target: denial.target,
+      route: route?.name,
+      reason: denial.reason,
+      latencyMs: elapsed,
+      ip: call.clientIp,
+      door: doorOf(call),
+    });
     if (denial.reason !== 'no_credentials') {
       audit.recordFailure({
         method: denial.method ?? 'none',
@@ -209,10 +251,6 @@ export function registerVerifyRoute(app: FastifyInstance, options: VerifyRouteOp
         target: denial.target ?? null,
       });
     }
-    logOf(call).info(
-      { status: denial.status, method: denial.method, reason: denial.reason, route: route?.name, door: doorOf(call) },
-      'denied',
-    );
     return denialAnswer(denial, route);
   };
 
@@ -250,6 +288,7 @@ export function registerVerifyRoute(app: FastifyInstance, options: VerifyRouteOp
       clientIp: request.ip,
       secure: request.protocol === 'https',
       log: request.log,
+      id: request.id,
     };
     const handed = handedOver.get(request.raw);
     const started = handed?.started ?? performance.now();
@@ -257,7 +296,7 @@ export function registerVerifyRoute(app: FastifyInstance, options: VerifyRouteOp
     try {
       verdict = handed?.verdict ?? decide(call);
     } catch (error) {
-      return unavailable(started)(error);
+      return unavailable(call, started)(error);
     }
     const finish = (settled: Verdict): Promise<void> | undefined => {
       const result = answer(call, settled, started);
@@ -265,7 +304,7 @@ export function registerVerifyRoute(app: FastifyInstance, options: VerifyRouteOp
       send(reply, result);
       return undefined;
     };
-    return verdict instanceof Promise ? verdict.then(finish, unavailable(started)) : finish(verdict);
+    return verdict instanceof Promise ? verdict.then(finish, unavailable(call, started)) : finish(verdict);
   };
 
   app.route({
