@@ -166,20 +166,28 @@ function rawValueFor(
     return value === undefined ? undefined : { value, source: 'flag', origin };
   }
   const { current, deprecated } = envNamesOf(option);
-  const names = [current, ...deprecated].flatMap((name) => [name, `${name}_FILE`]);
-  const set = names.filter((name) => env[name] !== undefined);
+  // Whether a name reads a file is known from how it was made, not from its ending: the variable
+  // of `passwords.blocklist_file` itself ends in _FILE.
+  const names = [current, ...deprecated].flatMap((name) => [
+    { name, viaFile: false },
+    { name: `${name}_FILE`, viaFile: true },
+  ]);
+  const set = names.filter(({ name }) => env[name] !== undefined);
   if (set.length > 1) {
-    problems.push(`${option.key}: ${set.length === 2 ? 'both ' : ''}${listing(set)} are set; use one`);
+    problems.push(
+      `${option.key}: ${set.length === 2 ? 'both ' : ''}${listing(set.map(({ name }) => name))} are set; use one`,
+    );
     return undefined;
   }
-  const [name] = set;
-  if (name !== undefined) {
+  const [chosen] = set;
+  if (chosen !== undefined) {
+    const { name, viaFile } = chosen;
     const replacement = replacementOf(name);
     if (replacement !== undefined) {
       warnings.push(`${name} is deprecated and will be removed; use ${replacement} (${option.key})`);
     }
     const text = env[name] as string;
-    if (!name.endsWith('_FILE')) return { value: text, source: 'env', origin: name };
+    if (!viaFile) return { value: text, source: 'env', origin: name };
     const value = readEnvFile(name, text, problems);
     return value === undefined ? undefined : { value, source: 'env-file', origin: name };
   }
@@ -451,7 +459,12 @@ export function configReference(): string {
     '(`ps`, `/proc/<pid>/cmdline`) and shells keep it in their history, so the options marked',
     '*secret* below are refused as flags: give them as `--<flag>-file FILE` (e.g.',
     '`--master-key-file /run/secrets/gatehouse-master-key`), as `GATEHOUSE_…_FILE`, or, less',
-    'safely, as `GATEHOUSE_…` in the environment or in the YAML file (keep that file `0600`).',
+    'safely, as `GATEHOUSE_…` in the environment or in the YAML file (keep that file `0600`). A',
+    'file named by `--<flag>-file` or `_FILE` is read once at start; one trailing newline is dropped.',
+    '',
+    '`gatehouse config check` and `config print` take the same flags as `serve`; `gatehouse migrate`',
+    'takes only those of the settings it uses (`--data-dir`, `--database-*`, `--log-*`) and still',
+    'validates the rest of the configuration.',
     '',
     '## Checks',
     '',
@@ -510,6 +523,9 @@ export function configReference(): string {
     '| --- | --- |',
     ...Object.entries(OTHER_VARIABLES).map(([name, what]) => `| \`${name}\` | ${cell(what)} |`),
     ...OTHER_PREFIXES.map((prefix) => `| \`${prefix}*\` | the test suite (docs/testing.md) |`),
+    '',
+    '`GATEHOUSE_ADMIN_KEY` (or `_FILE`) is both the server setting `admin_key` and the key the',
+    'admin-API commands of the CLI send.',
   );
   return `${lines.join('\n')}\n`;
 }
