@@ -6,6 +6,19 @@
 import { accessSync, constants, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { parseDocument } from 'yaml';
+import { formatDuration } from './duration.js';
+import {
+  currentVariableNames,
+  ENV_PREFIX,
+  envNamesOf,
+  fileFlagName,
+  flagName,
+  isKnownVariable,
+  OTHER_PREFIXES,
+  OTHER_VARIABLES,
+  replacementOf,
+  SHORT_FLAGS,
+} from './names.js';
 import { CROSS_CHECKS, OPTIONS, type OptionSpec } from './options.js';
 import type { ConfigSource, GatehouseConfig } from './types.js';
 
@@ -23,6 +36,15 @@ export interface ConfigInput {
   readonly file?: string | undefined;
   /** Values from command-line flags, keyed by option key (`public.port`). */
   readonly flags?: Readonly<Record<string, unknown>>;
+  /** Files named by `--<flag>-file` flags, keyed by option key; read like `<ENV>_FILE`. */
+  readonly flagFiles?: Readonly<Record<string, string>>;
+  /** The flag each value of `flags`/`flagFiles` came from (`--port`), for messages; derived when absent. */
+  readonly flagOrigins?: Readonly<Record<string, string>>;
+  /**
+   * Unknown `GATEHOUSE_*` variables are problems (config check) instead of warnings (serve): a
+   * typo such as GATEHOUSE_LOG_LEVL would otherwise be silently ignored.
+   */
+  readonly strictEnv?: boolean;
   /** The environment; defaults to `process.env`. */
   readonly env?: Readonly<Record<string, string | undefined>>;
   /**
@@ -117,6 +139,10 @@ interface RawValue {
   readonly origin: string;
 }
 
+/** "A and B" / "A, B and C". */
+const listing = (names: readonly string[]): string =>
+  names.length <= 1 ? (names[0] ?? '') : `${names.slice(0, -1).join(', ')} and ${names.at(-1)}`;
+
 function rawValueFor(
   option: OptionSpec,
   input: ConfigInput,
@@ -124,19 +150,46 @@ function rawValueFor(
   fileValues: ReadonlyMap<string, unknown>,
   file: string | undefined,
   problems: string[],
+  warnings: string[],
 ): RawValue | undefined {
   const flag = input.flags?.[option.key];
-  if (flag !== undefined) return { value: flag, source: 'flag', origin: `--${option.flag ?? option.key}` };
-  const direct = env[option.env];
-  const fromFile = env[`${option.env}_FILE`];
-  if (direct !== undefined && fromFile !== undefined) {
-    problems.push(`${option.key}: both ${option.env} and ${option.env}_FILE are set; use one`);
+  const flagFile = input.flagFiles?.[option.key];
+  const flagOrigin = (fallback: string) => input.flagOrigins?.[option.key] ?? fallback;
+  if (flag !== undefined && flagFile !== undefined) {
+    problems.push(`${option.key}: both --${flagName(option.key)} and --${fileFlagName(option.key)} are given; use one`);
     return undefined;
   }
-  if (direct !== undefined) return { value: direct, source: 'env', origin: option.env };
-  if (fromFile !== undefined) {
-    const value = readEnvFile(`${option.env}_FILE`, fromFile, problems);
-    return value === undefined ? undefined : { value, source: 'env-file', origin: `${option.env}_FILE` };
+  if (flag !== undefined) return { value: flag, source: 'flag', origin: flagOrigin(`--${flagName(option.key)}`) };
+  if (flagFile !== undefined) {
+    const origin = flagOrigin(`--${fileFlagName(option.key)}`);
+    const value = readEnvFile(origin, flagFile, problems);
+    return value === undefined ? undefined : { value, source: 'flag', origin };
+  }
+  const { current, deprecated } = envNamesOf(option);
+  // Whether a name reads a file is known from how it was made, not from its ending: the variable
+  // of `passwords.blocklist_file` itself ends in _FILE.
+  const names = [current, ...deprecated].flatMap((name) => [
+    { name, viaFile: false },
+    { name: `${name}_FILE`, viaFile: true },
+  ]);
+  const set = names.filter(({ name }) => env[name] !== undefined);
+  if (set.length > 1) {
+    problems.push(
+      `${option.key}: ${set.length === 2 ? 'both ' : ''}${listing(set.map(({ name }) => name))} are set; use one`,
+    );
+    return undefined;
+  }
+  const [chosen] = set;
+  if (chosen !== undefined) {
+    const { name, viaFile } = chosen;
+    const replacement = replacementOf(name);
+    if (replacement !== undefined) {
+      warnings.push(`${name} is deprecated and will be removed; use ${replacement} (${option.key})`);
+    }
+    const text = env[name] as string;
+    if (!viaFile) return { value: text, source: 'env', origin: name };
+    const value = readEnvFile(name, text, problems);
+    return value === undefined ? undefined : { value, source: 'env-file', origin: name };
   }
   if (fileValues.has(option.key)) {
     return { value: fileValues.get(option.key), source: 'file', origin: file ?? 'config file' };
@@ -144,10 +197,29 @@ function rawValueFor(
   return undefined;
 }
 
+/** One line per `GATEHOUSE_*` variable that nothing reads, with the closest known name. */
+export function unknownVariables(env: Readonly<Record<string, string | undefined>>): string[] {
+  const candidates = currentVariableNames();
+  return Object.keys(env)
+    .filter((name) => name.startsWith(ENV_PREFIX) && env[name] !== undefined && !isKnownVariable(name))
+    .sort()
+    .map((name) => {
+      let best: string | undefined;
+      let distance = 4;
+      for (const candidate of candidates) {
+        const d = editDistance(candidate, name);
+        if (d < distance) [best, distance] = [candidate, d];
+      }
+      return `${name}: unknown environment variable, ignored${best ? ` (did you mean ${best}?)` : ''}`;
+    });
+}
+
 /** What `loadConfig` gives besides the typed config: the raw file sections later features parse. */
 export interface LoadedConfig {
   readonly config: GatehouseConfig;
   readonly sections: ReadonlyMap<string, unknown>;
+  /** Deprecated names in use and (unless `strictEnv`) unknown `GATEHOUSE_*` variables; serve logs them. */
+  readonly warnings: readonly string[];
 }
 
 export function loadConfig(input: ConfigInput = {}): LoadedConfig {
@@ -159,10 +231,13 @@ export function loadConfig(input: ConfigInput = {}): LoadedConfig {
     ? flattenFile(readYaml(file, problems), file, problems, extraSections)
     : new Map<string, unknown>();
 
+  const warnings: string[] = [];
+  (input.strictEnv ? problems : warnings).push(...unknownVariables(env));
+
   const resolved = new Map<string, unknown>();
   const sources = new Map<string, ConfigSource>();
   for (const option of OPTIONS) {
-    const raw = rawValueFor(option, input, env, fileValues, file, problems);
+    const raw = rawValueFor(option, input, env, fileValues, file, problems, warnings);
     if (raw === undefined) {
       const fallback = typeof option.default === 'function' ? option.default(resolved) : option.default;
       resolved.set(option.key, fallback);
@@ -188,7 +263,7 @@ export function loadConfig(input: ConfigInput = {}): LoadedConfig {
 
   const sections = new Map<string, unknown>();
   for (const section of extraSections) if (fileValues.has(section)) sections.set(section, fileValues.get(section));
-  return { config: toConfig(resolved, sources), sections };
+  return { config: toConfig(resolved, sources), sections, warnings };
 }
 
 /** The data dir must be a directory that accepts new files; when missing, its nearest existing parent must. */
@@ -321,46 +396,141 @@ export function describeConfig(config: GatehouseConfig): Array<{ key: string; va
   });
 }
 
+/**
+ * The effective configuration as `key → value` with JSON types, for `config print --json`: numbers,
+ * booleans, lists as arrays and mappings as objects; durations as the strings the config takes
+ * (`"15m"`), so that any printed value can be pasted back; unset values as `null`; secrets masked.
+ */
+export function describeConfigJson(config: GatehouseConfig): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const option of OPTIONS) {
+    const value = config.values.get(option.key);
+    if (value === undefined) out[option.key] = null;
+    else if (option.secret) out[option.key] = '********';
+    else if (option.type === 'duration') out[option.key] = formatDuration(Number(value));
+    else if (typeof value === 'string' && option.show) out[option.key] = option.show(value);
+    else out[option.key] = value;
+  }
+  return out;
+}
+
 /** A Markdown table cell: a literal `|` would end the cell. */
 const cell = (text: string): string => text.replaceAll('|', '\\|');
+
+/** The default as the reference and the starter file show it. */
+export function shownDefault(option: OptionSpec): string {
+  if (typeof option.default === 'function') return '(derived)';
+  if (option.default === undefined) return '(unset)';
+  return option.show ? option.show(option.default) : String(option.default);
+}
+
+/** How an option is given on the command line, as the reference lists it. */
+function flagsOf(option: OptionSpec): string[] {
+  if (option.secret) return [`--${fileFlagName(option.key)} FILE`];
+  const short = SHORT_FLAGS[option.key];
+  return [`--${flagName(option.key)}`, ...(short ? [`--${short}`] : [])];
+}
 
 /** Markdown reference of every option, generated from OPTIONS (docs/configuration.md). */
 export function configReference(): string {
   const lines = [
     '# Configuration reference',
     '',
-    '<!-- Generated by `gatehouse config reference` from packages/server/src/config/options.ts. Do not edit by hand. -->',
+    '<!-- Generated by `gatehouse config reference` from packages/server/src/config/options.ts and names.ts. Do not edit by hand. -->',
     '',
     'Every setting can be given, from highest precedence to lowest, as a command-line flag of',
     '`gatehouse serve`, as an environment variable, as an environment variable with `_FILE` appended',
     '(whose value is the path of a file holding the setting: the Docker/Kubernetes secrets convention),',
-    'or as a key of the YAML file named by `--config` / `GATEHOUSE_CONFIG`. Dotted keys are nested',
-    'mappings in YAML: `public.port` is',
+    'or as a key of the YAML file named by `--config` / `GATEHOUSE_CONFIG`.',
     '',
-    '```yaml',
-    'public:',
-    '  port: 4000',
-    '```',
+    '## Names: one rule',
     '',
-    'Durations take a unit: `500ms`, `30s`, `15m`, `1h`, `30d` (a bare number is seconds).',
+    'The YAML key is the name; the other two follow from it:',
+    '',
+    '| | rule | `passwords.argon2.memory_kib` |',
+    '| --- | --- | --- |',
+    '| YAML | dotted keys are nested mappings | `passwords:` / `argon2:` / `memory_kib: 19456` |',
+    '| environment | `GATEHOUSE_` + the key upper-cased, `.` → `_` | `GATEHOUSE_PASSWORDS_ARGON2_MEMORY_KIB` |',
+    '| from a file | the variable + `_FILE` | `GATEHOUSE_PASSWORDS_ARGON2_MEMORY_KIB_FILE=/run/secrets/…` |',
+    '| flag | `--` + the key, `.` and `_` → `-` | `--passwords-argon2-memory-kib 65536` |',
+    '',
+    `\`${Object.entries(SHORT_FLAGS)
+      .map(([key, short]) => `--${short}\` is short for \`--${flagName(key)}`)
+      .join('`, `')}\`.`,
+    'A boolean flag alone means `true` (`--dev`); `--dev false` turns it off. Lists are',
+    'comma-separated (`--trust-proxy 10.0.0.0/8,loopback`); `tokens.claims` takes JSON.',
+    '',
+    '**Secrets are never command-line values.** Every user of the machine can read a command line',
+    '(`ps`, `/proc/<pid>/cmdline`) and shells keep it in their history, so the options marked',
+    '*secret* below are refused as flags: give them as `--<flag>-file FILE` (e.g.',
+    '`--master-key-file /run/secrets/gatehouse-master-key`), as `GATEHOUSE_…_FILE`, or, less',
+    'safely, as `GATEHOUSE_…` in the environment or in the YAML file (keep that file `0600`). A',
+    'file named by `--<flag>-file` or `_FILE` is read once at start; one trailing newline is dropped.',
+    '',
+    '`gatehouse config check` and `config print` take the same flags as `serve`; `gatehouse migrate`',
+    'takes only those of the settings it uses (`--data-dir`, `--database-*`, `--log-*`) and still',
+    'validates the rest of the configuration.',
+    '',
+    '## Checks',
+    '',
     'Unknown keys, wrong types, bad URLs, ports out of range and an unwritable data directory stop',
     'the server with one line per problem; `gatehouse config check` runs the same validation.',
+    'A `GATEHOUSE_*` variable that nothing reads is most likely a typo: `gatehouse serve` logs a',
+    'warning naming the closest known variable (`GATEHOUSE_LOG_LEVL: unknown environment variable,',
+    'ignored (did you mean GATEHOUSE_LOG_LEVEL?)`) and `gatehouse config check` fails on it.',
+    '',
+    'Durations take a unit: `500ms`, `30s`, `15m`, `1h`, `30d`, `1w` (a bare number is seconds).',
+    '`gatehouse config print --json` prints each value with its JSON type (numbers, `true`/`false`,',
+    'lists as arrays, mappings as objects, unset as `null`), durations as strings in this syntax',
+    '(`"15m"`, so any value can be pasted back into the file) and secrets as `"********"`.',
+    '',
+    '`gatehouse config init` writes a starter `gatehouse.yaml` (mode 0600) with every setting below',
+    'commented out at its default; it never overwrites a file unless given `--force`.',
+    '',
+    '## Settings',
     '',
     '| key | environment | flag | type | default | description |',
     '| --- | --- | --- | --- | --- | --- |',
   ];
   for (const option of OPTIONS) {
-    const fallback =
-      typeof option.default === 'function'
-        ? '(derived)'
-        : option.default === undefined
-          ? '(unset)'
-          : option.show
-            ? option.show(option.default)
-            : String(option.default);
+    const { current, deprecated } = envNamesOf(option);
+    const env = [`\`${current}\``, ...deprecated.map((old) => `(formerly \`${old}\`)`)].join(' ');
+    const flags = flagsOf(option)
+      .map((flag) => `\`${flag}\``)
+      .join(', ');
+    const type = option.secret ? `${option.type}, *secret*` : option.type;
     lines.push(
-      `| \`${option.key}\` | \`${option.env}\` | ${option.flag ? `\`--${option.flag}\`` : ''} | ${cell(option.type)} | \`${fallback}\` | ${cell(option.doc)} |`,
+      `| \`${option.key}\` | ${env} | ${flags} | ${cell(type)} | \`${shownDefault(option)}\` | ${cell(option.doc)} |`,
     );
   }
+  lines.push(
+    '',
+    '## Deprecated names',
+    '',
+    'These environment variables predate the naming rule. They (and their `_FILE` forms) still work,',
+    'with a warning at every start naming the new variable; setting both the old and the new name',
+    'is an error. They will be removed in a future major version.',
+    '',
+    '| deprecated | use instead |',
+    '| --- | --- |',
+  );
+  for (const option of OPTIONS) {
+    const { current, deprecated } = envNamesOf(option);
+    for (const old of deprecated) lines.push(`| \`${old}\` | \`${current}\` |`);
+  }
+  lines.push(
+    '',
+    '## Other variables',
+    '',
+    'Not settings of the server, but read by Gatehouse; never reported as unknown:',
+    '',
+    '| variable | read by |',
+    '| --- | --- |',
+    ...Object.entries(OTHER_VARIABLES).map(([name, what]) => `| \`${name}\` | ${cell(what)} |`),
+    ...OTHER_PREFIXES.map((prefix) => `| \`${prefix}*\` | the test suite (docs/testing.md) |`),
+    '',
+    '`GATEHOUSE_ADMIN_KEY` (or `_FILE`) is both the server setting `admin_key` and the key the',
+    'admin-API commands of the CLI send.',
+  );
   return `${lines.join('\n')}\n`;
 }

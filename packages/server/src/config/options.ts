@@ -1,10 +1,12 @@
 /**
- * Every setting Gatehouse understands, with its default, its environment variable, its flag and
- * the sentence that documents it. This list is the single source for the loader, for
- * `gatehouse config print` and for docs/configuration.md (`gatehouse config reference`).
+ * Every setting Gatehouse understands, with its default and the sentence that documents it. This
+ * list is the single source for the loader, for the `gatehouse serve` flags, for
+ * `gatehouse config print|init` and for docs/configuration.md (`gatehouse config reference`).
  *
- * To add a setting: add an entry here and a field to `GatehouseConfig` in ./types.ts; the loader,
- * the validation and the reference follow.
+ * To add a setting: add an entry here (`key`, `type`, `doc`, `default`, `parse`, and `secret`,
+ * `show` when needed) and a field to `GatehouseConfig` in ./types.ts. Do not write an environment
+ * variable or a flag: both are derived from the key by ./names.ts (`passwords.argon2.iterations`
+ * is `GATEHOUSE_PASSWORDS_ARGON2_ITERATIONS` and `--passwords-argon2-iterations`).
  */
 
 import { isIP } from 'node:net';
@@ -16,16 +18,18 @@ import { formatDuration, parseDuration } from './duration.js';
 export type Parsed<T> = { ok: true; value: T } | { ok: false; problem: string };
 
 export interface OptionSpec<T = unknown> {
-  /** Dotted path of the key in the YAML file, e.g. `public.port`. */
+  /**
+   * Dotted path of the key in the YAML file, e.g. `public.port`: lower-case words joined by `_`,
+   * sections by `.`. The environment variable and the flag are derived from it (./names.ts).
+   */
   readonly key: string;
-  /** Environment variable; `<env>_FILE` reads the value from a file. */
-  readonly env: string;
-  /** Long command-line flag without dashes, e.g. `port` for `--port`; only for `serve`. */
-  readonly flag?: string;
   readonly doc: string;
   /** How the value is shown in the reference (`integer`, `duration`, `url`…). */
   readonly type: string;
-  /** Secrets are masked by `config print` and never logged. */
+  /**
+   * Secrets are masked by `config print`, never logged, and never taken as a command-line value
+   * (only `--<flag>-file FILE`): a value on the command line is visible to every local user.
+   */
   readonly secret?: boolean;
   /** The default; a function derives it from the settings resolved so far. */
   readonly default: T | ((resolved: ReadonlyMap<string, unknown>) => T);
@@ -197,14 +201,40 @@ export const parseHost = (raw: unknown): Parsed<string> =>
     ? ok(raw.replace(/^\[(.*)\]$/, '$1'))
     : bad(`must be a host name or IP address, got ${quote(raw)}`);
 
-/** A 32-byte key given as 64 hex characters or 43 base64url characters. */
+/** The forms a 32-byte key may take, for error messages and the reference. */
+const KEY32_FORMS =
+  '64 hex characters, or 44 base64 or base64url characters (43 without the trailing `=`), as printed by `gatehouse secret` (any --encoding) or `openssl rand -hex 32` / `openssl rand -base64 32`';
+
+/** The bytes of `text` when it is one canonical hex, base64 or base64url encoding (RFC 4648 §4, §5, §8). */
+function decodeKeyText(text: string): Buffer | undefined {
+  if (/^[0-9a-fA-F]+$/.test(text) && text.length % 2 === 0) return Buffer.from(text, 'hex');
+  const base64 = /^[A-Za-z0-9+/]+={0,2}$/.test(text);
+  const base64url = /^[A-Za-z0-9_-]+={0,2}$/.test(text);
+  if (!base64 && !base64url) return undefined;
+  const encoding = base64 ? 'base64' : 'base64url';
+  const bytes = Buffer.from(text, encoding);
+  // Node's decoder skips what it does not understand; only a value that re-encodes to itself
+  // (padding aside) is a well-formed encoding of these bytes.
+  const strip = (value: string) => value.replace(/=+$/, '');
+  if (strip(bytes.toString(encoding)) !== strip(text)) return undefined;
+  if (text.includes('=') && text.length % 4 !== 0) return undefined;
+  return bytes;
+}
+
+/**
+ * A 32-byte key (master key, pepper) as hex, standard base64 or base64url, padded or not;
+ * normalised to 64 lower-case hex characters so that every consumer decodes one form.
+ */
 export const parseKey32 = (raw: unknown): Parsed<string> => {
-  if (typeof raw !== 'string') return bad('must be 32 bytes as 64 hex or 43 base64url characters');
+  if (typeof raw !== 'string') return bad(`must be 32 bytes: ${KEY32_FORMS}`);
   const text = raw.trim();
-  if (/^[0-9a-fA-F]{64}$/.test(text) || /^[A-Za-z0-9_-]{43}=?$/.test(text)) return ok(text);
-  return bad(
-    `must be 32 bytes as 64 hex or 43 base64url characters (gatehouse secret makes one), got ${text.length} characters`,
-  );
+  const bytes = decodeKeyText(text);
+  if (bytes?.length === 32) return ok(bytes.toString('hex'));
+  const found =
+    bytes === undefined
+      ? `this value (${text.length} characters) is none of these encodings`
+      : `this value (${text.length} characters) decodes to ${bytes.length} bytes`;
+  return bad(`must be 32 bytes: ${KEY32_FORMS}; ${found}`);
 };
 
 export const parseAdminKey = (raw: unknown): Parsed<string> => {
@@ -345,8 +375,6 @@ const defaultIssuer = (resolved: ReadonlyMap<string, unknown>): string => {
 export const OPTIONS: readonly OptionSpec[] = [
   {
     key: 'data_dir',
-    env: 'GATEHOUSE_DATA_DIR',
-    flag: 'data-dir',
     type: 'path',
     default: './data',
     doc: 'Directory for the embedded SQLite database, the generated master key and admin key. Created when missing; must be writable.',
@@ -354,8 +382,6 @@ export const OPTIONS: readonly OptionSpec[] = [
   },
   {
     key: 'dev',
-    env: 'GATEHOUSE_DEV',
-    flag: 'dev',
     type: 'boolean',
     default: false,
     doc: 'Development mode: relaxes rules that only make sense in production (such as HTTPS for Basic credentials). Never enable it in production.',
@@ -363,8 +389,6 @@ export const OPTIONS: readonly OptionSpec[] = [
   },
   {
     key: 'public.host',
-    env: 'GATEHOUSE_HOST',
-    flag: 'host',
     type: 'host',
     default: '0.0.0.0',
     doc: 'Address of the public listener (OAuth/OIDC endpoints, /auth/*, health).',
@@ -372,8 +396,6 @@ export const OPTIONS: readonly OptionSpec[] = [
   },
   {
     key: 'public.port',
-    env: 'GATEHOUSE_PORT',
-    flag: 'port',
     type: 'port',
     default: 4000,
     doc: 'Port of the public listener; 0 picks a free port.',
@@ -381,8 +403,6 @@ export const OPTIONS: readonly OptionSpec[] = [
   },
   {
     key: 'admin.host',
-    env: 'GATEHOUSE_ADMIN_HOST',
-    flag: 'admin-host',
     type: 'host',
     default: '127.0.0.1',
     doc: 'Address of the admin listener (admin API, /metrics). Keep it private.',
@@ -390,8 +410,6 @@ export const OPTIONS: readonly OptionSpec[] = [
   },
   {
     key: 'admin.port',
-    env: 'GATEHOUSE_ADMIN_PORT',
-    flag: 'admin-port',
     type: 'port',
     default: 4001,
     doc: 'Port of the admin listener; 0 picks a free port.',
@@ -399,7 +417,6 @@ export const OPTIONS: readonly OptionSpec[] = [
   },
   {
     key: 'proxy.host',
-    env: 'GATEHOUSE_PROXY_HOST',
     type: 'host',
     default: '0.0.0.0',
     doc: 'Address of the gateway listener, which exists only when routes are configured.',
@@ -407,8 +424,6 @@ export const OPTIONS: readonly OptionSpec[] = [
   },
   {
     key: 'proxy.port',
-    env: 'GATEHOUSE_PROXY_PORT',
-    flag: 'proxy-port',
     type: 'port',
     default: 4002,
     doc: 'Port of the gateway listener; 0 picks a free port.',
@@ -416,7 +431,6 @@ export const OPTIONS: readonly OptionSpec[] = [
   },
   {
     key: 'proxy.upstream_timeout',
-    env: 'GATEHOUSE_PROXY_UPSTREAM_TIMEOUT',
     type: 'duration',
     default: 30_000,
     doc: 'Gateway: how long an upstream may take to send its response headers, and to pause between body chunks, before the client gets a 504. A route’s `timeout` overrides it.',
@@ -425,7 +439,6 @@ export const OPTIONS: readonly OptionSpec[] = [
   },
   {
     key: 'proxy.connect_timeout',
-    env: 'GATEHOUSE_PROXY_CONNECT_TIMEOUT',
     type: 'duration',
     default: 5000,
     doc: 'Gateway: how long to wait for a TCP (and TLS) connection to an upstream before answering 502.',
@@ -434,8 +447,6 @@ export const OPTIONS: readonly OptionSpec[] = [
   },
   {
     key: 'database.url',
-    env: 'GATEHOUSE_DATABASE_URL',
-    flag: 'database-url',
     type: 'url',
     secret: false,
     default: defaultDatabaseUrl,
@@ -445,7 +456,6 @@ export const OPTIONS: readonly OptionSpec[] = [
   },
   {
     key: 'database.pool_size',
-    env: 'GATEHOUSE_DATABASE_POOL_SIZE',
     type: 'integer',
     default: 10,
     doc: 'Maximum PostgreSQL connections per instance.',
@@ -453,7 +463,6 @@ export const OPTIONS: readonly OptionSpec[] = [
   },
   {
     key: 'database.connect_timeout',
-    env: 'GATEHOUSE_DATABASE_CONNECT_TIMEOUT',
     type: 'duration',
     default: 5000,
     doc: 'How long to wait for a PostgreSQL connection before answering 503.',
@@ -462,8 +471,6 @@ export const OPTIONS: readonly OptionSpec[] = [
   },
   {
     key: 'log.level',
-    env: 'GATEHOUSE_LOG_LEVEL',
-    flag: 'log-level',
     type: LOG_LEVELS.join(' | '),
     default: 'info',
     doc: 'Log level.',
@@ -471,7 +478,6 @@ export const OPTIONS: readonly OptionSpec[] = [
   },
   {
     key: 'log.format',
-    env: 'GATEHOUSE_LOG_FORMAT',
     type: LOG_FORMATS.join(' | '),
     default: 'auto',
     doc: 'JSON lines, or human-readable; `auto` is pretty on a terminal and JSON otherwise.',
@@ -487,8 +493,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   },
   {
     key: 'master_key',
-    env: 'GATEHOUSE_MASTER_KEY',
-    type: '32 bytes (hex or base64url)',
+    type: '32 bytes (hex, base64 or base64url)',
     secret: true,
     default: undefined,
     doc: 'Encrypts stored secrets (AES-256-GCM). Required with PostgreSQL; with SQLite one is generated into `<data_dir>/master.key` when absent. Use `GATEHOUSE_MASTER_KEY_FILE` with a secrets manager.',
@@ -496,7 +501,6 @@ export const OPTIONS: readonly OptionSpec[] = [
   },
   {
     key: 'admin_key',
-    env: 'GATEHOUSE_ADMIN_KEY',
     type: 'string (32+ chars)',
     secret: true,
     default: undefined,
@@ -505,7 +509,6 @@ export const OPTIONS: readonly OptionSpec[] = [
   },
   {
     key: 'tls.cert',
-    env: 'GATEHOUSE_TLS_CERT',
     type: 'path or PEM',
     default: undefined,
     doc: 'Certificate chain (PEM) for HTTPS on the public and gateway listeners: a file path, or the PEM itself (`GATEHOUSE_TLS_CERT_FILE` reads it from a file). Set together with `tls.key`; without them those listeners speak plain HTTP.',
@@ -514,7 +517,6 @@ export const OPTIONS: readonly OptionSpec[] = [
   },
   {
     key: 'tls.key',
-    env: 'GATEHOUSE_TLS_KEY',
     type: 'path or PEM',
     secret: true,
     default: undefined,
@@ -523,7 +525,6 @@ export const OPTIONS: readonly OptionSpec[] = [
   },
   {
     key: 'trust_proxy',
-    env: 'GATEHOUSE_TRUST_PROXY',
     type: 'list of IPs/CIDRs',
     default: [],
     doc: 'Reverse proxies whose `X-Forwarded-For` and `X-Forwarded-Proto` are believed (IP addresses, CIDR ranges, or `loopback`, `linklocal`, `uniquelocal`). Empty (the default) believes no one: the client address is the TCP peer and HTTPS means our own TLS.',
@@ -532,7 +533,6 @@ export const OPTIONS: readonly OptionSpec[] = [
   },
   {
     key: 'issuer',
-    env: 'GATEHOUSE_ISSUER',
     type: 'url',
     default: defaultIssuer,
     doc: 'Public URL of this server, used as the `iss` of tokens and in discovery. Defaults to the public listener’s own address.',
@@ -540,7 +540,6 @@ export const OPTIONS: readonly OptionSpec[] = [
   },
   {
     key: 'oauth.code_ttl',
-    env: 'GATEHOUSE_OAUTH_CODE_TTL',
     type: 'duration',
     default: 60_000,
     doc: 'Lifetime of an OAuth authorization code (single-use; at most 10m, RFC 6749 §4.1.2).',
@@ -553,7 +552,6 @@ export const OPTIONS: readonly OptionSpec[] = [
   },
   {
     key: 'oauth.session_ttl',
-    env: 'GATEHOUSE_OAUTH_SESSION_TTL',
     type: 'duration',
     default: 8 * 3_600_000,
     doc: 'How long a user stays logged in at the authorization endpoint (the login session cookie).',
@@ -562,7 +560,6 @@ export const OPTIONS: readonly OptionSpec[] = [
   },
   {
     key: 'oauth.secret_grace',
-    env: 'GATEHOUSE_OAUTH_SECRET_GRACE',
     type: 'duration',
     default: 24 * 3_600_000,
     doc: 'After `client rotate-secret`, how long the previous client secret keeps working (unless the call names another grace period).',
@@ -571,7 +568,6 @@ export const OPTIONS: readonly OptionSpec[] = [
   },
   {
     key: 'oauth.secure_cookies',
-    env: 'GATEHOUSE_OAUTH_SECURE_COOKIES',
     type: 'boolean',
     default: (resolved: ReadonlyMap<string, unknown>) =>
       !(
@@ -584,7 +580,6 @@ export const OPTIONS: readonly OptionSpec[] = [
   },
   {
     key: 'auth.methods',
-    env: 'GATEHOUSE_AUTH_METHODS',
     type: `list of ${AUTH_METHODS.join(', ')}`,
     default: [...AUTH_METHODS],
     doc: 'Authentication mechanisms that /auth/verify tries, in this order.',
@@ -593,7 +588,6 @@ export const OPTIONS: readonly OptionSpec[] = [
   },
   {
     key: 'metrics.token',
-    env: 'GATEHOUSE_METRICS_TOKEN',
     type: 'string (32+ chars)',
     secret: true,
     default: undefined,
@@ -602,7 +596,6 @@ export const OPTIONS: readonly OptionSpec[] = [
   },
   {
     key: 'keys.algorithm',
-    env: 'GATEHOUSE_KEYS_ALGORITHM',
     type: SIGNING_ALGORITHMS.join(' | '),
     default: 'ES256',
     doc: 'Algorithm of the access tokens Gatehouse signs. ES256, EdDSA (Ed25519) and RS256 use keys the server generates and rotates; HS256 uses `keys.hs256_secret` and needs it set.',
@@ -610,7 +603,6 @@ export const OPTIONS: readonly OptionSpec[] = [
   },
   {
     key: 'keys.rotate_every',
-    env: 'GATEHOUSE_KEYS_ROTATE_EVERY',
     type: 'duration',
     default: 30 * 86_400_000,
     doc: 'How long a signing key signs before the next one takes over (automatic rotation).',
@@ -619,7 +611,6 @@ export const OPTIONS: readonly OptionSpec[] = [
   },
   {
     key: 'keys.jwks_max_age',
-    env: 'GATEHOUSE_KEYS_JWKS_MAX_AGE',
     type: 'duration',
     default: 600_000,
     doc: '`Cache-Control: max-age` of /.well-known/jwks.json: how long verifiers may cache the key set. Must be shorter than `keys.publish_ahead`.',
@@ -628,7 +619,6 @@ export const OPTIONS: readonly OptionSpec[] = [
   },
   {
     key: 'keys.publish_ahead',
-    env: 'GATEHOUSE_KEYS_PUBLISH_AHEAD',
     type: 'duration',
     default: 86_400_000,
     doc: 'How long a new key is published in the JWKS before it signs, so that every verifier has fetched it first (longer than `keys.jwks_max_age` and than the JWKS cache of your verifiers).',
@@ -637,7 +627,6 @@ export const OPTIONS: readonly OptionSpec[] = [
   },
   {
     key: 'keys.hs256_secret',
-    env: 'GATEHOUSE_KEYS_HS256_SECRET',
     type: 'secret (≥ 32 bytes as hex or base64url)',
     secret: true,
     default: undefined,
@@ -646,7 +635,6 @@ export const OPTIONS: readonly OptionSpec[] = [
   },
   {
     key: 'tokens.access_ttl',
-    env: 'GATEHOUSE_TOKENS_ACCESS_TTL',
     type: 'duration',
     default: 900_000,
     doc: 'Lifetime of access tokens (the `exp` of the JWTs Gatehouse issues).',
@@ -655,7 +643,6 @@ export const OPTIONS: readonly OptionSpec[] = [
   },
   {
     key: 'tokens.refresh_ttl',
-    env: 'GATEHOUSE_TOKENS_REFRESH_TTL',
     type: 'duration',
     default: 30 * 86_400_000,
     doc: 'Absolute lifetime of a refresh token family, from login: after it the user logs in again, however often the token was refreshed.',
@@ -664,7 +651,6 @@ export const OPTIONS: readonly OptionSpec[] = [
   },
   {
     key: 'tokens.refresh_idle_ttl',
-    env: 'GATEHOUSE_TOKENS_REFRESH_IDLE_TTL',
     type: 'duration',
     default: 7 * 86_400_000,
     doc: 'A refresh token not used for this long expires (idle expiry); each refresh starts the period again.',
@@ -673,7 +659,6 @@ export const OPTIONS: readonly OptionSpec[] = [
   },
   {
     key: 'tokens.audience',
-    env: 'GATEHOUSE_TOKENS_AUDIENCE',
     type: 'string',
     default: (resolved: ReadonlyMap<string, unknown>) => String(resolved.get('issuer')),
     doc: 'The `aud` of access tokens issued without an explicit audience, accepted by /auth/verify. Defaults to the issuer.',
@@ -681,7 +666,6 @@ export const OPTIONS: readonly OptionSpec[] = [
   },
   {
     key: 'tokens.audiences',
-    env: 'GATEHOUSE_TOKENS_AUDIENCES',
     type: 'list of strings',
     default: [],
     doc: 'Further audiences (one per resource server) that login may issue tokens for (`audience` parameter) and /auth/verify accepts.',
@@ -690,7 +674,6 @@ export const OPTIONS: readonly OptionSpec[] = [
   },
   {
     key: 'tokens.leeway',
-    env: 'GATEHOUSE_TOKENS_LEEWAY',
     type: 'duration',
     default: 30_000,
     doc: 'Clock skew tolerated on `exp`, `nbf` and `iat` when verifying (at most 5m).',
@@ -702,7 +685,6 @@ export const OPTIONS: readonly OptionSpec[] = [
   },
   {
     key: 'tokens.max_length',
-    env: 'GATEHOUSE_TOKENS_MAX_LENGTH',
     type: 'integer',
     default: 8192,
     doc: 'Longest JWT accepted, in characters; longer ones are refused before decoding.',
@@ -710,7 +692,6 @@ export const OPTIONS: readonly OptionSpec[] = [
   },
   {
     key: 'tokens.claims',
-    env: 'GATEHOUSE_TOKENS_CLAIMS',
     type: 'mapping claim → user field',
     default: {},
     doc: 'Extra access-token claims from the user: `{claim: source}` where source is `username`, `email`, `name` or `metadata.<key>` (see docs/jwt.md). As YAML mapping, or JSON in the environment.',
@@ -719,7 +700,6 @@ export const OPTIONS: readonly OptionSpec[] = [
   },
   {
     key: 'tokens.cache_size',
-    env: 'GATEHOUSE_TOKENS_CACHE_SIZE',
     type: 'integer',
     default: 10_000,
     doc: 'Verified JWTs remembered in memory (never past `exp`, dropped on revocation); 0 disables the cache.',
@@ -727,7 +707,6 @@ export const OPTIONS: readonly OptionSpec[] = [
   },
   {
     key: 'tokens.sync_interval',
-    env: 'GATEHOUSE_TOKENS_SYNC_INTERVAL',
     type: 'duration',
     default: 5000,
     doc: 'How often an instance reloads signing keys and the revocation denylist from the store (revocations made on another instance apply within this delay).',
@@ -736,7 +715,6 @@ export const OPTIONS: readonly OptionSpec[] = [
   },
   {
     key: 'apikeys.prefix',
-    env: 'GATEHOUSE_APIKEYS_PREFIX',
     type: 'string',
     default: 'gk',
     doc: 'Prefix of issued API keys (`gk`, or with an environment tag, `gk_live`). Only keys with this prefix are verified; keys of another prefix are refused without a store lookup.',
@@ -744,7 +722,6 @@ export const OPTIONS: readonly OptionSpec[] = [
   },
   {
     key: 'apikeys.header',
-    env: 'GATEHOUSE_APIKEYS_HEADER',
     type: 'header name',
     default: 'x-api-key',
     doc: 'Request header that carries an API key. Keys are also accepted as `Authorization: Bearer <key>`. The header may appear once per request.',
@@ -752,7 +729,6 @@ export const OPTIONS: readonly OptionSpec[] = [
   },
   {
     key: 'apikeys.query_param',
-    env: 'GATEHOUSE_APIKEYS_QUERY_PARAM',
     type: 'boolean',
     default: false,
     doc: 'Also accept a key in the `api_key` query parameter. Off by default: URLs end up in proxy logs, browser history and Referer headers.',
@@ -760,7 +736,6 @@ export const OPTIONS: readonly OptionSpec[] = [
   },
   {
     key: 'apikeys.cache_ttl',
-    env: 'GATEHOUSE_APIKEYS_CACHE_TTL',
     type: 'duration',
     default: 30_000,
     doc: 'How long a verified key is answered from memory; `0` disables the cache. Revocations made through another instance take up to this long to be seen here.',
@@ -769,7 +744,6 @@ export const OPTIONS: readonly OptionSpec[] = [
   },
   {
     key: 'apikeys.negative_cache_ttl',
-    env: 'GATEHOUSE_APIKEYS_NEGATIVE_CACHE_TTL',
     type: 'duration',
     default: 5000,
     doc: 'How long an unknown (well-formed) key is remembered as unknown, so retries cost no store lookup; `0` disables.',
@@ -778,7 +752,6 @@ export const OPTIONS: readonly OptionSpec[] = [
   },
   {
     key: 'apikeys.cache_size',
-    env: 'GATEHOUSE_APIKEYS_CACHE_SIZE',
     type: 'integer',
     default: 10_000,
     doc: 'Most keys held in the verification cache (and, separately, most unknown keys remembered); least recently used go first.',
@@ -786,7 +759,6 @@ export const OPTIONS: readonly OptionSpec[] = [
   },
   {
     key: 'apikeys.stale_if_error',
-    env: 'GATEHOUSE_APIKEYS_STALE_IF_ERROR',
     type: 'duration',
     default: 0,
     doc: 'While the store is unreachable, keep accepting keys verified within this long past the cache TTL (still refusing expired ones). `0`, the default, fails closed at once (503).',
@@ -795,7 +767,6 @@ export const OPTIONS: readonly OptionSpec[] = [
   },
   {
     key: 'apikeys.last_used_interval',
-    env: 'GATEHOUSE_APIKEYS_LAST_USED_INTERVAL',
     type: 'duration',
     default: 5000,
     doc: 'How often `last_used_at` of keys in use is written (one write per key per interval, never one per request).',
@@ -804,7 +775,6 @@ export const OPTIONS: readonly OptionSpec[] = [
   },
   {
     key: 'ratelimit.max_keys',
-    env: 'GATEHOUSE_RATELIMIT_MAX_KEYS',
     type: 'integer',
     default: 100_000,
     doc: 'Most rate-limit counters (one per API key or client) kept in memory; beyond it the least recently used are forgotten.',
@@ -812,7 +782,6 @@ export const OPTIONS: readonly OptionSpec[] = [
   },
   {
     key: 'shutdown_timeout',
-    env: 'GATEHOUSE_SHUTDOWN_TIMEOUT',
     type: 'duration',
     default: 10_000,
     doc: 'On SIGTERM/SIGINT, how long in-flight requests may take before the process exits anyway.',
@@ -821,7 +790,6 @@ export const OPTIONS: readonly OptionSpec[] = [
   },
   {
     key: 'basic.realm',
-    env: 'GATEHOUSE_BASIC_REALM',
     type: 'string',
     default: 'gatehouse',
     doc: 'The realm of the `WWW-Authenticate: Basic` challenge (RFC 7617 §2).',
@@ -835,7 +803,6 @@ export const OPTIONS: readonly OptionSpec[] = [
   },
   {
     key: 'basic.allow_insecure_loopback',
-    env: 'GATEHOUSE_BASIC_ALLOW_INSECURE_LOOPBACK',
     type: 'boolean',
     default: false,
     doc: 'Accept Basic credentials over plain HTTP when the client (after `trust_proxy`) is on a loopback address, e.g. a sidecar on the same host. Off by default: Basic is HTTPS-only.',
@@ -843,7 +810,6 @@ export const OPTIONS: readonly OptionSpec[] = [
   },
   {
     key: 'basic.cache_ttl',
-    env: 'GATEHOUSE_BASIC_CACHE_TTL',
     type: 'duration',
     default: 30_000,
     doc: 'How long a successful Basic verification is remembered (keyed by an HMAC of the credentials, never the password) so that repeated requests skip argon2. Changes made on this instance take effect at once; on other instances within this time. 0 turns the cache off.',
@@ -855,7 +821,6 @@ export const OPTIONS: readonly OptionSpec[] = [
   },
   {
     key: 'basic.cache_max_entries',
-    env: 'GATEHOUSE_BASIC_CACHE_MAX_ENTRIES',
     type: 'integer',
     default: 10_000,
     doc: 'Upper bound on remembered Basic verifications; the oldest are dropped first.',
@@ -863,7 +828,6 @@ export const OPTIONS: readonly OptionSpec[] = [
   },
   {
     key: 'passwords.min_length',
-    env: 'GATEHOUSE_PASSWORD_MIN_LENGTH',
     type: 'integer',
     default: 8,
     doc: 'Minimum password length in characters (NIST SP 800-63B; 15 is recommended). The maximum is 1024 bytes; there are no composition rules and nothing is truncated.',
@@ -871,7 +835,6 @@ export const OPTIONS: readonly OptionSpec[] = [
   },
   {
     key: 'passwords.blocklist_file',
-    env: 'GATEHOUSE_PASSWORD_BLOCKLIST_FILE',
     type: 'path',
     default: undefined,
     doc: 'A file of passwords that may not be chosen (one per line, compared case-insensitively), e.g. a list of breached passwords. Read at start.',
@@ -879,7 +842,6 @@ export const OPTIONS: readonly OptionSpec[] = [
   },
   {
     key: 'passwords.argon2.memory_kib',
-    env: 'GATEHOUSE_ARGON2_MEMORY_KIB',
     type: 'integer (KiB)',
     default: 19_456,
     doc: 'Argon2id memory cost. The floor is the OWASP Password Storage Cheat Sheet setting (19456 KiB = 19 MiB); raise it freely: stored hashes record their parameters and weaker ones are rehashed at the next login.',
@@ -887,7 +849,6 @@ export const OPTIONS: readonly OptionSpec[] = [
   },
   {
     key: 'passwords.argon2.iterations',
-    env: 'GATEHOUSE_ARGON2_ITERATIONS',
     type: 'integer',
     default: 2,
     doc: 'Argon2id time cost (passes over memory); at least 2.',
@@ -895,7 +856,6 @@ export const OPTIONS: readonly OptionSpec[] = [
   },
   {
     key: 'passwords.argon2.parallelism',
-    env: 'GATEHOUSE_ARGON2_PARALLELISM',
     type: 'integer',
     default: 1,
     doc: 'Argon2id lanes; 1 is the OWASP setting.',
@@ -903,8 +863,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   },
   {
     key: 'passwords.pepper',
-    env: 'GATEHOUSE_PASSWORD_PEPPER',
-    type: '32 bytes (hex or base64url)',
+    type: '32 bytes (hex, base64 or base64url)',
     secret: true,
     default: undefined,
     doc: 'Optional pepper: a secret kept outside the database and mixed into every argon2id hash (the argon2 secret input), so a stolen database alone cannot be attacked offline. Existing hashes are re-peppered at their next login; a hash made with a pepper is never accepted without it.',
@@ -912,7 +871,6 @@ export const OPTIONS: readonly OptionSpec[] = [
   },
   {
     key: 'throttle.user.free_attempts',
-    env: 'GATEHOUSE_THROTTLE_USER_FREE_ATTEMPTS',
     type: 'integer',
     default: 5,
     doc: 'Failed logins per username before exponential back-off starts (429 with `Retry-After`).',
@@ -920,7 +878,6 @@ export const OPTIONS: readonly OptionSpec[] = [
   },
   {
     key: 'throttle.user.lock_after',
-    env: 'GATEHOUSE_THROTTLE_USER_LOCK_AFTER',
     type: 'integer',
     default: 20,
     doc: 'Failed logins per username after which it is locked for `throttle.lock_duration` (from clients other than those it recently logged in from).',
@@ -928,7 +885,6 @@ export const OPTIONS: readonly OptionSpec[] = [
   },
   {
     key: 'throttle.ip.free_attempts',
-    env: 'GATEHOUSE_THROTTLE_IP_FREE_ATTEMPTS',
     type: 'integer',
     default: 50,
     doc: 'Failed logins per client IP (any username) before exponential back-off starts.',
@@ -936,7 +892,6 @@ export const OPTIONS: readonly OptionSpec[] = [
   },
   {
     key: 'throttle.ip.lock_after',
-    env: 'GATEHOUSE_THROTTLE_IP_LOCK_AFTER',
     type: 'integer',
     default: 500,
     doc: 'Failed logins per client IP after which it is locked for `throttle.lock_duration`.',
@@ -944,7 +899,6 @@ export const OPTIONS: readonly OptionSpec[] = [
   },
   {
     key: 'throttle.backoff_base',
-    env: 'GATEHOUSE_THROTTLE_BACKOFF_BASE',
     type: 'duration',
     default: 1000,
     doc: 'The first back-off delay; each further failure doubles it, up to `throttle.backoff_max`.',
@@ -953,7 +907,6 @@ export const OPTIONS: readonly OptionSpec[] = [
   },
   {
     key: 'throttle.backoff_max',
-    env: 'GATEHOUSE_THROTTLE_BACKOFF_MAX',
     type: 'duration',
     default: 60_000,
     doc: 'The longest back-off delay before a lock.',
@@ -962,7 +915,6 @@ export const OPTIONS: readonly OptionSpec[] = [
   },
   {
     key: 'throttle.lock_duration',
-    env: 'GATEHOUSE_THROTTLE_LOCK_DURATION',
     type: 'duration',
     default: 900_000,
     doc: 'How long a lock lasts. Locks always end by themselves; a lock never stops a client the user recently logged in from.',
@@ -971,7 +923,6 @@ export const OPTIONS: readonly OptionSpec[] = [
   },
   {
     key: 'throttle.reset_after',
-    env: 'GATEHOUSE_THROTTLE_RESET_AFTER',
     type: 'duration',
     default: 3_600_000,
     doc: 'A failure count is forgotten after this long without a new failure; a successful login forgets it at once.',
@@ -980,7 +931,6 @@ export const OPTIONS: readonly OptionSpec[] = [
   },
   {
     key: 'throttle.familiar_ttl',
-    env: 'GATEHOUSE_THROTTLE_FAMILIAR_TTL',
     type: 'duration',
     default: 2_592_000_000,
     doc: 'How long a client IP stays "familiar" to a user after a successful login: failures from elsewhere cannot lock the user out from familiar clients (SECURITY.md #32).',

@@ -85,7 +85,7 @@ describe('gatehouse CLI', () => {
     expect(result.code).toBe(0);
     const printed = JSON.parse(result.stdout);
     expect(printed).toMatchObject({
-      'public.port': '9999',
+      'public.port': 9999,
       master_key: '********',
       'database.url': 'postgres://u:****@db:5432/gh',
     });
