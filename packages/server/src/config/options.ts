@@ -485,7 +485,6 @@ export const OPTIONS: readonly OptionSpec[] = [
   },
   {
     key: 'log.decisions',
-    env: 'GATEHOUSE_LOG_DECISIONS',
     type: DECISION_LOG_LEVELS.join(' | '),
     default: 'info',
     doc: 'The decision log: one line per authentication decision of `/auth/verify` and the gateway, allowed or denied (method, subject, route, outcome, reason, latency, request id; never the credential). Written at this level (`debug` hides it at the default `log.level`), or `off`.',
@@ -939,7 +938,6 @@ export const OPTIONS: readonly OptionSpec[] = [
   },
   {
     key: 'throttle.verify_budget',
-    env: 'GATEHOUSE_THROTTLE_VERIFY_BUDGET',
     type: 'integer',
     default: 100,
     doc: 'Failed API-key and bearer-token verifications per client IP (IPv6: per /64) and `throttle.verify_window`. Beyond it, until the window ends, only credentials this instance has in memory as good are accepted from that client; anything else is a 429 with `Retry-After`, answered without a store lookup. `0` turns the budget off.',
@@ -947,7 +945,6 @@ export const OPTIONS: readonly OptionSpec[] = [
   },
   {
     key: 'throttle.verify_window',
-    env: 'GATEHOUSE_THROTTLE_VERIFY_WINDOW',
     type: 'duration',
     default: 60_000,
     doc: 'The window of `throttle.verify_budget`: it starts at a client’s first failed verification.',
