@@ -60,6 +60,8 @@ export async function startBenchGatehouse({ env = {}, routes, discardLogs = fals
       GATEHOUSE_PROXY_PORT: '0',
       GATEHOUSE_LOG_LEVEL: 'warn',
       GATEHOUSE_LOG_FORMAT: 'json',
+      // Load comes over plain HTTP on loopback: passwords and client secrets need this (docs/security.md).
+      GATEHOUSE_ALLOW_INSECURE_LOOPBACK: 'true',
       ...env,
     },
     ...(file ? { file } : {}),

@@ -29,6 +29,7 @@ import { createMemoryThrottleStore } from './core/throttle/memory-throttle-store
 import { createJwtAuthenticator } from './core/tokens/jwt-authenticator.js';
 import { userDirectory } from './core/tokens/login.js';
 import { createTokens, type Tokens } from './core/tokens/tokens.js';
+import type { SecretTransportPolicy } from './core/transport/secret-transport.js';
 import { createUserService, type UserService } from './core/users/user-service.js';
 import { createUserPasswordVerifier, type UserPasswordVerifier } from './core/users/verify-user-password.js';
 import { adminSurface } from './http/admin/index.js';
@@ -97,10 +98,15 @@ const AUTHENTICATOR_FACTORIES: Partial<Record<GatehouseConfig['auth']['methods']
       realm: services.config.basic.realm,
       verifier: services.passwordVerifier,
       cache: services.basicCache,
-      dev: services.config.dev,
-      allowInsecureLoopback: services.config.basic.allowInsecureLoopback,
+      transport: secretTransportPolicy(services.config),
     }),
 };
+
+/** One HTTPS rule for every secret of the public listener (docs/security.md). */
+const secretTransportPolicy = (config: GatehouseConfig): SecretTransportPolicy => ({
+  dev: config.dev,
+  allowInsecureLoopback: config.security.allowInsecureLoopback,
+});
 
 export interface ServiceOptions {
   readonly config: GatehouseConfig;
@@ -298,6 +304,7 @@ export async function buildApps(options: AppOptions): Promise<GatehouseApps> {
     trustProxy,
     fastLane: options.fastLane ?? true,
     decisions: services.config.decisionLog,
+    transport: secretTransportPolicy(services.config),
   });
   await publicApp.register(oauthSurface, {
     issuer: services.config.issuer,
@@ -309,6 +316,7 @@ export async function buildApps(options: AppOptions): Promise<GatehouseApps> {
     metadata: services.oauth.metadata,
     accessTokens: services.oauth.ports.accessTokens,
     users: () => services.oauth.ports.users,
+    transport: secretTransportPolicy(services.config),
     authorize: {
       clients: services.oauth.clients,
       flow: services.oauth.flow,

@@ -121,7 +121,7 @@ export async function startGatehouse(options: StartOptions): Promise<RunningGate
     services.tokens.identity.settle(urls.public);
     urls.admin = await listen(apps.admin, config.admin.host, config.admin.port, 'http');
     if (apps.proxy) urls.proxy = await listen(apps.proxy, config.proxy.host, config.proxy.port, scheme);
-    warnAboutBasicTransport(config, logger, tls !== null);
+    warnAboutSecretTransport(config, logger, tls !== null);
   } catch (error) {
     await Promise.allSettled([apps?.public.close(), apps?.admin.close(), apps?.proxy?.close()]);
     await services?.apiKeys.close();
@@ -170,16 +170,20 @@ export async function startGatehouse(options: StartOptions): Promise<RunningGate
   };
 }
 
-/** Says at start how Basic credentials can arrive, so a refused plain-HTTP request is no surprise. */
-function warnAboutBasicTransport(config: GatehouseConfig, logger: Logger, tls: boolean): void {
-  if (!config.auth.methods.includes('basic')) return;
+/**
+ * Says at start how secrets (Basic, passwords, refresh tokens, client secrets) can arrive, so a
+ * refused plain-HTTP request is no surprise (docs/security.md).
+ */
+function warnAboutSecretTransport(config: GatehouseConfig, logger: Logger, tls: boolean): void {
   if (config.dev) {
-    logger.warn('dev mode: Basic credentials are accepted over plain HTTP; never run production with --dev');
+    logger.warn(
+      'dev mode: passwords, client secrets and Basic credentials are accepted over plain HTTP; never run production with --dev',
+    );
   } else if (!tls && config.trustProxy.length === 0) {
     logger.warn(
-      config.basic.allowInsecureLoopback
-        ? 'Basic authentication over plain HTTP is accepted from loopback clients only; configure tls.cert/tls.key or trust_proxy for others'
-        : 'Basic authentication needs HTTPS: configure tls.cert/tls.key, or trust_proxy for a TLS-terminating proxy; Basic requests over plain HTTP are refused',
+      config.security.allowInsecureLoopback
+        ? 'Basic authentication, /auth/login, /auth/refresh and the OAuth endpoints accept plain HTTP from loopback clients only; configure tls.cert/tls.key or trust_proxy for others'
+        : 'Basic authentication needs HTTPS, as do /auth/login, /auth/refresh and the OAuth endpoints: configure tls.cert/tls.key, or trust_proxy for a TLS-terminating proxy; requests carrying secrets over plain HTTP are refused',
     );
   }
 }

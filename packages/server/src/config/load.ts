@@ -343,6 +343,7 @@ function toConfig(values: ReadonlyMap<string, unknown>, sources: ReadonlyMap<str
     }),
     tls: Object.freeze({ cert: get<string | undefined>('tls.cert'), key: get<string | undefined>('tls.key') }),
     trustProxy: Object.freeze([...get<string[]>('trust_proxy')]),
+    security: Object.freeze({ allowInsecureLoopback: get<boolean>('security.allow_insecure_loopback') }),
     basic: Object.freeze({
       realm: get<string>('basic.realm'),
       allowInsecureLoopback: get<boolean>('basic.allow_insecure_loopback'),

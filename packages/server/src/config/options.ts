@@ -804,7 +804,15 @@ export const OPTIONS: readonly OptionSpec[] = [
     key: 'basic.allow_insecure_loopback',
     type: 'boolean',
     default: false,
-    doc: 'Accept Basic credentials over plain HTTP when the client (after `trust_proxy`) is on a loopback address, e.g. a sidecar on the same host. Off by default: Basic is HTTPS-only.',
+    doc: 'Former name of `security.allow_insecure_loopback`, kept as an alias: it sets that option when the option itself is not given.',
+    parse: parseBoolean,
+  },
+  {
+    key: 'security.allow_insecure_loopback',
+    env: 'GATEHOUSE_ALLOW_INSECURE_LOOPBACK',
+    type: 'boolean',
+    default: (resolved: ReadonlyMap<string, unknown>) => resolved.get('basic.allow_insecure_loopback') === true,
+    doc: 'Accept passwords, client secrets and tokens (Basic, /auth/login, /auth/refresh, /auth/logout, the OAuth token, introspection and revocation endpoints and the login pages) over plain HTTP when the client (after `trust_proxy`) is on a loopback address, e.g. a sidecar on the same host. Off by default: every secret needs HTTPS (docs/security.md). Defaults to `basic.allow_insecure_loopback`.',
     parse: parseBoolean,
   },
   {

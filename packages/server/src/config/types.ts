@@ -61,8 +61,11 @@ export interface GatehouseConfig {
   readonly tls: { readonly cert: string | undefined; readonly key: string | undefined };
   /** Proxies whose X-Forwarded-* headers are believed (IPs, CIDRs, proxy-addr names). */
   readonly trustProxy: readonly string[];
+  /** Where plain HTTP may carry a secret (core/transport/secret-transport.ts). */
+  readonly security: { readonly allowInsecureLoopback: boolean };
   readonly basic: {
     readonly realm: string;
+    /** The alias `basic.allow_insecure_loopback` as given; `security.allowInsecureLoopback` is what counts. */
     readonly allowInsecureLoopback: boolean;
     readonly cacheTtlMs: number;
     readonly cacheMaxEntries: number;

@@ -8,6 +8,8 @@
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import proxyAddr from '@fastify/proxy-addr';
+import type { FastifyRequest } from 'fastify';
+import { type SecretTransportPolicy, secretTransportAllowed } from '../core/transport/secret-transport.js';
 
 /** Decides whether an address (at a hop) is a trusted proxy; null when none is. */
 export type ProxyTrust = ((address: string, hop: number) => boolean) | null;
@@ -42,4 +44,14 @@ export function connectionFacts(request: IncomingMessage, trust: ProxyTrust): Co
     secure: proto && viaTrustedProxy ? lastEntry(proto) === 'https' : socket.encrypted === true,
     viaTrustedProxy,
   };
+}
+
+/**
+ * Whether a routed request may carry a secret (a password, a client secret, a refresh token):
+ * the same rule as Basic on `/auth/verify` (../core/transport/secret-transport.ts), with
+ * Fastify's `request.protocol` and `request.ip`, which read `trust_proxy` as `connectionFacts`
+ * does. Every surface that takes a secret asks this before reading its body.
+ */
+export function mayCarrySecret(request: FastifyRequest, policy: SecretTransportPolicy): boolean {
+  return secretTransportAllowed(policy, { secure: request.protocol === 'https', clientIp: request.ip });
 }

@@ -12,6 +12,7 @@ export const PROBLEM_TYPES = {
   'duplicate-header': { status: 400, title: 'A header that must appear once appears several times' },
   unauthorized: { status: 401, title: 'Authentication is required' },
   'invalid-credentials': { status: 401, title: 'The username or password is wrong' },
+  'https-required': { status: 401, title: 'Secrets are only accepted over HTTPS' },
   'invalid-refresh-token': { status: 400, title: 'The refresh token is invalid, expired or revoked' },
   forbidden: { status: 403, title: 'The credential does not allow this' },
   'not-found': { status: 404, title: 'No such resource' },

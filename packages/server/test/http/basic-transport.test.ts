@@ -18,11 +18,17 @@ import { httpsGet, makeSelfSignedCertificate, type TestCertificate } from '../su
 
 const ALICE = basicHeader('alice', 'alice-password');
 
-/** Starts a server with `env` and the user alice for the enclosing describe; answers a getter. */
+/**
+ * Starts a server with `env` and the user alice for the enclosing describe; answers a getter.
+ * Loopback is not allowed plain HTTP (the test harness allows it) unless `env` says so.
+ */
 function serverWithAlice(kind: StoreKind, env: () => Record<string, string>): () => TestServer {
   let server: TestServer;
   beforeAll(async () => {
-    server = await startTestServer(kind, { env: env() });
+    const given = env();
+    const loopback: Record<string, string> =
+      given.GATEHOUSE_BASIC_ALLOW_INSECURE_LOOPBACK === undefined ? { GATEHOUSE_ALLOW_INSECURE_LOOPBACK: 'false' } : {};
+    server = await startTestServer(kind, { env: { ...loopback, ...given } });
     await createUser(server, { username: 'alice', password: 'alice-password' });
   });
   afterAll(async () => server?.stop());
@@ -157,7 +163,9 @@ describe('behind a real nginx terminating TLS', () => {
   let dir: { path: string; remove(): void };
 
   beforeAll(async () => {
-    server = await startTestServer('sqlite', { env: { GATEHOUSE_TRUST_PROXY: 'loopback' } });
+    server = await startTestServer('sqlite', {
+      env: { GATEHOUSE_TRUST_PROXY: 'loopback', GATEHOUSE_ALLOW_INSECURE_LOOPBACK: 'false' },
+    });
     await createUser(server, { username: 'alice', password: 'alice-password' });
     dir = tempDir('gatehouse-nginx-');
     const port = await freePort();

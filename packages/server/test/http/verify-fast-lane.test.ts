@@ -213,7 +213,10 @@ describe('the fast lane and the router answer /auth/verify alike', () => {
     let server: TestServer;
 
     beforeAll(async () => {
-      server = await startTestServer('sqlite', { env: { GATEHOUSE_TRUST_PROXY: '127.0.0.1/32,::1' } });
+      // Plain HTTP from loopback refused (the harness allows it), so the proto headers decide.
+      server = await startTestServer('sqlite', {
+        env: { GATEHOUSE_TRUST_PROXY: '127.0.0.1/32,::1', GATEHOUSE_ALLOW_INSECURE_LOOPBACK: 'false' },
+      });
       await createUser(server, { username: 'bob', password: 'bob password 123' });
     });
     afterAll(async () => server?.stop());

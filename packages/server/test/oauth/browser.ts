@@ -8,7 +8,11 @@ import { expect } from 'vitest';
 
 export class Browser {
   private readonly cookies = new Map<string, string>();
-  constructor(readonly base: string) {}
+  /** `headers` go with every request (e.g. `X-Forwarded-For` behind a trusted proxy). */
+  constructor(
+    readonly base: string,
+    private readonly headers: Record<string, string> = {},
+  ) {}
 
   private remember(response: Response): void {
     for (const line of response.headers.getSetCookie()) {
@@ -34,7 +38,7 @@ export class Browser {
     const response = await fetch(absolute, {
       ...init,
       redirect: 'manual',
-      headers: { ...(init.headers as Record<string, string>), cookie: this.cookieHeader() },
+      headers: { ...this.headers, ...(init.headers as Record<string, string>), cookie: this.cookieHeader() },
     });
     this.remember(response);
     return { response, body: await response.text() };

@@ -13,7 +13,13 @@ export interface RawResponse {
 /** Sends a request whose headers may repeat: `[['authorization', 'a'], ['authorization', 'b']]`. */
 export function rawRequest(
   url: string,
-  options: { method?: string; headers?: Array<[string, string]>; body?: string | Buffer } = {},
+  options: {
+    method?: string;
+    headers?: Array<[string, string]>;
+    body?: string | Buffer;
+    /** The client's own address (any of 127.0.0.0/8 on loopback): tests of per-IP rules. */
+    localAddress?: string;
+  } = {},
 ): Promise<RawResponse> {
   const target = new URL(url);
   return new Promise((resolve, reject) => {
@@ -23,6 +29,7 @@ export function rawRequest(
         port: target.port,
         path: `${target.pathname}${target.search}`,
         method: options.method ?? 'GET',
+        ...(options.localAddress ? { localAddress: options.localAddress } : {}),
         // A flat array keeps repeated headers; Host must then be given explicitly.
         headers: [['Host', target.host], ...(options.headers ?? [])].flat(),
       },

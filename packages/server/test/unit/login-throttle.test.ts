@@ -89,3 +89,27 @@ describe('login throttle', () => {
     expect(records[1]).toEqual({ failures: 1, lastFailureAt: 999 });
   });
 });
+
+describe('checkRemembered (in front of the Basic verification cache; issue 15, finding 1)', () => {
+  const carol = { username: 'carol', ip: '192.0.2.2' };
+  const attacker = { username: 'carol', ip: '198.51.100.4' };
+
+  it('gives the same decision as check, synchronously, and never lets a held-back client through', async () => {
+    const throttle = createLoginThrottle(createMemoryThrottleStore(), policy);
+    const now = 2_000_000;
+    for (let i = 0; i < 3; i++) await throttle.recordFailure(attacker, now);
+    const remembered = throttle.checkRemembered(attacker, now);
+    expect(remembered).toEqual(await throttle.check(attacker, now));
+    expect(remembered).toEqual({ allowed: false, scope: 'user', retryAfterMs: 1000 });
+  });
+
+  it('makes a client it lets through familiar, so later failures elsewhere do not lock it out', async () => {
+    const throttle = createLoginThrottle(createMemoryThrottleStore(), policy);
+    const now = 3_000_000;
+    expect(throttle.checkRemembered(carol, now)).toEqual({ allowed: true });
+    for (let i = 0; i < 6; i++) await throttle.recordFailure(attacker, now);
+    expect(throttle.checkRemembered(attacker, now).allowed).toBe(false);
+    expect(throttle.checkRemembered(carol, now)).toEqual({ allowed: true });
+    expect(await throttle.check(carol, now)).toEqual({ allowed: true });
+  });
+});

@@ -2,15 +2,24 @@
  * HTTP Basic authentication (RFC 7617) as a pipeline authenticator, in order:
  * 1. no `Basic` Authorization header → let the next mechanism look;
  * 2. HTTPS only: credentials that crossed the network in clear text are refused (and not checked)
- *    unless the connection was HTTPS (our TLS, or a trusted proxy's `X-Forwarded-Proto`), the
- *    server runs in dev mode, or loopback clients are allowed;
- * 3. the verification cache (./verification-cache.ts): a hit answers without decoding or hashing;
+ *    by the rule every secret of the public listener follows (../transport/secret-transport.ts):
+ *    HTTPS (our TLS, or a trusted proxy's `X-Forwarded-Proto`), dev mode, or loopback allowed;
+ * 3. the verification cache (./verification-cache.ts): a hit answers without decoding or hashing,
+ *    but only once the throttle, from memory, lets this client through. A hit for a client the
+ *    throttle holds back takes the full path like any other guess and gets the same 429: the
+ *    right password must not get a different answer than the wrong ones (issue 15, finding 1);
  * 4. `parseBasicAuthorization`: a malformed value → 401 naming what is wrong (RFC 7617 §2,
  *    SECURITY.md #27);
  * 5. `verifyUserPassword` (throttle, argon2id, timing equalisation, rehash, audit): success is
  *    remembered; wrong credentials → one 401 for every reason; throttled → 429 + Retry-After.
  */
 import type { Authenticator, AuthOutcome, Identity, Rejection } from '../pipeline/types.js';
+import {
+  HTTPS_REQUIRED,
+  HTTPS_REQUIRED_DESCRIPTION,
+  type SecretTransportPolicy,
+  secretTransportAllowed,
+} from '../transport/secret-transport.js';
 import type { PasswordVerification, UserPasswordVerifier } from '../users/verify-user-password.js';
 import { type BasicParseProblem, basicToken68, parseBasicAuthorization } from './parse-basic-credentials.js';
 import type { VerificationCache } from './verification-cache.js';
@@ -20,10 +29,8 @@ export interface BasicAuthenticatorOptions {
   readonly realm: string;
   readonly verifier: UserPasswordVerifier;
   readonly cache: VerificationCache<Identity>;
-  /** Accept Basic over plain HTTP from anywhere (development only). */
-  readonly dev: boolean;
-  /** Accept Basic over plain HTTP from loopback clients. */
-  readonly allowInsecureLoopback: boolean;
+  /** When plain HTTP is acceptable (dev mode, loopback allowance). */
+  readonly transport: SecretTransportPolicy;
 }
 
 const MALFORMED: Record<BasicParseProblem, string> = {
@@ -36,13 +43,7 @@ const MALFORMED: Record<BasicParseProblem, string> = {
   control_character: 'The Basic credentials contain a control character (RFC 7617 §2)',
 };
 
-/**
- * 127.0.0.0/8, ::1 and IPv4-mapped 127.x, in the canonical spelling Node gives socket addresses
- * (and proxy-addr passes through); any other spelling is treated as not loopback (fail closed).
- */
-export function isLoopbackAddress(ip: string): boolean {
-  return ip === '::1' || ip.startsWith('127.') || ip.startsWith('::ffff:127.');
-}
+export { isLoopbackAddress } from '../transport/secret-transport.js';
 
 const rejected = (rejection: Rejection): AuthOutcome => ({ kind: 'rejected', rejection });
 
@@ -50,9 +51,6 @@ export function createBasicAuthenticator(options: BasicAuthenticatorOptions): Au
   const { verifier, cache } = options;
   // RFC 7617 §2.1: the charset parameter announces that credentials are UTF-8 encoded.
   const challenge = `Basic realm="${options.realm}", charset="UTF-8"`;
-
-  const transportAllowed = (secure: boolean, clientIp: string) =>
-    secure || options.dev || (options.allowInsecureLoopback && isLoopbackAddress(clientIp));
 
   return {
     name: 'basic',
@@ -66,23 +64,24 @@ export function createBasicAuthenticator(options: BasicAuthenticatorOptions): Au
       const token68 = basicToken68(header);
       if (token68 === undefined) return { kind: 'absent' };
 
-      if (!transportAllowed(request.secure, request.clientIp)) {
+      if (!secretTransportAllowed(options.transport, request)) {
         return rejected({
           status: 401,
-          error: 'https_required',
-          description:
-            'Basic credentials are only accepted over HTTPS: they travel in clear text otherwise. Use https://, ' +
-            'or have a trusted proxy (trust_proxy) terminate TLS and send X-Forwarded-Proto: https. ' +
-            'These credentials were sent unencrypted and should be considered exposed.',
-          reason: 'https_required',
+          error: HTTPS_REQUIRED,
+          description: HTTPS_REQUIRED_DESCRIPTION,
+          reason: HTTPS_REQUIRED,
         });
       }
 
       // The hot path: a credential verified a moment ago is recognised before any decoding. Only
       // canonical, successfully verified tokens are ever stored, so a hit implies a valid parse.
+      // The throttle decides first (in memory): a client it holds back is not answered from the
+      // cache but goes the way of every guess below, to the same 429.
       const key = cache.enabled ? cache.keyOf(token68) : '';
       const hit = cache.enabled ? cache.get(key) : undefined;
-      if (hit) return { kind: 'authenticated', identity: hit.value };
+      if (hit && verifier.throttleAdmitsRemembered({ username: hit.username, clientIp: request.clientIp })) {
+        return { kind: 'authenticated', identity: hit.value };
+      }
 
       const parsed = parseBasicAuthorization(header);
       if (parsed.kind === 'absent') return { kind: 'absent' };
@@ -115,7 +114,9 @@ export function createBasicAuthenticator(options: BasicAuthenticatorOptions): Au
         scopes: result.user.scopes,
         claims: { username: result.user.username },
       };
-      if (cache.enabled) cache.set(key, { userId: result.user.id, value: identity }, stamp);
+      if (cache.enabled) {
+        cache.set(key, { userId: result.user.id, username: result.user.username, value: identity }, stamp);
+      }
       return { kind: 'authenticated', identity };
     }
     if (result.error === 'throttled') {

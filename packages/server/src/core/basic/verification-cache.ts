@@ -7,7 +7,8 @@
  *   base64 is accepted). Neither the password nor an unkeyed hash of it is kept: a memory dump
  *   does not allow offline guessing without the per-process key, which never leaves the process.
  * - Only successful verifications are stored, so a hit proves the same credentials were right a
- *   moment ago; failures always take the full path (and the throttle).
+ *   moment ago; failures always take the full path (and the throttle). A hit is not an answer
+ *   by itself: the caller first asks the throttle about this client (../basic/basic-authenticator.ts).
  * - `invalidateUser` (password change, disable, delete, any change) drops a user's entries at
  *   once on this instance. Other instances notice within the TTL: keep it short.
  * - A verification that started before an invalidation is not stored (the generation check),
@@ -18,6 +19,8 @@ import type { Clock } from '../audit/audit.js';
 
 export interface CachedVerification<T> {
   readonly userId: string;
+  /** The canonical username: the throttle's key, checked before a hit may answer. */
+  readonly username: string;
   readonly value: T;
 }
 

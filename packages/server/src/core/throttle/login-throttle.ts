@@ -13,8 +13,14 @@
  *
  * Unknown usernames are throttled exactly like known ones: a 429 says nothing about existence
  * (SECURITY.md #33).
+ *
+ * `checkRemembered` is the same decision for a credential the Basic verification cache already
+ * knows to be right, answered from memory: the cache may only answer a client this throttle lets
+ * through, or a 429 for every wrong guess and a 200 for the right one would tell an attacker the
+ * password (issue 15, finding 1). A client it lets through has logged in successfully, so it
+ * becomes familiar, as after a checked login; a remembered success neither counts nor clears.
  */
-import type { ThrottleStore } from './throttle-store.js';
+import type { FailureRecord, ThrottleStore } from './throttle-store.js';
 
 export interface ThrottleLimits {
   readonly freeAttempts: number;
@@ -51,6 +57,8 @@ export interface LockEvent {
 
 export interface LoginThrottle {
   check(attempt: LoginAttempt, now: number): Promise<ThrottleCheck>;
+  /** `check` from memory, synchronously, for a remembered success; an allowed client becomes familiar. */
+  checkRemembered(attempt: LoginAttempt, now: number): ThrottleCheck;
   /** Counts a failure; answers the counters that just reached their lock threshold. */
   recordFailure(attempt: LoginAttempt, now: number): Promise<LockEvent[]>;
   recordSuccess(attempt: LoginAttempt, now: number): Promise<void>;
@@ -68,28 +76,45 @@ export function createLoginThrottle(store: ThrottleStore, policy: ThrottlePolicy
   // A NUL cannot occur in a canonical username or an IP, so keys cannot collide.
   const familiarKey = (attempt: LoginAttempt) => `familiar\u0000${attempt.username}\u0000${attempt.ip}`;
   const ipKey = (attempt: LoginAttempt) => `ip\u0000${attempt.ip}`;
+  const userKeyFor = (attempt: LoginAttempt, familiar: boolean) =>
+    familiar ? `pair\u0000${attempt.username}\u0000${attempt.ip}` : `user\u0000${attempt.username}`;
   const userKey = async (attempt: LoginAttempt, now: number) =>
-    (await store.recalls(familiarKey(attempt), now))
-      ? `pair\u0000${attempt.username}\u0000${attempt.ip}`
-      : `user\u0000${attempt.username}`;
+    userKeyFor(attempt, await store.recalls(familiarKey(attempt), now));
+
+  /** The longest wait any of the two counters imposes. */
+  const decide = (user: FailureRecord | undefined, ip: FailureRecord | undefined, now: number): ThrottleCheck => {
+    let blocked: ThrottleCheck = { allowed: true };
+    for (const [scope, record] of [
+      ['user', user],
+      ['ip', ip],
+    ] as const) {
+      if (!record) continue;
+      const until = record.lastFailureAt + waitAfter(record.failures, policy[scope], policy);
+      const retryAfterMs = until - now;
+      if (retryAfterMs > 0 && (blocked.allowed || retryAfterMs > blocked.retryAfterMs)) {
+        blocked = { allowed: false, scope, retryAfterMs };
+      }
+    }
+    return blocked;
+  };
 
   return {
     async check(attempt, now) {
-      const keys = [await userKey(attempt, now), ipKey(attempt)];
-      const [user, ip] = await store.read(keys, now);
-      let blocked: ThrottleCheck = { allowed: true };
-      for (const [scope, record] of [
-        ['user', user],
-        ['ip', ip],
-      ] as const) {
-        if (!record) continue;
-        const until = record.lastFailureAt + waitAfter(record.failures, policy[scope], policy);
-        const retryAfterMs = until - now;
-        if (retryAfterMs > 0 && (blocked.allowed || retryAfterMs > blocked.retryAfterMs)) {
-          blocked = { allowed: false, scope, retryAfterMs };
-        }
+      const [user, ip] = await store.read([await userKey(attempt, now), ipKey(attempt)], now);
+      return decide(user, ip, now);
+    },
+
+    checkRemembered(attempt, now) {
+      const familiar = store.recallsNow(familiarKey(attempt), now);
+      const [user, ip] = store.readNow([userKeyFor(attempt, familiar), ipKey(attempt)], now);
+      const decision = decide(user, ip, now);
+      // Only the first remembered success from a client writes; later ones only read.
+      if (decision.allowed && !familiar) {
+        store.remember(familiarKey(attempt), now, policy.familiarTtlMs).catch(() => {
+          // Familiarity is a convenience for the user; failing to note it denies nothing.
+        });
       }
-      return blocked;
+      return decision;
     },
 
     async recordFailure(attempt, now) {

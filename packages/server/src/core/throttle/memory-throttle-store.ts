@@ -47,9 +47,13 @@ export function createMemoryThrottleStore(options: { maxEntries?: number } = {})
   const maxEntries = options.maxEntries ?? 100_000;
   const failures = new ExpiringMap<FailureRecord>(maxEntries);
   const familiar = new ExpiringMap<true>(maxEntries);
+  const readNow = (keys: readonly string[], now: number) => keys.map((key) => failures.get(key, now));
+  const recallsNow = (key: string, now: number) => familiar.get(key, now) === true;
   return {
+    readNow,
+    recallsNow,
     async read(keys, now) {
-      return keys.map((key) => failures.get(key, now));
+      return readNow(keys, now);
     },
     async addFailure(keys, now, ttlMs) {
       return keys.map((key) => {
@@ -65,7 +69,7 @@ export function createMemoryThrottleStore(options: { maxEntries?: number } = {})
       familiar.set(key, true, now + ttlMs, now);
     },
     async recalls(key, now) {
-      return familiar.get(key, now) === true;
+      return recallsNow(key, now);
     },
   };
 }

@@ -14,6 +14,8 @@
  *    stored hash is weaker than the current settings (SECURITY.md #30), note the login time and
  *    audit it.
  *
+ * `throttleAdmitsRemembered` is step 1 alone, for a credential the Basic cache remembers.
+ *
  * Failures are answered as values; the caller records them with `AuditLog.recordFailure` (the
  * `/auth/verify` route does so for every denial), passing `userId` as the target.
  */
@@ -66,6 +68,13 @@ export type PasswordVerification =
 
 export interface UserPasswordVerifier {
   verifyUserPassword(attempt: PasswordAttempt): Promise<PasswordVerification>;
+  /**
+   * For credentials verified a moment ago (the Basic verification cache): whether the throttle
+   * lets this client through, answered from memory without I/O. When it does not, the caller
+   * must take the full path (`verifyUserPassword`), which answers 429 exactly as it does for a
+   * wrong password: a remembered success must never answer a client the throttle holds back.
+   */
+  throttleAdmitsRemembered(attempt: { readonly username: string; readonly clientIp: string }): boolean;
 }
 
 export interface UserPasswordVerifierOptions {
@@ -134,6 +143,11 @@ export function createUserPasswordVerifier(options: UserPasswordVerifierOptions)
   };
 
   return {
+    throttleAdmitsRemembered(attempt) {
+      // `username` is the canonical name of the user the cache remembers.
+      return throttle.checkRemembered({ username: attempt.username, ip: attempt.clientIp }, clock.now()).allowed;
+    },
+
     async verifyUserPassword(attempt) {
       const canonical = normaliseUsername(attempt.username);
       // A name that cannot be canonical is counted under a digest: throttle keys stay small however

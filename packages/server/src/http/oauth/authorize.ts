@@ -8,6 +8,10 @@
  * Forms carry a CSRF token and only work from the browser that started the interaction. Every
  * redirect after a POST is 303 (RFC 9700 §4.12, SECURITY.md #22); responses carry `state` and
  * `iss` (RFC 9207). No CORS headers are ever sent here (SECURITY.md #26).
+ *
+ * RFC 6749 §3.1: the authorization endpoint MUST require TLS; the login form carries a password.
+ * Every route here follows the HTTPS rule of every secret (../connection.ts `mayCarrySecret`):
+ * over plain HTTP it shows a 401 page `https_required` before anything is read or checked.
  */
 import { timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -26,6 +30,12 @@ import { AccessDenied, type OAuthError } from '../../core/oauth/errors.js';
 import type { ParsedParams } from '../../core/oauth/params.js';
 import type { UserDirectory } from '../../core/oauth/ports.js';
 import { randomBase64url } from '../../core/secrets/random.js';
+import {
+  HTTPS_REQUIRED,
+  HTTPS_REQUIRED_DESCRIPTION,
+  type SecretTransportPolicy,
+} from '../../core/transport/secret-transport.js';
+import { mayCarrySecret } from '../connection.js';
 import { createCookieJar } from './cookies.js';
 import { readForm, readQuery } from './form.js';
 import { consentPage, errorPage, loginPage, STYLESHEET_PATH, sendPage } from './pages.js';
@@ -43,6 +53,8 @@ export interface AuthorizeRoutesOptions {
   readonly sessionTtlMs: number;
   /** How long a login/consent page stays usable. */
   readonly interactionTtlMs?: number;
+  /** When plain HTTP may carry the password of the login form. */
+  readonly transport: SecretTransportPolicy;
 }
 
 const STYLESHEET = readFileSync(new URL('../../../assets/oauth.css', import.meta.url), 'utf8');
@@ -72,6 +84,16 @@ export function registerAuthorizeRoutes(app: FastifyInstance, options: Authorize
       status,
       errorPage({ title: 'This request cannot be completed', message: error.description, code: error.error }),
     );
+
+  // Each route's onRequest, before the body is read: a password sent in clear text is not parsed.
+  const onRequest = async (request: FastifyRequest, reply: FastifyReply) => {
+    if (mayCarrySecret(request, options.transport)) return;
+    options.audit.recordFailure({ method: 'oauth_authorize', reason: HTTPS_REQUIRED, ip: request.ip });
+    return showError(reply.header('cache-control', 'no-store'), 401, {
+      error: HTTPS_REQUIRED,
+      description: HTTPS_REQUIRED_DESCRIPTION,
+    });
+  };
 
   const redirect = (reply: FastifyReply, location: string) =>
     reply.code(303).header('location', location).header('cache-control', 'no-store').send();
@@ -136,9 +158,9 @@ export function registerAuthorizeRoutes(app: FastifyInstance, options: Authorize
     return proceed(reply, validation.client, validation.request, await currentUser(request), undefined);
   }
 
-  app.get('/oauth/authorize', async (request, reply) => authorize(request, reply, readQuery(request)));
+  app.get('/oauth/authorize', { onRequest }, async (request, reply) => authorize(request, reply, readQuery(request)));
   // OIDC Core §3.1.2.1: the authorization endpoint accepts POST (form) as well as GET.
-  app.post('/oauth/authorize', async (request, reply) => {
+  app.post('/oauth/authorize', { onRequest }, async (request, reply) => {
     const form = readForm(request);
     if (!form.ok) return showError(reply, 400, form.error);
     return authorize(request, reply, { params: form.params, duplicate: undefined });
@@ -217,13 +239,13 @@ export function registerAuthorizeRoutes(app: FastifyInstance, options: Authorize
     );
   }
 
-  app.get('/oauth/interaction/:id', async (request, reply) => {
+  app.get('/oauth/interaction/:id', { onRequest }, async (request, reply) => {
     const loaded = await loadInteraction(request, reply);
     if (!loaded) return reply;
     return renderStep(reply, loaded);
   });
 
-  app.post('/oauth/interaction/:id/login', async (request, reply) => {
+  app.post('/oauth/interaction/:id/login', { onRequest }, async (request, reply) => {
     const loaded = await loadInteraction(request, reply);
     if (!loaded) return reply;
     const params = checkCsrf(request, reply, loaded.record);
@@ -267,7 +289,7 @@ export function registerAuthorizeRoutes(app: FastifyInstance, options: Authorize
     );
   });
 
-  app.post('/oauth/interaction/:id/consent', async (request, reply) => {
+  app.post('/oauth/interaction/:id/consent', { onRequest }, async (request, reply) => {
     const loaded = await loadInteraction(request, reply);
     if (!loaded) return reply;
     const params = checkCsrf(request, reply, loaded.record);

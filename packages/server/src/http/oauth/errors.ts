@@ -4,7 +4,8 @@
  * when the client used the Authorization header; it is sent in every case, since RFC 9110
  * §15.5.2 requires a challenge on every 401). Store outages are 503 `temporarily_unavailable`.
  */
-import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify';
+import type { AuditLog } from '../../core/audit/audit.js';
 import {
   InvalidClient,
   InvalidRequest,
@@ -12,7 +13,13 @@ import {
   oauthErrorBody,
   TemporarilyUnavailable,
 } from '../../core/oauth/errors.js';
+import {
+  HTTPS_REQUIRED,
+  HTTPS_REQUIRED_DESCRIPTION,
+  type SecretTransportPolicy,
+} from '../../core/transport/secret-transport.js';
 import { isStoreUnavailable } from '../../store/errors.js';
+import { mayCarrySecret } from '../connection.js';
 
 export const CLIENT_CHALLENGE = 'Basic realm="gatehouse", charset="UTF-8"';
 
@@ -56,4 +63,23 @@ export function oauthErrorHandler(
     .code(500)
     .type('application/json; charset=utf-8')
     .send({ error: 'server_error', error_description: 'An internal error occurred; it has been logged' });
+}
+
+/**
+ * The HTTPS rule of every secret (../connection.ts `mayCarrySecret`) for the endpoints clients
+ * authenticate at: RFC 6749 §2.3.1 (client passwords) and §3.2 (the token endpoint) require TLS.
+ * Over plain HTTP the answer is RFC 6749 §5.2 `invalid_client`, 401 with the Basic challenge,
+ * the description of every `https_required` refusal: the client's credentials are refused
+ * unread, so it did not authenticate. Runs at onRequest, before the body is parsed.
+ */
+export function requireHttpsForClients(
+  transport: SecretTransportPolicy,
+  audit: AuditLog,
+  method: string,
+): onRequestHookHandler {
+  return async (request, reply) => {
+    if (mayCarrySecret(request, transport)) return;
+    audit.recordFailure({ method, reason: HTTPS_REQUIRED, ip: request.ip });
+    return sendOAuthError(reply, new InvalidClient(HTTPS_REQUIRED_DESCRIPTION, false, HTTPS_REQUIRED));
+  };
 }

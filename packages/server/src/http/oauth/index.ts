@@ -9,6 +9,7 @@ import type { Introspector } from '../../core/oauth/introspection.js';
 import type { AccessTokens, UserDirectory } from '../../core/oauth/ports.js';
 import type { Revoker } from '../../core/oauth/revocation.js';
 import type { TokenEndpoint } from '../../core/oauth/token-endpoint.js';
+import type { SecretTransportPolicy } from '../../core/transport/secret-transport.js';
 import { type AuthorizeRoutesOptions, registerAuthorizeRoutes } from './authorize.js';
 import { oauthErrorHandler } from './errors.js';
 import { installFormParsers } from './form.js';
@@ -27,9 +28,11 @@ export interface OAuthSurfaceOptions {
   readonly metadata: () => Record<string, unknown>;
   /** INTERIM until the JWT feature serves it: the JWKS document. */
   readonly jwks?: (() => unknown) | undefined;
-  readonly authorize: AuthorizeRoutesOptions;
+  readonly authorize: Omit<AuthorizeRoutesOptions, 'transport'>;
   readonly accessTokens: AccessTokens;
   readonly users: () => UserDirectory | undefined;
+  /** When plain HTTP may carry a client secret or a password (token, introspection, revocation, login pages). */
+  readonly transport: SecretTransportPolicy;
 }
 
 export async function oauthSurface(app: FastifyInstance, options: OAuthSurfaceOptions): Promise<void> {
@@ -38,7 +41,7 @@ export async function oauthSurface(app: FastifyInstance, options: OAuthSurfaceOp
   registerTokenRoute(app, options);
   registerTokenManagementRoutes(app, options);
   registerMetadataRoutes(app, options);
-  registerAuthorizeRoutes(app, options.authorize);
+  registerAuthorizeRoutes(app, { ...options.authorize, transport: options.transport });
   registerUserinfoRoute(app, options);
   const { jwks } = options;
   if (jwks) {

@@ -11,8 +11,9 @@ import { InvalidClient, InvalidRequest, UnsupportedTokenType } from '../../core/
 import type { Introspector } from '../../core/oauth/introspection.js';
 import type { OAuthParams } from '../../core/oauth/params.js';
 import type { Revoker } from '../../core/oauth/revocation.js';
+import type { SecretTransportPolicy } from '../../core/transport/secret-transport.js';
 import { findDuplicateHeader } from '../auth-request.js';
-import { noStore, sendOAuthError } from './errors.js';
+import { noStore, requireHttpsForClients, sendOAuthError } from './errors.js';
 import { readForm } from './form.js';
 
 export interface TokenManagementOptions {
@@ -20,6 +21,8 @@ export interface TokenManagementOptions {
   readonly introspector: Introspector;
   readonly revoker: Revoker;
   readonly audit: AuditLog;
+  /** When plain HTTP may carry a client secret. */
+  readonly transport: SecretTransportPolicy;
 }
 
 const TOKEN_TYPE_HINTS = new Set(['access_token', 'refresh_token']);
@@ -70,7 +73,10 @@ async function authenticatedRequest(
 }
 
 export function registerTokenManagementRoutes(app: FastifyInstance, options: TokenManagementOptions): void {
-  app.post('/oauth/introspect', async (request, reply) => {
+  // RFC 6749 §2.3.1: the client secret both endpoints authenticate with is only taken over TLS.
+  const introspectOnRequest = requireHttpsForClients(options.transport, options.audit, 'oauth_introspect');
+  const revokeOnRequest = requireHttpsForClients(options.transport, options.audit, 'oauth_revoke');
+  app.post('/oauth/introspect', { onRequest: introspectOnRequest }, async (request, reply) => {
     const input = await authenticatedRequest(request, reply, options, 'introspect', false);
     if (!input) return reply;
     const result = await options.introspector.introspect({
@@ -82,7 +88,7 @@ export function registerTokenManagementRoutes(app: FastifyInstance, options: Tok
     return noStore(reply).code(200).type('application/json; charset=utf-8').send(result);
   });
 
-  app.post('/oauth/revoke', async (request, reply) => {
+  app.post('/oauth/revoke', { onRequest: revokeOnRequest }, async (request, reply) => {
     const input = await authenticatedRequest(request, reply, options, 'revoke', true);
     if (!input) return reply;
     const hint = input.params.get('token_type_hint');

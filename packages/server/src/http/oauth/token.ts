@@ -6,16 +6,19 @@ import type { FastifyInstance } from 'fastify';
 import type { AuditLog } from '../../core/audit/audit.js';
 import { InvalidClient, InvalidRequest } from '../../core/oauth/errors.js';
 import type { TokenEndpoint } from '../../core/oauth/token-endpoint.js';
+import type { SecretTransportPolicy } from '../../core/transport/secret-transport.js';
 import { findDuplicateHeader } from '../auth-request.js';
-import { noStore, sendOAuthError } from './errors.js';
+import { noStore, requireHttpsForClients, sendOAuthError } from './errors.js';
 import { readForm } from './form.js';
 
 export function registerTokenRoute(
   app: FastifyInstance,
-  options: { tokenEndpoint: TokenEndpoint; audit: AuditLog },
+  options: { tokenEndpoint: TokenEndpoint; audit: AuditLog; transport: SecretTransportPolicy },
 ): void {
   const { tokenEndpoint, audit } = options;
-  app.post('/oauth/token', async (request, reply) => {
+  // RFC 6749 §3.2: the token endpoint MUST require TLS.
+  const onRequest = requireHttpsForClients(options.transport, audit, 'oauth_token');
+  app.post('/oauth/token', { onRequest }, async (request, reply) => {
     const duplicate = findDuplicateHeader(request.raw.rawHeaders);
     if (duplicate) return sendOAuthError(reply, new InvalidRequest(`The ${duplicate} header appears more than once`));
     const form = readForm(request);

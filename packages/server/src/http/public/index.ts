@@ -9,6 +9,7 @@ import type { ActiveRoutes } from '../../core/policies/routes.js';
 import type { TokenTranslator } from '../../core/policies/token-translation.js';
 import type { RateLimiter } from '../../core/ratelimit/limiter.js';
 import type { Tokens } from '../../core/tokens/tokens.js';
+import type { SecretTransportPolicy } from '../../core/transport/secret-transport.js';
 import type { GatehouseMetrics } from '../../observability/metrics.js';
 import type { Store } from '../../store/database.js';
 import type { DecisionLogLevel } from '../decision-log.js';
@@ -35,6 +36,8 @@ export interface PublicSurfaceOptions {
   readonly fastLane?: boolean;
   /** `log.decisions` (default `info`). */
   readonly decisions?: DecisionLogLevel;
+  /** When plain HTTP may carry a secret (login, refresh, logout). */
+  readonly transport: SecretTransportPolicy;
 }
 
 export async function publicSurface(app: FastifyInstance, options: PublicSurfaceOptions): Promise<void> {
@@ -43,5 +46,5 @@ export async function publicSurface(app: FastifyInstance, options: PublicSurface
   registerHealthRoutes(app, options);
   registerVerifyRoute(app, options);
   registerJwksRoute(app, { keyRing: options.tokens.keyRing, maxAgeMs: options.jwksMaxAgeMs });
-  registerTokenRoutes(app, { tokens: options.tokens, audit: options.audit });
+  registerTokenRoutes(app, { tokens: options.tokens, audit: options.audit, transport: options.transport });
 }

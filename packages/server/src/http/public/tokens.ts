@@ -4,20 +4,27 @@
  * Basic` header (RFC 7617) instead of a body, never both. Token responses use the RFC 6749 §5.1
  * names and `Cache-Control: no-store` (SECURITY.md #19). A failed login answers the same 401 for
  * an unknown user and a wrong password (SECURITY.md #33); throttling answers 429 + Retry-After.
+ * Each of the three receives a secret (a password, a refresh token), so each first applies the
+ * HTTPS rule of every secret (../connection.ts `mayCarrySecret`): over plain HTTP it answers
+ * 401 `https-required` before the body is parsed or anything is checked (RFC 6749 §3.2 by analogy).
  */
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify';
 import type { AuditLog } from '../../core/audit/audit.js';
 import { parseBasicAuthorization } from '../../core/basic/parse-basic-credentials.js';
 import type { IssuedAccessToken } from '../../core/tokens/access-tokens.js';
 import { bearerJwt } from '../../core/tokens/jwt-authenticator.js';
 import type { TokenResult } from '../../core/tokens/token-service.js';
 import type { Tokens } from '../../core/tokens/tokens.js';
+import { HTTPS_REQUIRED_DESCRIPTION, type SecretTransportPolicy } from '../../core/transport/secret-transport.js';
 import { findDuplicateHeader } from '../auth-request.js';
+import { mayCarrySecret } from '../connection.js';
 import { fieldProblem, ProblemError } from '../problem.js';
 
 export interface TokenRoutesOptions {
   readonly tokens: Tokens;
   readonly audit: AuditLog;
+  /** When plain HTTP may carry a password or a refresh token. */
+  readonly transport: SecretTransportPolicy;
 }
 
 /** RFC 7617 §2: the challenge a failed login carries (RFC 9110 §15.5.2: a 401 needs one). */
@@ -79,64 +86,87 @@ function sendTokens(reply: FastifyReply, access: IssuedAccessToken, refreshToken
 export function registerTokenRoutes(app: FastifyInstance, options: TokenRoutesOptions): void {
   const { tokens, audit } = options;
 
+  // onRequest runs before the body is read: a secret sent in clear text is not even parsed.
+  const requireHttps =
+    (method: string): onRequestHookHandler =>
+    async (request) => {
+      if (mayCarrySecret(request, options.transport)) return;
+      audit.recordFailure({ method, reason: 'https_required', ip: request.ip });
+      throw new ProblemError('https-required', HTTPS_REQUIRED_DESCRIPTION, {
+        headers: { 'www-authenticate': BASIC_CHALLENGE, 'cache-control': 'no-store' },
+      });
+    };
+
   void app.register(async (scope) => {
     registerFormParser(scope);
 
-    scope.post('/auth/login', { schema: { body: loginSchema } }, async (request, reply) => {
-      const credentials = readLoginCredentials(request);
-      const body = (request.body ?? {}) as { scope?: string; audience?: string };
-      const result = await tokens.service.login({
-        ...credentials,
-        scope: body.scope,
-        audience: body.audience,
-        ip: request.ip,
-      });
-      if (result.ok) {
-        audit.record({ actor: result.subject, action: 'auth.login', target: result.subject, ip: request.ip });
-        request.log.info({ subject: result.subject, jti: result.access.jti }, 'login');
-        return sendTokens(reply, result.access, result.refreshToken);
-      }
-      audit.recordFailure({
-        method: 'login',
-        reason: result.error === 'invalid_credentials' ? result.detail : result.error,
-        ip: request.ip,
-        target: result.error === 'invalid_credentials' ? result.userId : null,
-      });
-      return deny(result);
-    });
-
-    scope.post('/auth/refresh', { schema: { body: refreshSchema } }, async (request, reply) => {
-      const { refresh_token: refreshToken } = request.body as { refresh_token: string };
-      const result = await tokens.service.refresh(refreshToken);
-      if (result.ok) {
-        request.log.info({ subject: result.subject, jti: result.access.jti }, 'refresh');
-        return sendTokens(reply, result.access, result.refreshToken);
-      }
-      audit.recordFailure({
-        method: 'refresh_token',
-        reason: result.error === 'invalid_grant' ? result.reason : result.error,
-        ip: request.ip,
-      });
-      return deny(result);
-    });
-
-    scope.post('/auth/logout', { schema: { body: refreshSchema } }, async (request, reply) => {
-      const { refresh_token: refreshToken } = request.body as { refresh_token: string };
-      const revoked = await tokens.service.logout(refreshToken);
-      // A valid access token presented with the request is revoked too.
-      const bearer = findDuplicateHeader(request.raw.rawHeaders)
-        ? undefined
-        : bearerJwt(request.headers.authorization, Number.MAX_SAFE_INTEGER);
-      if (typeof bearer === 'string') {
-        const checked = await tokens.verifier.verify(bearer);
-        if (checked.ok && checked.identity.credentialId) {
-          await tokens.service.revokeAccessToken(checked.identity.credentialId, checked.expiresAt);
+    scope.post(
+      '/auth/login',
+      { schema: { body: loginSchema }, onRequest: requireHttps('login') },
+      async (request, reply) => {
+        const credentials = readLoginCredentials(request);
+        const body = (request.body ?? {}) as { scope?: string; audience?: string };
+        const result = await tokens.service.login({
+          ...credentials,
+          scope: body.scope,
+          audience: body.audience,
+          ip: request.ip,
+        });
+        if (result.ok) {
+          audit.record({ actor: result.subject, action: 'auth.login', target: result.subject, ip: request.ip });
+          request.log.info({ subject: result.subject, jti: result.access.jti }, 'login');
+          return sendTokens(reply, result.access, result.refreshToken);
         }
-      }
-      request.log.info({ refresh_tokens_revoked: revoked }, 'logout');
-      // RFC 7009 §2.2 by analogy: the same answer whether or not the token was known.
-      return reply.code(204).header('cache-control', 'no-store').send();
-    });
+        audit.recordFailure({
+          method: 'login',
+          reason: result.error === 'invalid_credentials' ? result.detail : result.error,
+          ip: request.ip,
+          target: result.error === 'invalid_credentials' ? result.userId : null,
+        });
+        return deny(result);
+      },
+    );
+
+    scope.post(
+      '/auth/refresh',
+      { schema: { body: refreshSchema }, onRequest: requireHttps('refresh_token') },
+      async (request, reply) => {
+        const { refresh_token: refreshToken } = request.body as { refresh_token: string };
+        const result = await tokens.service.refresh(refreshToken);
+        if (result.ok) {
+          request.log.info({ subject: result.subject, jti: result.access.jti }, 'refresh');
+          return sendTokens(reply, result.access, result.refreshToken);
+        }
+        audit.recordFailure({
+          method: 'refresh_token',
+          reason: result.error === 'invalid_grant' ? result.reason : result.error,
+          ip: request.ip,
+        });
+        return deny(result);
+      },
+    );
+
+    scope.post(
+      '/auth/logout',
+      { schema: { body: refreshSchema }, onRequest: requireHttps('logout') },
+      async (request, reply) => {
+        const { refresh_token: refreshToken } = request.body as { refresh_token: string };
+        const revoked = await tokens.service.logout(refreshToken);
+        // A valid access token presented with the request is revoked too.
+        const bearer = findDuplicateHeader(request.raw.rawHeaders)
+          ? undefined
+          : bearerJwt(request.headers.authorization, Number.MAX_SAFE_INTEGER);
+        if (typeof bearer === 'string') {
+          const checked = await tokens.verifier.verify(bearer);
+          if (checked.ok && checked.identity.credentialId) {
+            await tokens.service.revokeAccessToken(checked.identity.credentialId, checked.expiresAt);
+          }
+        }
+        request.log.info({ refresh_tokens_revoked: revoked }, 'logout');
+        // RFC 7009 §2.2 by analogy: the same answer whether or not the token was known.
+        return reply.code(204).header('cache-control', 'no-store').send();
+      },
+    );
   });
 }
 
