@@ -61,7 +61,7 @@ export async function startBenchGatehouse({ env = {}, routes, discardLogs = fals
       GATEHOUSE_LOG_LEVEL: 'warn',
       GATEHOUSE_LOG_FORMAT: 'json',
       // Load comes over plain HTTP on loopback: passwords and client secrets need this (docs/security.md).
-      GATEHOUSE_ALLOW_INSECURE_LOOPBACK: 'true',
+      GATEHOUSE_SECURITY_ALLOW_INSECURE_LOOPBACK: 'true',
       ...env,
     },
     ...(file ? { file } : {}),

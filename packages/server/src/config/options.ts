@@ -809,7 +809,6 @@ export const OPTIONS: readonly OptionSpec[] = [
   },
   {
     key: 'security.allow_insecure_loopback',
-    env: 'GATEHOUSE_ALLOW_INSECURE_LOOPBACK',
     type: 'boolean',
     default: (resolved: ReadonlyMap<string, unknown>) => resolved.get('basic.allow_insecure_loopback') === true,
     doc: 'Accept passwords, client secrets and tokens (Basic, /auth/login, /auth/refresh, /auth/logout, the OAuth token, introspection and revocation endpoints and the login pages) over plain HTTP when the client (after `trust_proxy`) is on a loopback address, e.g. a sidecar on the same host. Off by default: every secret needs HTTPS (docs/security.md). Defaults to `basic.allow_insecure_loopback`.',

@@ -27,7 +27,9 @@ function serverWithAlice(kind: StoreKind, env: () => Record<string, string>): ()
   beforeAll(async () => {
     const given = env();
     const loopback: Record<string, string> =
-      given.GATEHOUSE_BASIC_ALLOW_INSECURE_LOOPBACK === undefined ? { GATEHOUSE_ALLOW_INSECURE_LOOPBACK: 'false' } : {};
+      given.GATEHOUSE_BASIC_ALLOW_INSECURE_LOOPBACK === undefined
+        ? { GATEHOUSE_SECURITY_ALLOW_INSECURE_LOOPBACK: 'false' }
+        : {};
     server = await startTestServer(kind, { env: { ...loopback, ...given } });
     await createUser(server, { username: 'alice', password: 'alice-password' });
   });
@@ -164,7 +166,7 @@ describe('behind a real nginx terminating TLS', () => {
 
   beforeAll(async () => {
     server = await startTestServer('sqlite', {
-      env: { GATEHOUSE_TRUST_PROXY: 'loopback', GATEHOUSE_ALLOW_INSECURE_LOOPBACK: 'false' },
+      env: { GATEHOUSE_TRUST_PROXY: 'loopback', GATEHOUSE_SECURITY_ALLOW_INSECURE_LOOPBACK: 'false' },
     });
     await createUser(server, { username: 'alice', password: 'alice-password' });
     dir = tempDir('gatehouse-nginx-');

@@ -88,7 +88,7 @@ function expectOAuthHttpsError(answer: Pick<Answer, 'status' | 'headers' | 'body
 
 describe.each(storeKinds())('HTTPS for every secret on %s', (kind) => {
   describe('over plain HTTP, without TLS, dev mode, trusted proxy or loopback allowance', () => {
-    const state = serverWith(kind, () => ({ GATEHOUSE_ALLOW_INSECURE_LOOPBACK: 'false' }));
+    const state = serverWith(kind, () => ({ GATEHOUSE_SECURITY_ALLOW_INSECURE_LOOPBACK: 'false' }));
     const url = (path: string) => `${state.server.publicUrl}${path}`;
 
     it('refuses POST /auth/login with a password, in the body or as Basic, without checking it', async () => {
@@ -177,7 +177,7 @@ describe.each(storeKinds())('HTTPS for every secret on %s', (kind) => {
 
   describe('behind a trusted TLS-terminating proxy', () => {
     const state = serverWith(kind, () => ({
-      GATEHOUSE_ALLOW_INSECURE_LOOPBACK: 'false',
+      GATEHOUSE_SECURITY_ALLOW_INSECURE_LOOPBACK: 'false',
       GATEHOUSE_TRUST_PROXY: 'loopback',
     }));
     const url = (path: string) => `${state.server.publicUrl}${path}`;
@@ -215,9 +215,9 @@ describe.each(storeKinds())('HTTPS for every secret on %s', (kind) => {
   });
 
   for (const [name, env] of [
-    ['security.allow_insecure_loopback', { GATEHOUSE_ALLOW_INSECURE_LOOPBACK: 'true' }],
+    ['security.allow_insecure_loopback', { GATEHOUSE_SECURITY_ALLOW_INSECURE_LOOPBACK: 'true' }],
     ['its old name basic.allow_insecure_loopback', { GATEHOUSE_BASIC_ALLOW_INSECURE_LOOPBACK: 'true' }],
-    ['--dev', { GATEHOUSE_ALLOW_INSECURE_LOOPBACK: 'false', GATEHOUSE_DEV: 'true' }],
+    ['--dev', { GATEHOUSE_SECURITY_ALLOW_INSECURE_LOOPBACK: 'false', GATEHOUSE_DEV: 'true' }],
   ] as Array<[string, Record<string, string>]>) {
     describe(`with ${name}`, () => {
       const state = serverWith(kind, () => env);
@@ -248,7 +248,7 @@ describe("with the server's own TLS", () => {
     certificate = makeSelfSignedCertificate(dir.path);
     server = await startTestServer('sqlite', {
       env: {
-        GATEHOUSE_ALLOW_INSECURE_LOOPBACK: 'false',
+        GATEHOUSE_SECURITY_ALLOW_INSECURE_LOOPBACK: 'false',
         GATEHOUSE_TLS_CERT: certificate.certFile,
         GATEHOUSE_TLS_KEY_FILE: certificate.keyFile,
       },

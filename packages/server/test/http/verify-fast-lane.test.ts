@@ -215,7 +215,7 @@ describe('the fast lane and the router answer /auth/verify alike', () => {
     beforeAll(async () => {
       // Plain HTTP from loopback refused (the harness allows it), so the proto headers decide.
       server = await startTestServer('sqlite', {
-        env: { GATEHOUSE_TRUST_PROXY: '127.0.0.1/32,::1', GATEHOUSE_ALLOW_INSECURE_LOOPBACK: 'false' },
+        env: { GATEHOUSE_TRUST_PROXY: '127.0.0.1/32,::1', GATEHOUSE_SECURITY_ALLOW_INSECURE_LOOPBACK: 'false' },
       });
       await createUser(server, { username: 'bob', password: 'bob password 123' });
     });

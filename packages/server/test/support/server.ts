@@ -64,9 +64,9 @@ export async function startTestServer(kind: StoreKind, options: TestServerOption
     GATEHOUSE_SHUTDOWN_TIMEOUT: '3s',
     // Tests speak plain HTTP on loopback: allow it, as a sidecar deployment would (docs/security.md),
     // unless the test sets either spelling itself (the tests of the HTTPS rule do).
-    ...(options.env?.GATEHOUSE_ALLOW_INSECURE_LOOPBACK === undefined &&
+    ...(options.env?.GATEHOUSE_SECURITY_ALLOW_INSECURE_LOOPBACK === undefined &&
     options.env?.GATEHOUSE_BASIC_ALLOW_INSECURE_LOOPBACK === undefined
-      ? { GATEHOUSE_ALLOW_INSECURE_LOOPBACK: 'true' }
+      ? { GATEHOUSE_SECURITY_ALLOW_INSECURE_LOOPBACK: 'true' }
       : {}),
     ...(kind === 'postgres' || options.masterKey ? { GATEHOUSE_MASTER_KEY: options.masterKey ?? TEST_MASTER_KEY } : {}),
     ...options.env,
