@@ -43,6 +43,10 @@ export function createLogger(config: Pick<GatehouseConfig, 'log'>, destination?:
   const options: pino.LoggerOptions = {
     level: config.log.level,
     base: { service: 'gatehouse' },
+    // `"level":"info"` and `"time":"2026-…Z"` rather than pino's 30 and epoch milliseconds: what
+    // log pipelines (Loki, Elasticsearch, CloudWatch, jq) read without a mapping.
+    formatters: { level: (label) => ({ level: label }) },
+    timestamp: pino.stdTimeFunctions.isoTime,
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
     serializers: {
       req: (req: { method?: string; url?: string; ip?: string; id?: string }) => ({
