@@ -99,6 +99,7 @@ function describeFailure(error: unknown): Failure {
   }
   if (code === 'ERR_STORE_REFUSED') return { exitCode: EXIT.failed, code: 'store-refused', message };
   if (code === 'ERR_MASTER_KEY') return { exitCode: EXIT.failed, code: 'master-key', message };
+  if (code === 'ERR_LISTEN') return { exitCode: EXIT.failed, code: 'cannot-listen', message };
   if (code === 'EADDRINUSE' || code === 'EACCES') {
     return { exitCode: EXIT.failed, code: 'cannot-listen', message: `cannot listen: ${message}` };
   }
