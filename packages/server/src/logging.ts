@@ -1,6 +1,6 @@
 /**
  * The process logger (pino). JSON lines by default, pretty on a terminal. Secrets never reach a
- * log line (SECURITY.md #34): credential headers and secret-named fields are redacted wherever
+ * log line (docs/security.md #34): credential headers and secret-named fields are redacted wherever
  * they appear, and request URLs are logged with sensitive query values masked.
  */
 import pino, { type Logger } from 'pino';

@@ -1,5 +1,5 @@
 /**
- * Signing-key rotation without downtime (issue 5 item 2; SECURITY.md #37), on an injected clock:
+ * Signing-key rotation without downtime (issue 5 item 2; docs/security.md #37), on an injected clock:
  * a new key is published `publish_ahead` before it signs, tokens signed before a rotation keep
  * verifying until they expire, a verifier that cached the JWKS (within its max-age) accepts the
  * new key's tokens, retired keys leave once their tokens have expired, and a deleted key's tokens

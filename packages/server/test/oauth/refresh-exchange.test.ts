@@ -1,6 +1,6 @@
 /**
- * The refresh token grant (rotation, reuse detection, no scope widening; SECURITY.md #17),
- * revocation of refresh tokens killing the grant's access tokens (SECURITY.md #24), and token
+ * The refresh token grant (rotation, reuse detection, no scope widening; docs/security.md #17),
+ * revocation of refresh tokens killing the grant's access tokens (docs/security.md #24), and token
  * exchange (RFC 8693: audience and scope only shrink). On every store.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -136,7 +136,7 @@ describe.each(storeKinds())('refresh and token exchange on %s', (kind) => {
     expect((await refresh(app, tokens.body.refresh_token)).status).toBe(200);
   });
 
-  it('introspects a refresh token, and revoking it kills the grant’s access tokens (SECURITY.md #24)', async () => {
+  it('introspects a refresh token, and revoking it kills the grant’s access tokens (docs/security.md #24)', async () => {
     const tokens = await userTokens();
     const introspected = await postForm(
       url('/oauth/introspect'),

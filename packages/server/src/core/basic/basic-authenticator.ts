@@ -6,7 +6,7 @@
  *    server runs in dev mode, or loopback clients are allowed;
  * 3. the verification cache (./verification-cache.ts): a hit answers without decoding or hashing;
  * 4. `parseBasicAuthorization`: a malformed value → 401 naming what is wrong (RFC 7617 §2,
- *    SECURITY.md #27);
+ *    docs/security.md #27);
  * 5. `verifyUserPassword` (throttle, argon2id, timing equalisation, rehash, audit): success is
  *    remembered; wrong credentials → one 401 for every reason; throttled → 429 + Retry-After.
  */
@@ -128,7 +128,7 @@ export function createBasicAuthenticator(options: BasicAuthenticatorOptions): Au
         headers: { 'retry-after': String(result.retryAfterSeconds) },
       });
     }
-    // One answer for unknown user, wrong password and disabled account (SECURITY.md #33).
+    // One answer for unknown user, wrong password and disabled account (docs/security.md #33).
     return rejected({
       status: 401,
       error: 'invalid_credentials',

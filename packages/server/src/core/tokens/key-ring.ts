@@ -5,7 +5,7 @@
  * `UNKNOWN_KID_RELOAD_MS`, so a flood of random kids cannot hammer the store), after an admin
  * change, and when the rotation timeline says something is due. Rotation steps run inside the
  * store's lock (see ./signing-keys.ts), so instances sharing a database agree on the active key.
- * When the store is down, the last loaded keys keep verifying (SECURITY.md: JWT verification
+ * When the store is down, the last loaded keys keep verifying (docs/security.md: JWT verification
  * keeps working from cached keys).
  */
 import type { VerificationKey } from '@gatehouse/sdk/jwt';
