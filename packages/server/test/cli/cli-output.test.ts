@@ -89,6 +89,11 @@ describe('errors with --json', () => {
     const noKey = await runCli(['keys', 'list', '--json', '--data-dir', '/nonexistent']);
     expect(noKey.code).toBe(2);
     expect(jsonError(noKey).error).toMatchObject({ code: 'usage', exit_code: 2 });
+    // token verify: the verdict on stdout, the error on stderr.
+    const forged = await runCli(['token', 'verify', TOKEN, '--url', server.publicUrl, '--json']);
+    expect(forged.code).toBe(1);
+    expect(JSON.parse(forged.stdout)).toMatchObject({ valid: false, code: 'ERR_JWT_UNKNOWN_KID' });
+    expect(JSON.parse(forged.stderr).error).toMatchObject({ code: 'invalid-token', exit_code: 1 });
     const garbage = await runCli(['token', 'decode', 'not-a-token', '--json']);
     expect(garbage.code).toBe(1);
     expect(jsonError(garbage).error).toMatchObject({ code: 'invalid-token', exit_code: 1 });
