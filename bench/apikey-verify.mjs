@@ -16,7 +16,7 @@
  *                timeouts), without authentication: the ceiling for any mechanism in Gatehouse;
  *       floor  — a plain Node handler (as /auth/verify's fast lane is) doing only what any API key
  *                verification of issue 3 must: one SHA-256 of the presented key, one
- *                constant-time comparison with a stored digest (SECURITY.md #29), and the same
+ *                constant-time comparison with a stored digest (docs/security.md #29), and the same
  *                five headers; no lookup, no checks, no metrics. The ceiling for verify itself;
  *       verify — `/auth/verify` with an API key on a real Gatehouse (SQLite, default settings).
  *     Target: verify ≥ 80 % of bare. Also reported: the server's CPU time per request, the figure

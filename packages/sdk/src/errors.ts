@@ -165,7 +165,7 @@ export class RateLimitedError extends GatehouseAuthError {
 /**
  * The verifier cannot decide: no usable keys (the JWKS endpoint is down, hangs, or returns
  * garbage) or the issuer is unreachable for a credential only it can check. Fail closed: answer
- * 503, never allow (SECURITY.md #35). `code` names the cause (`ERR_JWKS_TIMEOUT`…), `message`
+ * 503, never allow (docs/security.md #35). `code` names the cause (`ERR_JWKS_TIMEOUT`…), `message`
  * explains it for the operator.
  *
  * @example

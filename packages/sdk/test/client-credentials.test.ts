@@ -35,7 +35,7 @@ async function clientOf(request: RecordedRequest, form: URLSearchParams): Promis
         audience: issuer.url,
         currentDate: new Date(now),
       });
-      // SECURITY.md #18: a client_assertion jti is single-use.
+      // docs/security.md #18: a client_assertion jti is single-use.
       if (!payload.jti || seenJtis.has(payload.jti)) return undefined;
       seenJtis.add(payload.jti);
       return 'svc_keys';

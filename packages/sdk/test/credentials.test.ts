@@ -1,6 +1,6 @@
 /**
  * Finding the credential in request headers (RFC 6750 §2.1, RFC 7617 §2, RFC 9110 §11.4): what is
- * recognised, what is somebody else's, and what is malformed (400 invalid_request, SECURITY.md #28).
+ * recognised, what is somebody else's, and what is malformed (400 invalid_request, docs/security.md #28).
  */
 import { describe, expect, it } from 'vitest';
 import { InvalidRequestError } from '../src/index.js';
@@ -54,13 +54,13 @@ describe('findCredential', () => {
     expect(malformed({ authorization: `Bearer ${JWT}`, 'x-api-key': 'gk_x' })).toBe('ERR_MULTIPLE_CREDENTIALS');
   });
 
-  it('never reads a credential from the URL (SECURITY.md #26)', () => {
+  it('never reads a credential from the URL (docs/security.md #26)', () => {
     expect(find({ ':path': '/orders?access_token=abc&api_key=gk_x' })).toBeUndefined();
   });
 });
 
 describe('findRepeatedHeader', () => {
-  it('sees a second credential header that req.headers hides (SECURITY.md #28)', () => {
+  it('sees a second credential header that req.headers hides (docs/security.md #28)', () => {
     const names = ['authorization', 'x-api-key'];
     expect(findRepeatedHeader(['Authorization', 'Bearer a', 'Host', 'x', 'authorization', 'Bearer b'], names)).toBe(
       'authorization',

@@ -74,7 +74,7 @@ describe.each(storeKinds())('the SDK against a real Gatehouse on %s', (kind) => 
     expect(refused.status).toBe(401);
     expect(refused.headers.get('www-authenticate')).toMatch(/^Bearer error="invalid_token"/);
 
-    // A token for the server's default audience is not one for this service (SECURITY.md #8).
+    // A token for the server's default audience is not one for this service (docs/security.md #8).
     const elsewhere = await refusal(verifier.verify(await login()));
     expect(elsewhere.code).toBe('ERR_JWT_AUDIENCE');
   });

@@ -1,7 +1,7 @@
 /**
  * A JWKS endpoint that misbehaves, on a real local HTTP server: garbage, an HTML page, a private
  * key, 10 MB, a hang, a 5xx, a redirect, an empty set. Each time the verifier fails closed (503,
- * never an allow: SECURITY.md #35) with a clear error naming the cause, within its deadline; while
+ * never an allow: docs/security.md #35) with a clear error naming the cause, within its deadline; while
  * it backs off it answers at once without asking again; and it recovers when the endpoint does.
  * Cached keys keep working through a brief outage, and stop after `jwksMaxStale`.
  */
@@ -105,7 +105,7 @@ describe('a JWKS endpoint that misbehaves', () => {
     expect(events.map((event) => event.type)).toContain('jwks_expired');
   });
 
-  it('never lets a token pick where keys come from (jku, x5u, jwk are refused; no fetch) — SECURITY.md #3', async () => {
+  it('never lets a token pick where keys come from (jku, x5u, jwk are refused; no fetch) — docs/security.md #3', async () => {
     const verifier = createVerifier({ issuer: issuer.url, audience: issuer.audience, clock });
     await verifier.ready();
     const before = issuer.requests.length;

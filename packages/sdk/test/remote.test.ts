@@ -129,7 +129,7 @@ describe('API keys and Basic through /auth/verify', () => {
     expect(issuer.count('/auth/verify')).toBe(4);
   });
 
-  it('fails closed when the issuer fails, and never caches that (SECURITY.md #35)', async () => {
+  it('fails closed when the issuer fails, and never caches that (docs/security.md #35)', async () => {
     issuer.handlers.set('/auth/verify', () => ({
       status: 503,
       body: { type: 'urn:gatehouse:problem:store-unavailable' },
@@ -237,7 +237,7 @@ describe('opaque tokens through RFC 7662 introspection', () => {
     expect(issuer.count('/auth/verify')).toBe(0);
   });
 
-  it('refuses inactive tokens, tokens for another audience, and refresh tokens (SECURITY.md #23)', async () => {
+  it('refuses inactive tokens, tokens for another audience, and refresh tokens (docs/security.md #23)', async () => {
     const verifier = verifierFor({ introspection });
     expect(await refusal(verifier.verify('opaque-unknown'))).toMatchObject({ status: 401, code: 'ERR_TOKEN_INACTIVE' });
     expect(await refusal(verifier.verify('opaque-elsewhere'))).toMatchObject({ status: 401, code: 'ERR_JWT_AUDIENCE' });

@@ -39,7 +39,7 @@ async function outcome(verifier: Verifier, token: string): Promise<string> {
     return 'valid';
   } catch (error) {
     if (!(error instanceof GatehouseAuthError)) throw error;
-    // SECURITY.md #11: every refusal of a token is a 401 invalid_token.
+    // docs/security.md #11: every refusal of a token is a 401 invalid_token.
     expect({ status: error.status, error: error.error }).toEqual({ status: 401, error: 'invalid_token' });
     return error.code;
   }

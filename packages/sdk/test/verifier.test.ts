@@ -59,7 +59,7 @@ describe('createVerifier', () => {
     expect(issuer.count('/.well-known/jwks.json')).toBe(1);
   });
 
-  it('refuses metadata naming another issuer (RFC 8414 §3.3; SECURITY.md #25) and fails closed', async () => {
+  it('refuses metadata naming another issuer (RFC 8414 §3.3; docs/security.md #25) and fails closed', async () => {
     issuer.handlers.set('/.well-known/openid-configuration', () => ({
       status: 200,
       body: { issuer: 'https://evil.example', jwks_uri: `${issuer.url}/jwks` },
@@ -84,7 +84,7 @@ describe('createVerifier', () => {
       code: 'ERR_JWT_SIGNATURE',
       error: 'invalid_token',
     });
-    // The caller is not told which check failed, except expiry (SECURITY.md #34: generic errors).
+    // The caller is not told which check failed, except expiry (docs/security.md #34: generic errors).
     expect((await refusal(verifier.verify(forged))).description).toBe('The access token is invalid');
 
     const otherAudience = await issuer.sign({ aud: 'https://other.example' });

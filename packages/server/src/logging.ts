@@ -1,6 +1,6 @@
 /**
  * The process logger (pino). JSON lines by default, pretty on a terminal. Secrets never reach a
- * log line (SECURITY.md #34): credential headers and secret-named fields are redacted wherever
+ * log line (docs/security.md #34): credential headers and secret-named fields are redacted wherever
  * they appear, and request URLs are logged with sensitive query values masked.
  */
 import pino, { type Logger } from 'pino';
@@ -43,6 +43,10 @@ export function createLogger(config: Pick<GatehouseConfig, 'log'>, destination?:
   const options: pino.LoggerOptions = {
     level: config.log.level,
     base: { service: 'gatehouse' },
+    // `"level":"info"` and `"time":"2026-…Z"` rather than pino's 30 and epoch milliseconds: what
+    // log pipelines (Loki, Elasticsearch, CloudWatch, jq) read without a mapping.
+    formatters: { level: (label) => ({ level: label }) },
+    timestamp: pino.stdTimeFunctions.isoTime,
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
     serializers: {
       req: (req: { method?: string; url?: string; ip?: string; id?: string }) => ({

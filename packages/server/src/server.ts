@@ -13,6 +13,7 @@ import type { GatehouseConfig } from './config/types.js';
 import type { Clock } from './core/audit/audit.js';
 import { ANONYMOUS, type RoutePolicy } from './core/policies/routes.js';
 import { bootstrapAdminKey } from './startup/admin-key.js';
+import { assertListenersAvailable } from './startup/listeners.js';
 import { loadMasterKey } from './startup/master-key.js';
 import { loadTlsCredentials } from './startup/tls.js';
 import { openStore, type Store } from './store/database.js';
@@ -74,6 +75,8 @@ export async function startGatehouse(options: StartOptions): Promise<RunningGate
   // Before the store: a TLS mistake should not leave a half-started server behind.
   const tls = loadTlsCredentials(options.config);
   const scheme = tls ? 'https' : 'http';
+  // Before the store, the master key and the admin key: a port in use must leave nothing behind.
+  await assertListenersAvailable(options.config, options.routes != null);
   const config = await withConcretePublicPort(options.config);
   const store = await openMigratedStore(config, logger);
   let shuttingDown = false;

@@ -156,7 +156,7 @@ const cases = [
     token: await joseToken(es256, { payload: claims({ nbf: undefined }) }),
   },
 
-  // alg: none and algorithm confusion (SECURITY.md #1, #2).
+  // alg: none and algorithm confusion (docs/security.md #1, #2).
   ...['none', 'None', 'NONE', 'nOnE'].map((alg) => ({
     name: `alg-${alg}`,
     expect: 'ERR_JWT_ALG_NOT_ALLOWED',
@@ -223,7 +223,7 @@ const cases = [
     token: `${json({ kid: es256.kid, typ: 'at+jwt' })}.${validPayload}.${validSignature}`,
   },
 
-  // Keys never come from the token (SECURITY.md #3, #4).
+  // Keys never come from the token (docs/security.md #3, #4).
   {
     name: 'kid-path-traversal',
     expect: 'ERR_JWT_KID_INVALID',
@@ -312,7 +312,7 @@ const cases = [
     token: await joseToken(es256, { header: { x5c: ['MIIB'] } }),
   },
 
-  // Structure (SECURITY.md #5, #6, #12).
+  // Structure (docs/security.md #5, #6, #12).
   {
     name: 'segments-not-base64url',
     expect: 'ERR_JWT_MALFORMED',
@@ -480,7 +480,7 @@ const cases = [
     padTo: 1_048_576,
   },
 
-  // typ (SECURITY.md #7).
+  // typ (docs/security.md #7).
   {
     name: 'typ-missing',
     expect: 'ERR_JWT_TYPE',
@@ -538,7 +538,7 @@ const cases = [
     token: rawToken(hs256, header(hs256), payloadText(), { hmacSecret: randomBytes(32) }),
   },
 
-  // Claims (SECURITY.md #8).
+  // Claims (docs/security.md #8).
   {
     name: 'expired',
     expect: 'ERR_JWT_EXPIRED',

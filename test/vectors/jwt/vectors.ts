@@ -38,7 +38,7 @@ export interface TokenVector {
   readonly description: string;
   /** `valid`, or the error code a verifier must answer. */
   readonly expect: string;
-  /** The SECURITY.md item the case protects. */
+  /** The docs/security.md item the case protects. */
   readonly security?: string;
   /** Set where jose accepts a token we refuse on purpose: the reason. */
   readonly joseAccepts?: string;

@@ -1,7 +1,7 @@
 /**
  * How this service authenticates itself as an OAuth client, at the token and introspection
  * endpoints: `client_secret_basic` (RFC 6749 §2.3.1) or `private_key_jwt` (RFC 7523 §2.2, OIDC Core
- * §9), one method per request (SECURITY.md #18). Runtime-neutral: jose signs assertions with
+ * §9), one method per request (docs/security.md #18). Runtime-neutral: jose signs assertions with
  * WebCrypto, so this works in the Fetch entry too.
  */
 import { type CryptoKey, importJWK, importPKCS8, type JWK, type KeyObject, SignJWT } from 'jose';

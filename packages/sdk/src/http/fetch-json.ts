@@ -2,7 +2,7 @@
  * Fetches a JSON document from the issuer with every bound a verifier needs to fail closed and
  * fast: a deadline covering connect, headers and body (AbortSignal), a body size cap enforced
  * while streaming (a 10 MB answer is cut at the cap, not buffered), no redirects (keys come only
- * from the configured URL, SECURITY.md #3), a JSON media type (an HTML error page is named as
+ * from the configured URL, docs/security.md #3), a JSON media type (an HTML error page is named as
  * such), and strict UTF-8 (RFC 8259 §8.1). Runtime-neutral: `fetch`, streams and TextDecoder only.
  */
 import { RemoteDocumentError } from '../errors.js';

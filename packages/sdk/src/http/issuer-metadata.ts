@@ -3,7 +3,7 @@
  * Tries OpenID Connect Discovery 1.0 §4 (`/.well-known/openid-configuration`), then RFC 8414 §3
  * (`/.well-known/oauth-authorization-server`); when neither exists (HTTP 404) it falls back to
  * Gatehouse's own fixed paths. The document's `issuer` must be identical to the configured one
- * (RFC 8414 §3.3; SECURITY.md #25), so a metadata document from elsewhere cannot redirect trust.
+ * (RFC 8414 §3.3; docs/security.md #25), so a metadata document from elsewhere cannot redirect trust.
  */
 import { RemoteDocumentError } from '../errors.js';
 import { fetchJson } from './fetch-json.js';

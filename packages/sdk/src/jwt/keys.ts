@@ -1,8 +1,8 @@
 /**
  * Verification keys: a `kid`, the one algorithm the key may be used with, and a Node `KeyObject`.
- * The key decides the algorithm, never the token (RFC 8725 §3.1, SECURITY.md #1), and a key is
+ * The key decides the algorithm, never the token (RFC 8725 §3.1, docs/security.md #1), and a key is
  * checked once to really be of its algorithm's type (an HMAC "secret" that is a public key is the
- * algorithm-confusion attack of RFC 8725 §2.1, SECURITY.md #2).
+ * algorithm-confusion attack of RFC 8725 §2.1, docs/security.md #2).
  */
 import type { KeyObject } from 'node:crypto';
 
@@ -20,12 +20,12 @@ export interface VerificationKey {
   readonly key: KeyObject;
 }
 
-/** `kid` as an opaque map key: never a path, SQL or shell input (RFC 8725 §3.10, SECURITY.md #4). */
+/** `kid` as an opaque map key: never a path, SQL or shell input (RFC 8725 §3.10, docs/security.md #4). */
 export const KID_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
 
-/** Minimum HMAC key size: 256 bits (RFC 7518 §3.2, RFC 8725 §3.5, SECURITY.md #10). */
+/** Minimum HMAC key size: 256 bits (RFC 7518 §3.2, RFC 8725 §3.5, docs/security.md #10). */
 export const MIN_HMAC_KEY_BYTES = 32;
-/** Minimum RSA modulus (RFC 7518 §3.3, SECURITY.md #10). */
+/** Minimum RSA modulus (RFC 7518 §3.3, docs/security.md #10). */
 export const MIN_RSA_BITS = 2048;
 
 const checked = new WeakMap<KeyObject, string>();

@@ -189,7 +189,7 @@ function audienceMatches(aud: unknown, expected: string | readonly string[]): bo
 export function checkOptions(options: VerifyJwtOptions): number {
   const leeway = options.leewaySeconds ?? DEFAULT_LEEWAY_SECONDS;
   if (!(leeway >= 0 && leeway <= MAX_LEEWAY_SECONDS)) {
-    // SECURITY.md #8: leeway of a few minutes at most. A programming error, so it throws.
+    // docs/security.md #8: leeway of a few minutes at most. A programming error, so it throws.
     throw new RangeError(`leewaySeconds must be from 0 to ${MAX_LEEWAY_SECONDS}`);
   }
   if (typeof options.issuer !== 'string' || options.issuer.length === 0) throw new TypeError('issuer is required');

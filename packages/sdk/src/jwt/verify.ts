@@ -138,7 +138,7 @@ const hmacSecretOf = (key: VerificationKey['key']): Buffer => {
 function signatureVerifies(alg: JwtAlgorithm, key: VerificationKey['key'], data: Buffer, signature: Buffer): boolean {
   if (alg === 'HS256') {
     if (signature.length !== HS256_SIGNATURE_BYTES) return false;
-    // A MAC is checked in constant time (SECURITY.md: compare secrets with timingSafeEqual).
+    // A MAC is checked in constant time (docs/security.md: compare secrets with timingSafeEqual).
     return timingSafeEqual(createHmac('sha256', hmacSecretOf(key)).update(data).digest(), signature);
   }
   switch (alg) {

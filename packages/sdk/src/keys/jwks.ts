@@ -1,8 +1,8 @@
 /**
  * Reads a JWK Set (RFC 7517 §5) into the public verification keys a verifier may trust, each
- * pinned to exactly one algorithm (SECURITY.md #1). A set that publishes private or symmetric key
+ * pinned to exactly one algorithm (docs/security.md #1). A set that publishes private or symmetric key
  * material is refused whole: it means the endpoint is misconfigured or compromised, and anyone who
- * fetched it can forge tokens (RFC 8414 §3.3 / SECURITY.md #25: a JWKS holds public members only).
+ * fetched it can forge tokens (RFC 8414 §3.3 / docs/security.md #25: a JWKS holds public members only).
  * Keys we cannot use (encryption keys, unknown algorithms, RSA under 2048 bits) are skipped with a
  * reason; a set with none left is an error.
  */
@@ -94,7 +94,7 @@ function unusable(jwk: JWK, allowed: ReadonlySet<PublicAlgorithm>): string | und
   const alg = algorithmOf(jwk);
   if (alg === undefined) return `unsupported key (kty ${jwk.kty}, crv ${jwk.crv ?? '-'}, alg ${jwk.alg ?? '-'})`;
   if (!allowed.has(alg)) return `algorithm ${alg} is not allowed by this verifier`;
-  // RFC 8725 §3.5 / SECURITY.md #10: RSA keys of at least 2048 bits.
+  // RFC 8725 §3.5 / docs/security.md #10: RSA keys of at least 2048 bits.
   if (alg === 'RS256' && modulusBits(jwk.n) < MIN_RSA_BITS) return `RSA modulus shorter than ${MIN_RSA_BITS} bits`;
   return undefined;
 }

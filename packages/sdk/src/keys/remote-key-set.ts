@@ -1,14 +1,14 @@
 /**
  * The issuer's JWKS, cached. The rules, in order:
  * 1. keys are fetched from the configured (or discovered) URL only; a token never names where
- *    keys come from (SECURITY.md #3), it only picks one of ours by kid;
+ *    keys come from (docs/security.md #3), it only picks one of ours by kid;
  * 2. a known kid is answered from memory, synchronously; when the set is older than its freshness
  *    (the server's `Cache-Control: max-age`, capped by `cacheMaxAge`) it is refreshed in the
  *    background while the cached keys keep answering;
  * 3. an unknown kid refetches the set once, at most once per `cooldown` (and concurrent lookups
  *    share that one fetch), so a flood of random kids costs the issuer one request per cooldown;
  * 4. when the issuer is unreachable or answers garbage, the cached keys keep working for
- *    `maxStale` past their freshness (SECURITY.md: JWT verification keeps working from cached
+ *    `maxStale` past their freshness (docs/security.md: JWT verification keeps working from cached
  *    keys); retries back off from 1 s to 30 s;
  * 5. with no usable keys at all, lookups fail closed with {@link VerifierUnavailableError} naming
  *    the cause, quickly (the last error is answered during the backoff, never a hang).

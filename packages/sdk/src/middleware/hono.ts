@@ -19,7 +19,7 @@ export type GatehouseEnv = { Variables: { auth: Identity | undefined } };
 
 const contexts = new WeakMap<Request, { verifier: Verifier; options: AuthOptions | undefined }>();
 
-/** The Node request's raw header list, when Hono runs on `@hono/node-server` (SECURITY.md #28). */
+/** The Node request's raw header list, when Hono runs on `@hono/node-server` (docs/security.md #28). */
 function rawHeaders(c: Context): readonly string[] | undefined {
   const incoming = (c.env as { incoming?: { rawHeaders?: unknown } } | undefined)?.incoming;
   return Array.isArray(incoming?.rawHeaders) ? (incoming.rawHeaders as string[]) : undefined;

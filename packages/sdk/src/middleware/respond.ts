@@ -1,12 +1,12 @@
 /**
  * What every middleware shares: authenticate a request through the verifier, and turn a refusal
- * into the answer a resource server owes (RFC 6750 §3, SECURITY.md #11):
+ * into the answer a resource server owes (RFC 6750 §3, docs/security.md #11):
  * - no credential → 401 with a challenge per accepted scheme and no error code (§3.1);
  * - invalid credential → 401 `Bearer error="invalid_token"`;
  * - malformed request → 400 `invalid_request`;
  * - missing scope → 403 `insufficient_scope` with the `scope` attribute;
  * - the issuer throttled → 429 with `Retry-After`; keys unavailable → 503 with `Retry-After`
- *   (fail closed, SECURITY.md #35).
+ *   (fail closed, docs/security.md #35).
  * Bodies are `{"error", "error_description"}` like Gatehouse's `/auth/verify`, never cached.
  */
 import {
@@ -38,7 +38,7 @@ export type AuthResult =
 
 /**
  * Authenticates the request's headers. `rawHeaders` (Node) lets a repeated credential header be
- * seen, which `req.headers` hides (SECURITY.md #28). Throws only for errors that are not
+ * seen, which `req.headers` hides (docs/security.md #28). Throws only for errors that are not
  * authentication outcomes (a bug): refusals are values.
  */
 export async function authenticateHeaders(

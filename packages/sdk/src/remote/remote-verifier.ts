@@ -166,7 +166,7 @@ export class RemoteVerifier {
       unknown
     >;
     const now = this.options.now();
-    // RFC 7662 §2.2: `active` is REQUIRED; anything but true is an inactive token (SECURITY.md #23).
+    // RFC 7662 §2.2: `active` is REQUIRED; anything but true is an inactive token (docs/security.md #23).
     if (claims.active !== true) throw new InvalidTokenError('ERR_TOKEN_INACTIVE', 'The token is not active');
     // An active refresh token is still not an access token: it never authorises a request
     // (RFC 6749 §1.5; Gatehouse introspects refresh tokens too, with token_type "refresh_token").

@@ -1,9 +1,9 @@
 /**
  * Finding the credential in a request. RFC 6750 §2.1: `Authorization: Bearer <b64token>`, scheme
  * case-insensitive; RFC 7617 §2: `Basic`; an API key in its own header (`X-API-Key`). Never from
- * the query string (RFC 6750 §2.3 is a MUST NOT for us: SECURITY.md #26). A request carrying a
+ * the query string (RFC 6750 §2.3 is a MUST NOT for us: docs/security.md #26). A request carrying a
  * credential header twice, or two credentials at once, is malformed (400 `invalid_request`,
- * RFC 6750 §3.1; SECURITY.md #28): the issuer and we might otherwise read different ones.
+ * RFC 6750 §3.1; docs/security.md #28): the issuer and we might otherwise read different ones.
  */
 import { InvalidRequestError } from '../errors.js';
 

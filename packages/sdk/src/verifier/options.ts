@@ -149,7 +149,7 @@ export function resolveOptions(options: VerifierOptions): ResolvedOptions {
   if (options === null || typeof options !== 'object') throw new TypeError('createVerifier needs options');
   const { issuer, audience } = options;
   if (typeof issuer !== 'string' || issuer.length === 0) throw new TypeError('issuer is required');
-  // SECURITY.md #8: aud must contain us; a verifier without an audience would accept any token.
+  // docs/security.md #8: aud must contain us; a verifier without an audience would accept any token.
   const audiences = typeof audience === 'string' ? [audience] : audience;
   if (!Array.isArray(audiences) || audiences.length === 0 || !audiences.every((a) => typeof a === 'string' && a)) {
     throw new TypeError('audience is required: this service’s audience, as tokens carry it in aud');
@@ -184,7 +184,7 @@ export function resolveOptions(options: VerifierOptions): ResolvedOptions {
   }
   const leewaySeconds = options.leewaySeconds ?? DEFAULT_LEEWAY_SECONDS;
   if (!(typeof leewaySeconds === 'number' && leewaySeconds >= 0 && leewaySeconds <= MAX_LEEWAY_SECONDS)) {
-    // SECURITY.md #8: leeway of a few minutes at most.
+    // docs/security.md #8: leeway of a few minutes at most.
     throw new TypeError(`leewaySeconds must be from 0 to ${MAX_LEEWAY_SECONDS}`);
   }
   const apiKeyHeader = (options.apiKeyHeader ?? 'x-api-key').toLowerCase();

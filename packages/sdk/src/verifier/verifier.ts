@@ -282,7 +282,7 @@ const isPem = (entry: unknown): entry is PemPublicKey =>
 
 /**
  * The secret's bytes, read the way Gatehouse reads `keys.hs256_secret`: hex (64+ characters), else
- * base64url (43+). At least 32 bytes (RFC 7518 §3.2, SECURITY.md #10).
+ * base64url (43+). At least 32 bytes (RFC 7518 §3.2, docs/security.md #10).
  */
 export function secretBytes(secret: string | Uint8Array): Uint8Array {
   let bytes: Uint8Array;

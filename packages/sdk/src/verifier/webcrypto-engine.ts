@@ -65,7 +65,7 @@ async function verify(
   return { ok: true, header, claims: payload.value };
 }
 
-/** Checks once, at import, that a CryptoKey really is of its algorithm's type (RFC 8725 §3.1, SECURITY.md #2, #10). */
+/** Checks once, at import, that a CryptoKey really is of its algorithm's type (RFC 8725 §3.1, docs/security.md #2, #10). */
 export function cryptoKeyKey(kid: string, alg: JwtAlgorithm, key: CryptoKey | Uint8Array): WebCryptoKey {
   if (key instanceof Uint8Array) throw new TypeError(`${alg} needs an asymmetric public key`);
   const algorithm = key.algorithm as { name: string; namedCurve?: string; modulusLength?: number };

@@ -1,7 +1,7 @@
 /**
  * The verification core against the shared vectors (test/vectors/jwt): each case must be
  * accepted, or refused with exactly its error code. The server's black-box suite replays the same
- * file over HTTP. Each case names the SECURITY.md item it protects.
+ * file over HTTP. Each case names the docs/security.md item it protects.
  */
 import { describe, expect, it } from 'vitest';
 import {

@@ -24,7 +24,7 @@ const es256Kid = () => [...keys.values()].find((key) => key.alg === 'ES256')?.ki
 const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
 
 describe('verifyJwt', () => {
-  it('refuses HS256 when the trusted key is asymmetric, even if the caller mislabels it (SECURITY.md #2)', async () => {
+  it('refuses HS256 when the trusted key is asymmetric, even if the caller mislabels it (docs/security.md #2)', async () => {
     const es = keys.get(es256Kid()) as VerificationKey;
     // A verifier misconfigured to treat the ES256 public key as an HS256 key still refuses.
     const mislabelled: VerificationKey = { kid: es.kid, alg: 'HS256', key: es.key };
@@ -32,7 +32,7 @@ describe('verifyJwt', () => {
     expect(result).toMatchObject({ ok: false, code: 'ERR_JWT_ALG_NOT_ALLOWED' });
   });
 
-  it('refuses keys too weak for their algorithm (SECURITY.md #10)', async () => {
+  it('refuses keys too weak for their algorithm (docs/security.md #10)', async () => {
     const short = createSecretKey(Buffer.alloc(16, 1));
     const hs = [...keys.values()].find((key) => key.alg === 'HS256') as VerificationKey;
     const result = await verifyJwt(vector('valid-hs256'), () => ({ ...hs, key: short }), base);
@@ -79,7 +79,7 @@ describe('verifyJwt', () => {
     });
   });
 
-  it('applies the leeway exactly and refuses a leeway above five minutes (SECURITY.md #8)', async () => {
+  it('applies the leeway exactly and refuses a leeway above five minutes (docs/security.md #8)', async () => {
     const token = vector('valid-es256');
     const lookup = (kid: string) => keys.get(kid);
     const exp = (decodeJwtUnverified(token) as unknown as { claims: { exp: number } }).claims.exp;
@@ -92,7 +92,7 @@ describe('verifyJwt', () => {
     await expect(verifyJwt(token, lookup, { ...base, leewaySeconds: 301 })).rejects.toThrow(RangeError);
   });
 
-  it('caps the length before decoding, with a configurable limit (SECURITY.md #12)', async () => {
+  it('caps the length before decoding, with a configurable limit (docs/security.md #12)', async () => {
     const token = vector('valid-es256');
     const lookup = (kid: string) => keys.get(kid);
     expect(await verifyJwt(token, lookup, { ...base, maxTokenLength: token.length - 1 })).toMatchObject({

@@ -1,6 +1,6 @@
 /**
  * What every middleware must do, over real HTTP against a real instance of its framework
- * (RFC 6750 §3; SECURITY.md #11, #28, #35). Each framework's test file starts an app with:
+ * (RFC 6750 §3; docs/security.md #11, #28, #35). Each framework's test file starts an app with:
  * - `GET /me`: requires a credential, answers `{ subject, scopes, method }`;
  * - `GET /write`: requires the `write` scope;
  * - `GET /public`: credential optional, answers `{ subject }` (null when anonymous);
@@ -48,7 +48,7 @@ export function middlewareContract(name: string, start: StartApp, makeVerifier =
       expect(await response.json()).toEqual({ error: 'unauthorized', error_description: 'Authentication is required' });
     });
 
-    it('answers 401 invalid_token for a tampered token (SECURITY.md #11)', async () => {
+    it('answers 401 invalid_token for a tampered token (docs/security.md #11)', async () => {
       const [h, p, s] = token.split('.') as [string, string, string];
       const claims = JSON.parse(Buffer.from(p, 'base64url').toString());
       const tampered = [h, Buffer.from(JSON.stringify({ ...claims, sub: 'usr_admin' })).toString('base64url'), s].join(
@@ -76,7 +76,7 @@ export function middlewareContract(name: string, start: StartApp, makeVerifier =
       expect(allowed.status).toBe(200);
     });
 
-    it('answers 400 invalid_request for two Authorization headers (SECURITY.md #28) and a malformed one', async () => {
+    it('answers 400 invalid_request for two Authorization headers (docs/security.md #28) and a malformed one', async () => {
       const twice = await rawRequest(`${app.url}/me`, {
         headers: [
           ['Authorization', `Bearer ${token}`],
@@ -106,7 +106,7 @@ export function middlewareContract(name: string, start: StartApp, makeVerifier =
       expect(bad.status).toBe(401);
     });
 
-    it('fails closed with 503 and Retry-After when keys cannot be fetched (SECURITY.md #35)', async () => {
+    it('fails closed with 503 and Retry-After when keys cannot be fetched (docs/security.md #35)', async () => {
       const broken = await start(
         makeVerifier({ issuer: 'http://127.0.0.1:9', audience: issuer.audience, timeout: 500 }),
       );

@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { CliError, EXIT } from './exit-codes.js';
+import { CliError, EXIT, httpError } from './exit-codes.js';
 
 export interface AdminConnectionOptions {
   readonly adminUrl?: string | undefined;
@@ -72,19 +72,19 @@ export function createAdminClient(options: AdminConnectionOptions, env = process
         payload = undefined;
       }
       if (response.ok) return payload as T;
-      const problem = (payload ?? {}) as { detail?: string; title?: string; errors?: Array<{ message?: string }> };
+      const problem = (payload ?? {}) as {
+        type?: string;
+        detail?: string;
+        title?: string;
+        errors?: Array<{ field?: string; message?: string }>;
+      };
       // Several field problems (an import naming many lines) read better one per line.
       const message =
         problem.errors && problem.errors.length > 1
           ? `${response.status} ${problem.title ?? response.statusText}:\n${problem.errors.map((item) => `  ${item.message}`).join('\n')}`
           : `${response.status} ${problem.detail ?? problem.title ?? response.statusText}`;
-      if (response.status === 401 || response.status === 403) {
-        throw new CliError(`the admin API refused the admin key: ${message}`, EXIT.unauthorized);
-      }
-      if (response.status === 404) throw new CliError(message, EXIT.notFound);
-      if (response.status === 400 || response.status === 409 || response.status === 422)
-        throw new CliError(message, EXIT.usage);
-      throw new CliError(message, EXIT.failed);
+      const refused = response.status === 401 || response.status === 403;
+      throw httpError(response.status, refused ? `the admin API refused the admin key: ${message}` : message, problem);
     },
   };
 }

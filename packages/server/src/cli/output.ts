@@ -27,3 +27,11 @@ export function formatRecord(entries: ReadonlyArray<readonly [string, unknown]>)
 export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }
+
+/**
+ * A failure under `--json`: one object on stderr (stdout carries only results), e.g.
+ * `{"error":{"code":"not-found","message":"…","status":404,"exit_code":5}}` (docs/cli.md).
+ */
+export function printJsonError(error: Record<string, unknown>): void {
+  process.stderr.write(`${JSON.stringify({ error })}\n`);
+}

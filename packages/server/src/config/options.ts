@@ -294,7 +294,7 @@ export const DECISION_LOG_LEVELS = ['info', 'debug', 'off'] as const;
 export const SIGNING_ALGORITHMS = ['ES256', 'EdDSA', 'RS256', 'HS256'] as const;
 
 /**
- * An HMAC secret of at least 32 bytes (RFC 7518 §3.2, RFC 8725 §3.5, SECURITY.md #10), given as
+ * An HMAC secret of at least 32 bytes (RFC 7518 §3.2, RFC 8725 §3.5, docs/security.md #10), given as
  * hex (64+ characters) or base64url (43+ characters); the value is kept as given.
  */
 export const parseHmacSecret = (raw: unknown): Parsed<string> => {
@@ -939,7 +939,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     key: 'throttle.familiar_ttl',
     type: 'duration',
     default: 2_592_000_000,
-    doc: 'How long a client IP stays "familiar" to a user after a successful login: failures from elsewhere cannot lock the user out from familiar clients (SECURITY.md #32).',
+    doc: 'How long a client IP stays "familiar" to a user after a successful login: failures from elsewhere cannot lock the user out from familiar clients (docs/security.md #32).',
     parse: parseDurationOption,
     show: (value) => formatDuration(Number(value)),
   },
@@ -990,7 +990,7 @@ export const CROSS_CHECKS: ReadonlyArray<(resolved: ReadonlyMap<string, unknown>
 function checkTokenSettings(values: ReadonlyMap<string, unknown>): string[] {
   const problems: string[] = [];
   const number = (key: string) => Number(values.get(key));
-  // SECURITY.md #37: a key is published at least one JWKS cache lifetime before it signs.
+  // docs/security.md #37: a key is published at least one JWKS cache lifetime before it signs.
   if (number('keys.publish_ahead') <= number('keys.jwks_max_age')) {
     problems.push(
       'keys.publish_ahead: must be longer than keys.jwks_max_age, or verifiers may not know a new key when it starts signing',

@@ -3,7 +3,7 @@
  * a credential header more than once. Node keeps only the first `Authorization` header in
  * `req.headers` and silently drops the rest (and joins repeated custom headers with ", "), so two
  * credentials could otherwise be read differently by us and by an upstream: the raw header list is
- * the only place to see them (SECURITY.md #28; RFC 9110 §5.3).
+ * the only place to see them (docs/security.md #28; RFC 9110 §5.3).
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import type { AuthRequest } from '../core/pipeline/types.js';

@@ -2,7 +2,7 @@
  * The decision log: one structured line per authentication decision of `/auth/verify` and the
  * gateway, allowed or not (ASVS 16.3.1: log every authentication success and failure; ASVS
  * 16.2.1: who, when, where, what). The fields are built here from the decision, never from the
- * request, so a credential cannot reach the line (ASVS 16.2.5, SECURITY.md #34): the subject and
+ * request, so a credential cannot reach the line (ASVS 16.2.5, docs/security.md #34): the subject and
  * the credential's own id (an API key's `key_…` id, a token's `jti`) name who, never the secret.
  *
  * ```json

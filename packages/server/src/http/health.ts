@@ -1,5 +1,5 @@
 /**
- * Liveness and readiness (SECURITY.md #38): `/healthz` answers while the process runs and touches
+ * Liveness and readiness (docs/security.md #38): `/healthz` answers while the process runs and touches
  * nothing; `/readyz` checks that the store answers and that no migration is pending, and answers
  * 503 problem+json otherwise, so a load balancer stops sending traffic until the store is back.
  */

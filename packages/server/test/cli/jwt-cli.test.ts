@@ -46,6 +46,22 @@ describe.each(storeKinds())('gatehouse keys and token commands on %s', (kind) =>
     expect(missing.stderr).toContain('no signing key no-such-kid');
   });
 
+  it('`keys rotate --now` right after `keys rotate` signs with a fresh key, not the pending one', async () => {
+    const scheduled = JSON.parse((await runCli(['keys', 'rotate', ...admin(), '--json'])).stdout).data as Array<{
+      kid: string;
+      state: string;
+    }>;
+    const pending = scheduled.find((key) => key.state === 'next')?.kid;
+    const active = scheduled.find((key) => key.state === 'active')?.kid;
+    const now = await runCli(['keys', 'rotate', '--now', ...admin(), '--json']);
+    expect(now.code).toBe(0);
+    const after = JSON.parse(now.stdout).data as Array<{ kid: string; state: string }>;
+    const signing = after.find((key) => key.state === 'active')?.kid;
+    expect([pending, active]).not.toContain(signing);
+    expect(after.map((key) => key.kid)).not.toContain(pending);
+    expect(after.find((key) => key.kid === active)?.state).toBe('retired');
+  });
+
   it('takes a kid that begins with a dash, as one RFC 7638 thumbprint in 64 does', async () => {
     // Commander reads such a word as an option; the kid must reach the server all the same.
     const dashed = await runCli(['keys', 'retire', '-Zb3xYzQ', ...admin()]);

@@ -29,13 +29,13 @@ describe('token configuration', () => {
     });
   });
 
-  it('refuses a publish_ahead not longer than the JWKS cache lifetime (SECURITY.md #37)', () => {
+  it('refuses a publish_ahead not longer than the JWKS cache lifetime (docs/security.md #37)', () => {
     expect(problemsOf({ GATEHOUSE_KEYS_PUBLISH_AHEAD: '5m' })).toEqual([
       'keys.publish_ahead: must be longer than keys.jwks_max_age, or verifiers may not know a new key when it starts signing',
     ]);
   });
 
-  it('refuses HS256 without a secret, and secrets under 256 bits (SECURITY.md #10)', () => {
+  it('refuses HS256 without a secret, and secrets under 256 bits (docs/security.md #10)', () => {
     expect(problemsOf({ GATEHOUSE_KEYS_ALGORITHM: 'HS256' })[0]).toMatch(
       /^keys.algorithm: HS256 needs keys.hs256_secret/,
     );

@@ -1,7 +1,7 @@
 /**
  * HTTP Basic through /auth/verify, black-box over real HTTP on every store (dev mode, so plain
  * HTTP is allowed here; see basic-transport.test.ts for the HTTPS rules). Covers every "Bad
- * input" case of the issue, identical answers for unknown/wrong/disabled/deleted (SECURITY.md
+ * input" case of the issue, identical answers for unknown/wrong/disabled/deleted (docs/security.md
  * #33), RFC 7617 parsing (#27), duplicate headers (#28), cache invalidation and audit/logging (#34).
  */
 import { writeFileSync } from 'node:fs';
@@ -49,7 +49,7 @@ describe.each(storeKinds())('HTTP Basic on %s', (kind) => {
     }
   });
 
-  it('gives one identical answer for a wrong password, an unknown user, a disabled and a deleted user (SECURITY.md #33)', async () => {
+  it('gives one identical answer for a wrong password, an unknown user, a disabled and a deleted user (docs/security.md #33)', async () => {
     await createUser(server, { username: 'dora', password: 'disabled-password', disabled: true });
     const gone = await createUser(server, { username: 'gone', password: 'deleted-password' });
     expect((await server.admin('DELETE', `/admin/v1/users/${gone.id}`)).status).toBe(204);
@@ -86,7 +86,7 @@ describe.each(storeKinds())('HTTP Basic on %s', (kind) => {
     ['an 8 KB value', `Basic ${'QUFB'.repeat(2048)}`, 'invalid_request', /too long/],
     ['empty password', basicHeader('alice', ''), 'invalid_credentials', /incorrect/],
   ])(
-    'refuses %s with 401 and the Basic challenge (SECURITY.md #27)',
+    'refuses %s with 401 and the Basic challenge (docs/security.md #27)',
     async (_case, authorization, error, description) => {
       const response = await verify(server.publicUrl, { authorization });
       expect(response.status).toBe(401);
@@ -104,7 +104,7 @@ describe.each(storeKinds())('HTTP Basic on %s', (kind) => {
     expect((await fetch(`${server.publicUrl}/healthz`)).status).toBe(200);
   });
 
-  it('refuses two Authorization headers with 400, even when both are valid (SECURITY.md #28)', async () => {
+  it('refuses two Authorization headers with 400, even when both are valid (docs/security.md #28)', async () => {
     const response = await rawRequest(`${server.publicUrl}/auth/verify`, {
       headers: [
         ['Authorization', basicHeader('alice', 'correct horse battery')],
@@ -176,7 +176,7 @@ describe.each(storeKinds())('HTTP Basic on %s', (kind) => {
 });
 
 describe.each(storeKinds())('rehash on login on %s', (kind) => {
-  it('rehashes a stored hash made with weaker argon2id parameters at the next login (SECURITY.md #30)', async () => {
+  it('rehashes a stored hash made with weaker argon2id parameters at the next login (docs/security.md #30)', async () => {
     const dir = tempDir();
     const database = await createTestDatabase(kind, dir.path);
     const shared = { dataDir: dir.path, databaseUrl: database.url, masterKey: 'b'.repeat(64) };
@@ -214,7 +214,7 @@ describe.each(storeKinds())('rehash on login on %s', (kind) => {
 });
 
 describe.each(storeKinds())('pepper and blocklist on %s', (kind) => {
-  it('peppers new hashes, re-peppers old ones at login, and fails closed without the pepper (SECURITY.md #30, #35)', async () => {
+  it('peppers new hashes, re-peppers old ones at login, and fails closed without the pepper (docs/security.md #30, #35)', async () => {
     const dir = tempDir();
     const database = await createTestDatabase(kind, dir.path);
     const shared = { dataDir: dir.path, databaseUrl: database.url, masterKey: 'c'.repeat(64) };

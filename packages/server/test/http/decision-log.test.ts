@@ -1,6 +1,6 @@
 /**
  * The decision log over HTTP (issue 15 finding 6; ASVS 16.3.1: every authentication success and
- * failure is logged; ASVS 16.2.5 / SECURITY.md #34: never the credential): exactly one line per
+ * failure is logged; ASVS 16.2.5 / docs/security.md #34: never the credential): exactly one line per
  * `/auth/verify` decision, allowed or denied, for API keys, Basic and JWT, through both doors,
  * with the fields operators need, and none with `log.decisions: off`.
  */

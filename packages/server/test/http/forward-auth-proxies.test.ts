@@ -2,7 +2,7 @@
  * The nginx and Caddy examples, for real: Debian's binaries run the configs from examples/
  * (ports swapped for ephemeral ones) in front of a small upstream, with Gatehouse running
  * examples/gatehouse.yaml as the auth server. What a client of the proxy sees, and what reaches
- * the app (SECURITY.md #36: only a positive decision passes; identity headers come from
+ * the app (docs/security.md #36: only a positive decision passes; identity headers come from
  * Gatehouse, never from the client).
  */
 import path from 'node:path';

@@ -2,7 +2,7 @@
  * `/auth/verify` with route policies: the original request the proxy describes picks the route
  * (nginx X-Original-*, Caddy/Traefik X-Forwarded-*, Envoy's path below /auth/verify), default
  * deny answers 403, descriptions that disagree are refused (a client cannot add its own), and
- * the 2xx only comes with a positive decision (SECURITY.md #36).
+ * the 2xx only comes with a positive decision (docs/security.md #36).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { storeKinds } from '../support/databases.js';

@@ -39,7 +39,7 @@ describe.each(storeKinds())('foundation on %s', (kind) => {
     }
   });
 
-  it('refuses two Authorization headers with 400 (SECURITY.md #28: Node keeps only the first)', async () => {
+  it('refuses two Authorization headers with 400 (docs/security.md #28: Node keeps only the first)', async () => {
     const response = await rawRequest(`${server.publicUrl}/auth/verify`, {
       headers: [
         ['Authorization', 'Bearer one'],

@@ -1,9 +1,9 @@
 /**
  * The gateway with real API keys: the key (in the configured header or as a Bearer token) never
- * reaches the upstream, identity headers do (SECURITY.md #36); revoked keys are refused; the
+ * reaches the upstream, identity headers do (docs/security.md #36); revoked keys are refused; the
  * key's own rate limit and the route's `rate_limit` answer 429 with `Retry-After` and
  * `RateLimit-*`, per caller; forward auth applies the route limit too; and with PostgreSQL down,
- * an uncached key is a 503, never a pass (SECURITY.md #35). On every store.
+ * an uncached key is a 503, never a pass (docs/security.md #35). On every store.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { manualClock } from '../support/basic.js';
@@ -70,7 +70,7 @@ describe.each(storeKinds())('gateway with API keys on %s', (kind) => {
     expect(server.logs.join('')).not.toContain(service.key);
   });
 
-  it('refuses the configured key header sent twice (SECURITY.md #28)', async () => {
+  it('refuses the configured key header sent twice (docs/security.md #28)', async () => {
     const response = await rawRequest(`${server.proxyUrl}/keyed/x`, {
       headers: [
         ['X-Service-Key', service.key],
@@ -160,7 +160,7 @@ describe.skipIf(!postgresBaseUrl)('gateway with PostgreSQL down', () => {
     await upstream?.close();
   });
 
-  it('answers 503 problem+json for a key that needs the store, never a pass (SECURITY.md #35)', async () => {
+  it('answers 503 problem+json for a key that needs the store, never a pass (docs/security.md #35)', async () => {
     const issued = await issueKey(server, { name: 'not-yet-used' });
     await database.proxy.cut();
     try {

@@ -1,6 +1,6 @@
 /**
  * The gateway with real credentials: HTTP Basic users and JWTs from /auth/login, through route
- * policies, with identity headers for the upstream and credentials stripped (SECURITY.md #36);
+ * policies, with identity headers for the upstream and credentials stripped (docs/security.md #36);
  * scopes (403), optional authentication, and token translation (`forward: jwt`) verified by the
  * real SDK in the upstream, for the gateway and for forward auth. On every store.
  */

@@ -1,7 +1,7 @@
 /**
  * The built-in gateway, black-box: a real Gatehouse with routes in front of a real upstream.
  * Route matching and default deny, path and host tricks, credential stripping and identity
- * headers (SECURITY.md #36), streaming, keep-alive, upstream failures, and HTTP framing attacks.
+ * headers (docs/security.md #36), streaming, keep-alive, upstream failures, and HTTP framing attacks.
  */
 import { createHash } from 'node:crypto';
 import http from 'node:http';
@@ -130,7 +130,7 @@ describe.each(storeKinds())('gateway on %s', (kind) => {
     expect(seen.headers['x-request-id']).toEqual(expect.any(String));
   });
 
-  it('strips client credentials and client-sent identity and forwarding headers (SECURITY.md #36)', async () => {
+  it('strips client credentials and client-sent identity and forwarding headers (docs/security.md #36)', async () => {
     const response = await rawRequest(`${server.proxyUrl}/public/x?api_key=sekret1&a=1&access_token=sekret2`, {
       headers: [
         ['Authorization', 'Bearer sekret3'],
@@ -263,7 +263,7 @@ describe.each(storeKinds())('gateway on %s', (kind) => {
       expect(asterisk).toMatch(/^HTTP\/1\.1 400 /);
     });
 
-    it('refuses a request with two Host or two Authorization headers (SECURITY.md #28)', async () => {
+    it('refuses a request with two Host or two Authorization headers (docs/security.md #28)', async () => {
       const twoHosts = await rawRequest(`${server.proxyUrl}/public/x`, { headers: [['Host', 'api.example.test']] });
       expect(twoHosts.status).toBe(400);
       const twoAuth = await rawRequest(`${server.proxyUrl}/public/x`, {

@@ -1,7 +1,7 @@
 /**
  * The shared-secret setup (keys.algorithm HS256): tokens are HS256 under the configured secret,
  * /auth/verify accepts them, and the secret never appears in the JWKS (issue 5 item 1, 3;
- * SECURITY.md #25).
+ * docs/security.md #25).
  */
 import { createHmac } from 'node:crypto';
 import { decodeJwtUnverified } from '@gatehouse/sdk/jwt';

@@ -1,5 +1,5 @@
 /**
- * Signing-key rotation without downtime (issue 5 item 2; SECURITY.md #37), on an injected clock:
+ * Signing-key rotation without downtime (issue 5 item 2; docs/security.md #37), on an injected clock:
  * a new key is published `publish_ahead` before it signs, tokens signed before a rotation keep
  * verifying until they expire, a verifier that cached the JWKS (within its max-age) accepts the
  * new key's tokens, retired keys leave once their tokens have expired, and a deleted key's tokens
@@ -137,11 +137,26 @@ describe.each(storeKinds())('signing-key rotation on %s', (kind) => {
     // Still signing with the active key.
     expect(kidOf(await login())).toBe(active.kid);
 
+    const before = await login();
+    // `--now` right after a scheduled rotation: a key generated now signs, not the pending one
+    // (docs/jwt.md); the old key verifies its tokens until they expire, the pending key is gone.
     const immediate = await server.admin('POST', '/admin/v1/signing-keys/rotate', { immediate: true });
     expect(immediate.status).toBe(200);
+    const states = immediate.body.data.map((key: { kid: string; state: string }) => [key.kid, key.state]);
     const now = immediate.body.data.find((key: { state: string }) => key.state === 'active');
-    expect(now.kid).toBe(next.kid);
-    expect(kidOf(await login())).toBe(next.kid);
+    expect(now.kid).not.toBe(next.kid);
+    expect(now.kid).not.toBe(active.kid);
+    expect(states).toContainEqual([active.kid, 'retired']);
+    expect(states.map(([kid]: [string]) => kid)).not.toContain(next.kid);
+    expect(states.filter(([, state]: [string, string]) => state === 'next')).toEqual([]);
+    expect(kidOf(await login())).toBe(now.kid);
+    expect((await verify(before)).status).toBe(200);
+    expect((await jwks()).body.keys.map((key) => key.kid)).not.toContain(next.kid);
+    // And again: each `--now` is a fresh key.
+    const again = await server.admin('POST', '/admin/v1/signing-keys/rotate', { immediate: true });
+    const newest = again.body.data.find((key: { state: string }) => key.state === 'active');
+    expect(newest.kid).not.toBe(now.kid);
+    expect(kidOf(await login())).toBe(newest.kid);
     const bad = await server.admin('POST', '/admin/v1/signing-keys/rotate', { now: true });
     expect(bad.status).toBe(400);
     expect(bad.body.errors[0].field).toBe('now');

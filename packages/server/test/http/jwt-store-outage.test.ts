@@ -1,5 +1,5 @@
 /**
- * The store decision of SECURITY.md: JWT verification keeps working from the keys in memory while
+ * The store decision of docs/security.md: JWT verification keeps working from the keys in memory while
  * the store is unreachable, and everything that needs the store (login, refresh) fails closed with
  * 503, never 2xx. PostgreSQL only: its connections can be cut from outside, as an outage would.
  */

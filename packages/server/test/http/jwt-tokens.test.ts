@@ -1,6 +1,6 @@
 /**
  * Login, access tokens, refresh rotation with reuse detection, logout, revocation and the JWT
- * authenticator, black-box over HTTP on every store (issue 5; SECURITY.md #7–#12, #17, #19, #33).
+ * authenticator, black-box over HTTP on every store (issue 5; docs/security.md #7–#12, #17, #19, #33).
  */
 import { createPublicKey } from 'node:crypto';
 import { decodeJwtUnverified, verifyJwt } from '@gatehouse/sdk/jwt';
@@ -65,7 +65,7 @@ describe.each(storeKinds())('JWT tokens on %s', (kind) => {
   it('logs in with JSON and answers an RFC 9068 access token that /auth/verify accepts', async () => {
     const response = await login({ username: 'alice', password: alice.password });
     expect(response.status).toBe(200);
-    // SECURITY.md #19: token responses are never cached.
+    // docs/security.md #19: token responses are never cached.
     expect(response.headers.get('cache-control')).toBe('no-store');
     expect(response.headers.get('pragma')).toBe('no-cache');
     const body = await response.json();
@@ -81,7 +81,7 @@ describe.each(storeKinds())('JWT tokens on %s', (kind) => {
     // RFC 9068 §2.1: typ at+jwt and a kid.
     expect(decoded.header).toMatchObject({ typ: 'at+jwt', alg: 'ES256', kid: expect.any(String) });
     const now = Math.floor(clock.now() / 1000);
-    // SECURITY.md #9: iss exp aud sub client_id iat jti; plus nbf, scope and mapped claims.
+    // docs/security.md #9: iss exp aud sub client_id iat jti; plus nbf, scope and mapped claims.
     expect(decoded.claims).toEqual({
       iss: server.publicUrl,
       sub: ids.alice,
@@ -134,7 +134,7 @@ describe.each(storeKinds())('JWT tokens on %s', (kind) => {
     expect(both.status).toBe(400);
   });
 
-  it('answers the same 401 for an unknown user and a wrong password (SECURITY.md #33)', async () => {
+  it('answers the same 401 for an unknown user and a wrong password (docs/security.md #33)', async () => {
     const unknown = await login({ username: 'mallory', password: 'whatever-password' });
     const wrong = await login({ username: 'alice', password: 'not her password' });
     expect(unknown.status).toBe(401);
@@ -165,7 +165,7 @@ describe.each(storeKinds())('JWT tokens on %s', (kind) => {
     }
     expect(throttled?.status).toBe(429);
     expect(Number(throttled?.headers.get('retry-after'))).toBeGreaterThan(0);
-    // Even the right password waits (SECURITY.md #32).
+    // Even the right password waits (docs/security.md #32).
     expect((await login({ username: 'carol', password: carol.password })).status).toBe(429);
   });
 
@@ -184,7 +184,7 @@ describe.each(storeKinds())('JWT tokens on %s', (kind) => {
     expect((await elsewhere.json()).errors[0].field).toBe('audience');
   });
 
-  it('answers 403 insufficient_scope when the token lacks a required scope (SECURITY.md #11)', async () => {
+  it('answers 403 insufficient_scope when the token lacks a required scope (docs/security.md #11)', async () => {
     const token = (await loginAs(alice, { scope: 'orders:read' })).access_token;
     expect((await verify(token, '?scope=orders:read')).status).toBe(200);
     const denied = await verify(token, '?scope=orders:write');
@@ -192,7 +192,7 @@ describe.each(storeKinds())('JWT tokens on %s', (kind) => {
     expect(denied.headers.get('www-authenticate')).toBe('Bearer error="insufficient_scope", scope="orders:write"');
   });
 
-  it('refuses an invalid token with 401 Bearer error="invalid_token" (SECURITY.md #11)', async () => {
+  it('refuses an invalid token with 401 Bearer error="invalid_token" (docs/security.md #11)', async () => {
     const token = (await loginAs(alice)).access_token;
     const [header, payload, signature] = token.split('.') as [string, string, string];
     // Verified once, so cached: the cache finds entries by signature, and must not answer for
@@ -224,7 +224,7 @@ describe.each(storeKinds())('JWT tokens on %s', (kind) => {
       expect(await odd.json()).toEqual({ error: 'invalid_token', error_description: 'The access token is invalid' });
     }
     expect(server.logs.join('')).toContain('ERR_JWT_MALFORMED');
-    // A 10 KB token is refused before decoding (SECURITY.md #12); 1 MB never reaches us (431).
+    // A 10 KB token is refused before decoding (docs/security.md #12); 1 MB never reaches us (431).
     const large = await verify(`${header}.${'A'.repeat(10_000)}.${signature}`);
     expect(large.status).toBe(401);
     expect((await large.json()).error_description).toBe('The access token is too large');
@@ -344,7 +344,7 @@ describe.each(storeKinds())('JWT tokens on %s', (kind) => {
     expect(audit.body.data.length).toBe(3);
   });
 
-  it('publishes only public key members with a Cache-Control consistent with publish_ahead (SECURITY.md #25)', async () => {
+  it('publishes only public key members with a Cache-Control consistent with publish_ahead (docs/security.md #25)', async () => {
     const response = await fetch(`${server.publicUrl}/.well-known/jwks.json`);
     expect(response.status).toBe(200);
     expect(response.headers.get('cache-control')).toBe('public, max-age=600');
@@ -371,7 +371,7 @@ describe.each(storeKinds())('JWT tokens on %s', (kind) => {
     expect(result.ok).toBe(true);
   });
 
-  it('never logs passwords, access tokens or refresh tokens (SECURITY.md #34)', async () => {
+  it('never logs passwords, access tokens or refresh tokens (docs/security.md #34)', async () => {
     const tokens = await loginAs(alice);
     await verify(tokens.access_token);
     await post('/auth/refresh', { refresh_token: tokens.refresh_token });

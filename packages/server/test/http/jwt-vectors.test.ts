@@ -3,7 +3,7 @@
  * HTTP against a real server: the vector keys are put in the server's key store (as retired keys:
  * verify only), the HS256 secret is configured, the clock is the vectors' own, and each token is
  * presented to /auth/verify. Accepted vectors answer 200; every other one answers 401
- * `invalid_token` and the log names exactly the vector's error code (SECURITY.md #1–#12).
+ * `invalid_token` and the log names exactly the vector's error code (docs/security.md #1–#12).
  */
 import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -55,7 +55,7 @@ describe.each(storeKinds())('shared JWT vectors over /auth/verify on %s', (kind)
 
   it.each(tokenVectors.map((vector) => [vector.name, vector] as const))('%s', async (name, vector) => {
     if (vector.token.length > 16 * 1024) {
-      // Node refuses headers over 16 KB before any of our code runs (SECURITY.md #12).
+      // Node refuses headers over 16 KB before any of our code runs (docs/security.md #12).
       expect(await oversizedRequestStatus(`${server.publicUrl}/auth/verify`, vector.token)).toBe(431);
       return;
     }

@@ -1,5 +1,5 @@
 /**
- * Fail closed (SECURITY.md #35, #38): when PostgreSQL goes away, readiness and every decision that
+ * Fail closed (docs/security.md #35, #38): when PostgreSQL goes away, readiness and every decision that
  * needs the store answer 503 problem+json, never 2xx; liveness stays up; and the server recovers
  * by itself when the store comes back. The outage is real: the server talks to PostgreSQL through
  * a TCP forwarder that the test cuts.

@@ -1,6 +1,6 @@
 /**
  * The throttle decides before the Basic verification cache answers (issue 15, finding 1;
- * SECURITY.md #32). Found by an outside attack: while a legitimate client kept carol's
+ * docs/security.md #32). Found by an outside attack: while a legitimate client kept carol's
  * credentials warm in the cache, an attacker from another address got a fast 429 for every wrong
  * guess and a 200 for the right one, so the 429 told it when it had found the password.
  *
@@ -73,7 +73,7 @@ describe.each(storeKinds())('the throttle comes before the Basic cache on %s', (
     // Another address that never logged in is a stranger too: carol is locked for strangers.
     expect((await basicFrom('127.0.0.5', 'carol', 'carol-correct-horse')).status).toBe(429);
 
-    // The familiar client (SECURITY.md #32) is not locked out by the attack and still gets the
+    // The familiar client (docs/security.md #32) is not locked out by the attack and still gets the
     // cache's fast answer.
     const hitsBefore = server.running.services.basicCache.stats.hits;
     expect((await basicFrom('127.0.0.2', 'carol', 'carol-correct-horse')).status).toBe(200);

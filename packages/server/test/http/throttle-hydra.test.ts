@@ -1,6 +1,6 @@
 /**
  * A real password-guessing tool against the login throttle (issue 15, finding 1, kept fixed;
- * SECURITY.md #32). The attack that found finding 1: Debian's `hydra` guessing carol's Basic
+ * docs/security.md #32). The attack that found finding 1: Debian's `hydra` guessing carol's Basic
  * password on `/auth/verify` with 4 parallel tasks, while a legitimate client polls with the
  * right credentials and keeps them warm in the verification cache. Before the fix hydra found the
  * password among hundreds of 429s (the cache answered the right guess 200). Now the throttle holds

@@ -1,8 +1,8 @@
 /**
  * Brute-force protection over HTTP with an injected clock (no sleeping): exponential back-off per
  * username and per client IP with 429 + Retry-After, locks that end by themselves and cannot lock
- * a user out of a client it logged in from (SECURITY.md #32), and the same answers whether the
- * username exists or not (SECURITY.md #33). Client IPs are set with X-Forwarded-For through
+ * a user out of a client it logged in from (docs/security.md #32), and the same answers whether the
+ * username exists or not (docs/security.md #33). Client IPs are set with X-Forwarded-For through
  * trust_proxy=loopback.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -96,7 +96,7 @@ describe.each(storeKinds())('login throttling on %s', (kind) => {
     expect((await attempt('bob', 'bob-password', ip)).status).toBe(200);
   });
 
-  it('does not let an attacker lock a user out of the client it logged in from (SECURITY.md #32)', async () => {
+  it('does not let an attacker lock a user out of the client it logged in from (docs/security.md #32)', async () => {
     const home = '198.51.100.30';
     const attacker = '203.0.113.66';
     expect((await attempt('carol', 'carol-password', home)).status).toBe(200);

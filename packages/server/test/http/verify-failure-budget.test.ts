@@ -1,5 +1,5 @@
 /**
- * The verification failure budget over HTTP (issue 15 finding 4; SECURITY.md #32 per-IP limits,
+ * The verification failure budget over HTTP (issue 15 finding 4; docs/security.md #32 per-IP limits,
  * ASVS 2.4.1): an enumeration of well-formed API keys or bearer tokens from one client costs the
  * store at most `throttle.verify_budget` lookups per window, and is then answered 429 with
  * Retry-After without a lookup; a credential memory knows to be good still passes. Client IPs

@@ -1,7 +1,7 @@
 /**
  * The authorization code flow with PKCE, end to end over HTTP: authorization endpoint, login and
  * consent pages, code redemption, ID token, userinfo; and every "bad input" of the flow with the
- * RFC's error (SECURITY.md #13, #14, #15, #22). On every store.
+ * RFC's error (docs/security.md #13, #14, #15, #22). On every store.
  */
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -93,7 +93,7 @@ describe.each(storeKinds())('authorization code flow on %s', (kind) => {
     expect(first.response.status).toBe(303);
     expect(first.response.headers.get('access-control-allow-origin')).toBeNull();
     const login = await browser.follow(first.response.headers.get('location') as string);
-    // Pages: strict CSP, no inline script or style, CSRF token, no framing (SECURITY.md #26).
+    // Pages: strict CSP, no inline script or style, CSRF token, no framing (docs/security.md #26).
     const csp = login.response.headers.get('content-security-policy') as string;
     expect(csp).toContain("default-src 'none'");
     expect(csp).toContain("style-src 'self'");
@@ -116,7 +116,7 @@ describe.each(storeKinds())('authorization code flow on %s', (kind) => {
     expect(callback.searchParams.get('state')).toBe('st-123');
     expect(callback.searchParams.get('iss')).toBe(issuer);
     const code = callback.searchParams.get('code') as string;
-    // SECURITY.md #20: 256 random bits.
+    // docs/security.md #20: 256 random bits.
     expect(code).toMatch(/^[A-Za-z0-9_-]{43}$/);
 
     const tokens = await redeem(app, code, verifier);
@@ -171,7 +171,7 @@ describe.each(storeKinds())('authorization code flow on %s', (kind) => {
     expect(location.searchParams.get('state')).toBe('second');
     expect(location.searchParams.get('code')).toMatch(/^[A-Za-z0-9_-]{43}$/);
 
-    // SECURITY.md #34: no password, code or token in the logs.
+    // docs/security.md #34: no password, code or token in the logs.
     const logs = server.logs.join('');
     for (const secret of [PASSWORD, code, tokens.body.access_token, tokens.body.refresh_token, tokens.body.id_token]) {
       expect(logs).not.toContain(secret);
@@ -213,7 +213,7 @@ describe.each(storeKinds())('authorization code flow on %s', (kind) => {
     expect(tokens.body.scope).toBe('openid invoices:read');
   });
 
-  it('shows an error page, never a redirect, for an unknown client and for redirect URIs that differ at all (SECURITY.md #13)', async () => {
+  it('shows an error page, never a redirect, for an unknown client and for redirect URIs that differ at all (docs/security.md #13)', async () => {
     const browser = new Browser(server.publicUrl);
     const { challenge } = pkcePair();
     const variants = [
@@ -327,7 +327,7 @@ describe.each(storeKinds())('authorization code flow on %s', (kind) => {
     expect(callback.searchParams.get('iss')).toBe(issuer);
   });
 
-  it('refuses a missing or wrong verifier, another client, another redirect URI, and revokes on a second use (SECURITY.md #14, #15)', async () => {
+  it('refuses a missing or wrong verifier, another client, another redirect URI, and revokes on a second use (docs/security.md #14, #15)', async () => {
     const browser = new Browser(server.publicUrl);
     const { verifier, challenge } = pkcePair();
     const code = (await authorize(browser, app, challenge)).searchParams.get('code') as string;
@@ -357,7 +357,7 @@ describe.each(storeKinds())('authorization code flow on %s', (kind) => {
     expectOAuthError(refresh, 400, 'invalid_grant');
   });
 
-  it('refuses an expired code (single-use, short-lived, SECURITY.md #15)', async () => {
+  it('refuses an expired code (single-use, short-lived, docs/security.md #15)', async () => {
     const browser = new Browser(server.publicUrl);
     const { verifier, challenge } = pkcePair();
     const code = (await authorize(browser, app, challenge)).searchParams.get('code') as string;
@@ -369,7 +369,7 @@ describe.each(storeKinds())('authorization code flow on %s', (kind) => {
     }
   });
 
-  it('refuses userinfo without a token, with a bad token, and with a token in the query (SECURITY.md #26)', async () => {
+  it('refuses userinfo without a token, with a bad token, and with a token in the query (docs/security.md #26)', async () => {
     const none = await fetch(`${server.publicUrl}/oauth/userinfo`);
     expect(none.status).toBe(401);
     expect(none.headers.get('www-authenticate')).toBe('Bearer realm="gatehouse"');

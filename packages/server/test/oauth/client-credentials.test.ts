@@ -38,7 +38,7 @@ describe.each(storeKinds())('client credentials on %s', (kind) => {
       `client_id=${service.id}&client_secret=${service.secret}&grant_type=client_credentials`,
     );
     expect(response.status).toBe(200);
-    // RFC 6749 §5.1 / SECURITY.md #19.
+    // RFC 6749 §5.1 / docs/security.md #19.
     expect(response.headers.get('cache-control')).toBe('no-store');
     expect(response.headers.get('pragma')).toBe('no-cache');
     expect(response.body).toEqual({
@@ -48,7 +48,7 @@ describe.each(storeKinds())('client credentials on %s', (kind) => {
       scope: 'invoices:read invoices:write',
     });
     const claims = claimsOf(response.body.access_token);
-    // SECURITY.md #9 and #21: RFC 9068 claims; sub is the client id; the default audience.
+    // docs/security.md #9 and #21: RFC 9068 claims; sub is the client id; the default audience.
     const issuer = server.running.services.config.issuer;
     expect(claims).toMatchObject({ iss: issuer, sub: service.id, client_id: service.id, aud: issuer });
     for (const claim of ['exp', 'iat', 'jti', 'aud']) expect(claims).toHaveProperty(claim);
@@ -129,7 +129,7 @@ describe.each(storeKinds())('client credentials on %s', (kind) => {
     expectOAuthError(await postForm(token, { ...base, resource: 'not a uri' }), 400, 'invalid_target');
   });
 
-  it('answers invalid_client 401 with a challenge for an unknown client and a wrong secret (SECURITY.md #18)', async () => {
+  it('answers invalid_client 401 with a challenge for an unknown client and a wrong secret (docs/security.md #18)', async () => {
     for (const form of [
       `client_id=cli_nope&client_secret=${service.secret}&grant_type=client_credentials`,
       `client_id=${service.id}&client_secret=ghcs_wrong&grant_type=client_credentials`,
@@ -155,7 +155,7 @@ describe.each(storeKinds())('client credentials on %s', (kind) => {
     expectOAuthError(response, 400, 'invalid_request');
   });
 
-  it('refuses a grant the client is not allowed (unauthorized_client, SECURITY.md #16)', async () => {
+  it('refuses a grant the client is not allowed (unauthorized_client, docs/security.md #16)', async () => {
     const userApp = await registerClient(server, {
       grant_types: ['authorization_code'],
       redirect_uris: ['https://app.example.com/cb'],
@@ -176,7 +176,7 @@ describe.each(storeKinds())('client credentials on %s', (kind) => {
     }
   });
 
-  it('refuses repeated parameters (RFC 6749 §3.1, SECURITY.md #19), even with equal values', async () => {
+  it('refuses repeated parameters (RFC 6749 §3.1, docs/security.md #19), even with equal values', async () => {
     const creds = `client_id=${service.id}&client_secret=${service.secret}`;
     for (const form of [
       `${creds}&grant_type=client_credentials&grant_type=client_credentials`,
@@ -210,7 +210,7 @@ describe.each(storeKinds())('client credentials on %s', (kind) => {
     expect((await text.json()).error).toBe('invalid_request');
   });
 
-  it('refuses two Authorization headers (SECURITY.md #28)', async () => {
+  it('refuses two Authorization headers (docs/security.md #28)', async () => {
     const response = await rawRequest(token, {
       method: 'POST',
       headers: [

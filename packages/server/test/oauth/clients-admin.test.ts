@@ -1,5 +1,5 @@
 /**
- * `/admin/v1/clients`: registration rules (SECURITY.md #13, #21), secrets shown once and stored
+ * `/admin/v1/clients`: registration rules (docs/security.md #13, #21), secrets shown once and stored
  * hashed, rotation with a grace period, update, delete, pagination; on every store.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -56,7 +56,7 @@ describe.each(storeKinds())('client administration on %s', (kind) => {
     expect(audit.body.data).toHaveLength(1);
   });
 
-  it('refuses javascript:, data:, non-loopback http, fragments and relative redirect URIs (SECURITY.md #13)', async () => {
+  it('refuses javascript:, data:, non-loopback http, fragments and relative redirect URIs (docs/security.md #13)', async () => {
     const bad = [
       'javascript:alert(1)',
       'data:text/html,hi',
@@ -100,7 +100,7 @@ describe.each(storeKinds())('client administration on %s', (kind) => {
     expect(noKeys.body.errors[0].field).toBe('jwks');
   });
 
-  it('lets the operator choose a client id, but not one shaped like another kind of id (SECURITY.md #21)', async () => {
+  it('lets the operator choose a client id, but not one shaped like another kind of id (docs/security.md #21)', async () => {
     const chosen = await create({ client_id: 'reporting-service' });
     expect(chosen.status).toBe(201);
     expect(chosen.body.client_id).toBe('reporting-service');

@@ -1,7 +1,7 @@
 /**
  * Introspection (RFC 7662) and revocation (RFC 7009) of access tokens: client authentication
- * required (SECURITY.md #23), inactive tokens answer `{"active":false}` only, a client revokes
- * only its own tokens (SECURITY.md #24); on every store.
+ * required (docs/security.md #23), inactive tokens answer `{"active":false}` only, a client revokes
+ * only its own tokens (docs/security.md #24); on every store.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { storeKinds } from '../support/databases.js';
@@ -66,7 +66,7 @@ describe.each(storeKinds())('introspection and revocation on %s', (kind) => {
     }
   });
 
-  it('requires client authentication, and refuses public clients (SECURITY.md #23)', async () => {
+  it('requires client authentication, and refuses public clients (docs/security.md #23)', async () => {
     const token = await issue(service);
     const anonymous = await postForm(url('/oauth/introspect'), { token });
     expectOAuthError(anonymous, 401, 'invalid_client');
@@ -123,7 +123,7 @@ describe.each(storeKinds())('introspection and revocation on %s', (kind) => {
     }
   });
 
-  it('never revokes another client’s token (RFC 7009 §2.1, SECURITY.md #24)', async () => {
+  it('never revokes another client’s token (RFC 7009 §2.1, docs/security.md #24)', async () => {
     const token = await issue(service);
     const response = await postForm(url('/oauth/revoke'), { token }, { authorization: basic(other.id, other.secret) });
     expectOAuthError(response, 400, 'unauthorized_client');

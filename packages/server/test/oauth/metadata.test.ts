@@ -1,6 +1,6 @@
 /**
  * Discovery (RFC 8414, OIDC Discovery): the documents list exactly what is supported, and the
- * issuer is the configured one, unchanged (SECURITY.md #25).
+ * issuer is the configured one, unchanged (docs/security.md #25).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../support/databases.js';
@@ -45,7 +45,7 @@ describe('authorization server metadata', () => {
     expect(body.token_endpoint_auth_signing_alg_values_supported).not.toContain('HS256');
   });
 
-  it('publishes public keys only in the JWKS (SECURITY.md #25)', async () => {
+  it('publishes public keys only in the JWKS (docs/security.md #25)', async () => {
     const jwks = await (await fetch(`${server.publicUrl}/.well-known/jwks.json`)).json();
     expect(jwks.keys.length).toBeGreaterThan(0);
     for (const key of jwks.keys) {

@@ -1,7 +1,7 @@
 /**
  * The authorization server's storage on every SQL dialect: single-use codes under concurrency,
  * single-use assertion ids, consent merging, expiry pruning; and failing closed when PostgreSQL
- * goes away (SECURITY.md #35): 503 `temporarily_unavailable`, never a token or `active: true`.
+ * goes away (docs/security.md #35): 503 `temporarily_unavailable`, never a token or `active: true`.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sha256 } from '../../src/core/oauth/authorization-store.js';
@@ -42,7 +42,7 @@ describe.each(storeKinds())('OAuth storage on %s', (kind) => {
     expiresAt: iso(expiresAt),
   });
 
-  it('lets exactly one of many concurrent redemptions of a code win (SECURITY.md #15)', async () => {
+  it('lets exactly one of many concurrent redemptions of a code win (docs/security.md #15)', async () => {
     const codes = codeRepository(db());
     const hash = sha256('concurrent-code');
     await codes.insert(code(hash, Date.now() + 60_000));
@@ -51,7 +51,7 @@ describe.each(storeKinds())('OAuth storage on %s', (kind) => {
     expect((await codes.find(hash))?.usedAt).toEqual(expect.any(String));
   });
 
-  it('remembers a client assertion jti once per client (SECURITY.md #18)', async () => {
+  it('remembers a client assertion jti once per client (docs/security.md #18)', async () => {
     const replay = assertionReplayRepository(db());
     const until = iso(Date.now() + 60_000);
     expect(await replay.remember('cli_a', 'jti-1', until)).toBe(true);

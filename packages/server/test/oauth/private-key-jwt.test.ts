@@ -1,6 +1,6 @@
 /**
  * `private_key_jwt` client authentication (RFC 7523 §2.2, §3; OIDC Core §9) with the client's
- * registered JWKS or JWKS URI; each assertion `jti` is single-use (SECURITY.md #18).
+ * registered JWKS or JWKS URI; each assertion `jti` is single-use (docs/security.md #18).
  */
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
@@ -80,7 +80,7 @@ describe.each(storeKinds())('private_key_jwt on %s', (kind) => {
     }
   });
 
-  it('refuses a replayed jti (SECURITY.md #18)', async () => {
+  it('refuses a replayed jti (docs/security.md #18)', async () => {
     const jwt = await assertion(inlineClient);
     expect((await request(inlineClient, jwt)).status).toBe(200);
     expectOAuthError(await request(inlineClient, jwt), 401, 'invalid_client');

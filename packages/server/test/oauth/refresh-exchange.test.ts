@@ -1,11 +1,15 @@
 /**
- * The refresh token grant (rotation, reuse detection, no scope widening; SECURITY.md #17),
- * revocation of refresh tokens killing the grant's access tokens (SECURITY.md #24), and token
+ * The refresh token grant (rotation, reuse detection, no scope widening; docs/security.md #17),
+ * revocation of refresh tokens killing the grant's access tokens (docs/security.md #24), and token
  * exchange (RFC 8693: audience and scope only shrink). On every store.
  */
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createUser } from '../support/basic.js';
-import { storeKinds } from '../support/databases.js';
+import { runCli } from '../support/cli.js';
+import { storeKinds, tempDir } from '../support/databases.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { Browser, pkcePair } from './browser.js';
 import {
@@ -132,7 +136,7 @@ describe.each(storeKinds())('refresh and token exchange on %s', (kind) => {
     expect((await refresh(app, tokens.body.refresh_token)).status).toBe(200);
   });
 
-  it('introspects a refresh token, and revoking it kills the grant’s access tokens (SECURITY.md #24)', async () => {
+  it('introspects a refresh token, and revoking it kills the grant’s access tokens (docs/security.md #24)', async () => {
     const tokens = await userTokens();
     const introspected = await postForm(
       url('/oauth/introspect'),
@@ -258,3 +262,120 @@ describe.each(storeKinds())('refresh and token exchange on %s', (kind) => {
     });
   });
 });
+
+/**
+ * The token-exchange example of docs/oauth.md, step by step as written there (issue 14 item 5):
+ * the YAML block is the configuration, the `gatehouse` lines run through the CLI, the curl
+ * requests are sent with the parameters the doc gives. It failed as written before the doc
+ * showed `tokens.audiences` (`invalid_target`).
+ */
+describe.each(storeKinds())('the token-exchange example of docs/oauth.md on %s', (kind) => {
+  const doc = readFileSync(fileURLToPath(new URL('../../../../docs/oauth.md', import.meta.url)), 'utf8');
+  const start = doc.indexOf('### Token exchange (RFC 8693)');
+  const section = doc.slice(start, doc.indexOf('\n### ', start + 1));
+  const block = (language: string) => {
+    const match = new RegExp(`\`\`\`${language}\\n([\\s\\S]*?)\`\`\``).exec(section);
+    if (!match?.[1]) throw new Error(`docs/oauth.md: no ${language} block in the token exchange section`);
+    return match[1];
+  };
+  /** Shell commands with their continuation lines joined, comments dropped. */
+  const commands = block('sh')
+    .replace(/\\\n\s*/g, '')
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '' && !line.startsWith('#'));
+  const command = (pattern: RegExp) => {
+    const found = commands.find((line) => pattern.test(line));
+    if (!found) throw new Error(`docs/oauth.md: no command matching ${pattern}`);
+    return found;
+  };
+  const words = (line: string) => (line.split('#')[0] as string).trim().split(/\s+/).slice(1);
+  const password = 'pw-alice-long-enough-5521';
+  const dir = tempDir();
+  let server: TestServer;
+  beforeAll(async () => {
+    const configFile = path.join(dir.path, 'gatehouse.yaml');
+    writeFileSync(configFile, block('yaml'));
+    expect(command(/^gatehouse serve /)).toBe('gatehouse serve --config gatehouse.yaml');
+    server = await startTestServer(kind, { configFile });
+  });
+  afterAll(async () => {
+    await server?.stop();
+    dir.remove();
+  });
+
+  it('runs as written: login for the listed audience, then exchange for a read-only token', async () => {
+    const admin = ['--admin-url', server.adminUrl, '--admin-key', server.adminKey];
+    const user = await runCli([...words(command(/^gatehouse user create /)), '--password-stdin', ...admin], {
+      input: `${password}\n`,
+    });
+    expect(user.stderr).toBe('');
+    expect(user.code).toBe(0);
+    const created = await runCli([...words(command(/^gatehouse client create /)), '--json', ...admin]);
+    expect(created.code, created.stderr).toBe(0);
+    const gateway = JSON.parse(created.stdout) as { client_id: string; client_secret: string };
+
+    const login = command(/\/auth\/login/);
+    const loginBody = JSON.parse(/-d '([^']+)'/.exec(login)?.[1] as string) as Record<string, string>;
+    expect(login).toContain('http://127.0.0.1:4000/auth/login');
+    const signedIn = await fetch(`${server.publicUrl}/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ ...loginBody, password }),
+    });
+    const subjectToken = ((await signedIn.json()) as { access_token: string }).access_token;
+    expect(signedIn.status).toBe(200);
+
+    const exchangeLine = command(/grant-type:token-exchange .*\/oauth\/token$/);
+    expect(exchangeLine).toMatch(/^curl -u "\$GATEWAY_ID:\$GATEWAY_SECRET" /);
+    const params = Object.fromEntries(
+      [...exchangeLine.matchAll(/-d ([a-z_]+)=("[^"]*"|\S+)/g)].map(([, name, value]) => [
+        name as string,
+        (value as string).replace(/^"|"$/g, '').replace('$TOKEN', subjectToken),
+      ]),
+    );
+    expect(Object.keys(params).sort()).toEqual([
+      'audience',
+      'grant_type',
+      'scope',
+      'subject_token',
+      'subject_token_type',
+    ]);
+    const exchanged = await postForm(url(server, '/oauth/token'), params, {
+      authorization: basic(gateway.client_id, gateway.client_secret),
+    });
+    expect(exchanged.status, JSON.stringify(exchanged.body)).toBe(200);
+    // The answer the doc shows.
+    const shown = /# (\{"access_token".*\})/.exec(block('sh'))?.[1] as string;
+    expect(Object.keys(exchanged.body)).toEqual(Object.keys(JSON.parse(shown)));
+    expect(exchanged.body).toMatchObject({ issued_token_type: ACCESS_TOKEN_TYPE, token_type: 'Bearer', scope: 'read' });
+    expect(exchanged.body.expires_in).toBeLessThanOrEqual(900);
+    expect(claimsOf(exchanged.body.access_token)).toMatchObject({
+      aud: 'https://stock.example.com',
+      act: { sub: gateway.client_id },
+      scope: 'read',
+    });
+    // /auth/verify accepts it: its audience is one of tokens.audiences.
+    const verified = await fetch(`${server.publicUrl}/auth/verify`, {
+      headers: { authorization: `Bearer ${exchanged.body.access_token}` },
+    });
+    expect(verified.status).toBe(200);
+
+    // What the doc warns of: a login token for the issuer alone cannot become a stock token.
+    const plain = await fetch(`${server.publicUrl}/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: loginBody.username, password }),
+    });
+    const issuerOnly = ((await plain.json()) as { access_token: string }).access_token;
+    const refused = await postForm(
+      url(server, '/oauth/token'),
+      { ...params, subject_token: issuerOnly },
+      { authorization: basic(gateway.client_id, gateway.client_secret) },
+    );
+    expectOAuthError(refused, 400, 'invalid_target');
+    expect(section.replace(/\s+/g, ' ')).toContain(`("${refused.body.error_description}")`);
+  });
+});
+
+const url = (server: TestServer, route: string) => `${server.publicUrl}${route}`;

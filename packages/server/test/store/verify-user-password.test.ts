@@ -1,7 +1,7 @@
 /**
- * The password login service on a real store: timing equalisation by structure (SECURITY.md #33:
+ * The password login service on a real store: timing equalisation by structure (docs/security.md #33:
  * an unknown user, a wrong password and a disabled account all run one argon2id verification),
- * throttling before any hashing, rehash on login (SECURITY.md #30), audit.
+ * throttling before any hashing, rehash on login (docs/security.md #30), audit.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AuditEvent, createAuditLog } from '../../src/core/audit/audit.js';

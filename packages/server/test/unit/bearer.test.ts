@@ -51,7 +51,7 @@ describe('bearerJwt', () => {
     expect(bearerJwt(undefined, 8192)).toBeUndefined();
   });
 
-  it('refuses a token over the length cap before anything looks at it (SECURITY.md #12)', () => {
+  it('refuses a token over the length cap before anything looks at it (docs/security.md #12)', () => {
     expect(bearerJwt(`Bearer ${jwt}`, jwt.length - 1)).toEqual({ refuse: 'ERR_JWT_TOO_LARGE' });
     expect(bearerJwt(`Bearer ${jwt}`, jwt.length)).toBe(jwt);
   });

@@ -1,4 +1,4 @@
-/** The login throttle's arithmetic and its victim protection (SECURITY.md #32), on a manual clock. */
+/** The login throttle's arithmetic and its victim protection (docs/security.md #32), on a manual clock. */
 import { describe, expect, it } from 'vitest';
 import { createLoginThrottle, type ThrottlePolicy, waitAfter } from '../../src/core/throttle/login-throttle.js';
 import { createMemoryThrottleStore } from '../../src/core/throttle/memory-throttle-store.js';

@@ -1,7 +1,7 @@
 /**
  * The OAuth rules that are pure logic: PKCE (replaying RFC 7636 Appendix B), redirect URI
- * registration and exact matching (SECURITY.md #13, RFC 8252 §7.3), scope syntax (RFC 6749 §3.3),
- * repeated parameters (RFC 6749 §3.1), client secrets (SECURITY.md #18, #20).
+ * registration and exact matching (docs/security.md #13, RFC 8252 §7.3), scope syntax (RFC 6749 §3.3),
+ * repeated parameters (RFC 6749 §3.1), client secrets (docs/security.md #18, #20).
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';

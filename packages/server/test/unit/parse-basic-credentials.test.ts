@@ -1,4 +1,4 @@
-/** RFC 7617 parsing, replaying the RFC's examples and every malformed shape (SECURITY.md #27). */
+/** RFC 7617 parsing, replaying the RFC's examples and every malformed shape (docs/security.md #27). */
 import { describe, expect, it } from 'vitest';
 import vectors from '../../../../test/vectors/rfc7617-basic.json' with { type: 'json' };
 import { BASIC_TOKEN_MAX_LENGTH, parseBasicAuthorization } from '../../src/core/basic/parse-basic-credentials.js';

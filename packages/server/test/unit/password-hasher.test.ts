@@ -1,4 +1,4 @@
-/** argon2id storage, parameters recorded in the hash, rehash detection, pepper (SECURITY.md #30). */
+/** argon2id storage, parameters recorded in the hash, rehash detection, pepper (docs/security.md #30). */
 import { hash as argon2Hash } from '@node-rs/argon2';
 import bcrypt from 'bcryptjs';
 import { describe, expect, it } from 'vitest';

@@ -101,7 +101,7 @@ describe('pipeline', () => {
 });
 
 describe('credential headers', () => {
-  it('finds repeated credential headers in the raw list, case-insensitively (SECURITY.md #28)', () => {
+  it('finds repeated credential headers in the raw list, case-insensitively (docs/security.md #28)', () => {
     expect(findDuplicateHeader(['Host', 'x', 'Authorization', 'a', 'Accept', '*/*'])).toBeUndefined();
     expect(findDuplicateHeader(['Authorization', 'a', 'AUTHORIZATION', 'b'])).toBe('authorization');
     expect(findDuplicateHeader(['X-API-Key', 'a', 'x-api-key', 'b'])).toBe('x-api-key');

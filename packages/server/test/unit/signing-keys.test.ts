@@ -1,5 +1,5 @@
 /**
- * The rotation timeline as a pure function (SECURITY.md #37): publish ahead, switch, retire,
+ * The rotation timeline as a pure function (docs/security.md #37): publish ahead, switch, retire,
  * delete; algorithm changes; and the claim mapping of custom access-token claims.
  */
 import { describe, expect, it } from 'vitest';

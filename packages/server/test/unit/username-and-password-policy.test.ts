@@ -1,4 +1,4 @@
-/** Username canonicalisation (RFC 8265 §3.3-like) and the password policy (SECURITY.md #31). */
+/** Username canonicalisation (RFC 8265 §3.3-like) and the password policy (docs/security.md #31). */
 import { describe, expect, it } from 'vitest';
 import {
   checkNewPassword,

@@ -53,7 +53,10 @@ export function registerKeys(program: Command): void {
     keys
       .command('rotate')
       .description('publish a new key now; it signs after keys.publish_ahead (or at once with --now)')
-      .option('--now', 'activate the new key immediately (a compromised key; verifiers may not know it yet)'),
+      .option(
+        '--now',
+        'a key generated now signs at once (a suspected compromise): the active key is retired, a pending next key discarded; verifiers may not know the new key yet',
+      ),
   ).action(async (options: AdminFlags & { now?: boolean }) => {
     const result = await createAdminClient(options).request<{ data: KeyView[] }>(
       'POST',

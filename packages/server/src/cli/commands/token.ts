@@ -2,6 +2,7 @@
  * `gatehouse token login|decode|verify`: get a token as a user would, read one, and check one
  * against the server's JWKS with the exact reason when it fails. These speak to the public
  * listener (`--url`, `GATEHOUSE_URL`, default http://127.0.0.1:4000), not the admin API.
+ * `gatehouse token revoke` is a thin client of the admin API (`POST /admin/v1/tokens/revoke`).
  */
 import { createPublicKey } from 'node:crypto';
 import { createInterface } from 'node:readline';
@@ -14,8 +15,10 @@ import {
   verifyJwt,
 } from '@gatehouse/sdk/jwt';
 import type { Command } from 'commander';
-import { CliError, EXIT } from '../exit-codes.js';
+import { createAdminClient } from '../admin-client.js';
+import { CliError, EXIT, httpError } from '../exit-codes.js';
 import { formatRecord, printJson } from '../output.js';
+import { type AdminFlags, addAdminOptions } from './status.js';
 
 type UrlFlags = { url?: string };
 
@@ -73,7 +76,7 @@ const indent = (text: string) =>
     .join('\n');
 
 export function registerToken(program: Command): void {
-  const token = program.command('token').description('log in, decode and verify access tokens');
+  const token = program.command('token').description('log in, decode, verify and revoke access tokens');
 
   token
     .command('login')
@@ -99,10 +102,7 @@ export function registerToken(program: Command): void {
       const body = (await response.json().catch(() => ({}))) as Record<string, unknown>;
       if (!response.ok) {
         const detail = String(body.detail ?? body.title ?? response.statusText);
-        throw new CliError(
-          `login failed: ${response.status} ${detail}`,
-          response.status === 401 ? EXIT.unauthorized : response.status === 400 ? EXIT.usage : EXIT.failed,
-        );
+        throw httpError(response.status, `login failed: ${response.status} ${detail}`, body);
       }
       printJson(body);
     });
@@ -114,7 +114,9 @@ export function registerToken(program: Command): void {
     .option('--json', 'print JSON')
     .action((text: string, flags: { json?: boolean }) => {
       const decoded = decodeJwtUnverified(text.trim());
-      if (!decoded.ok) throw new CliError(`not a JWT: ${decoded.code}: ${decoded.message}`, EXIT.failed);
+      if (!decoded.ok) {
+        throw new CliError(`not a JWT: ${decoded.code}: ${decoded.message}`, EXIT.failed, { code: 'invalid-token' });
+      }
       if (flags.json) return printJson({ verified: false, header: decoded.header, claims: decoded.claims });
       process.stdout.write('UNVERIFIED: the signature was not checked (use `gatehouse token verify`)\n');
       printClaims(decoded.header, decoded.claims, false);
@@ -131,7 +133,11 @@ export function registerToken(program: Command): void {
     .action(async (text: string, flags: UrlFlags & { issuer?: string; audience?: string; json?: boolean }) => {
       const base = publicUrl(flags);
       const response = await call(`${base}/.well-known/jwks.json`, {});
-      if (!response.ok) throw new CliError(`cannot fetch ${base}/.well-known/jwks.json: ${response.status}`);
+      if (!response.ok) {
+        throw new CliError(`cannot fetch ${base}/.well-known/jwks.json: ${response.status}`, EXIT.failed, {
+          status: response.status,
+        });
+      }
       const jwks = (await response.json()) as { keys?: Array<{ kid?: string; alg?: string }> };
       const keys = new Map<string, VerificationKey>();
       for (const jwk of jwks.keys ?? []) {
@@ -154,7 +160,9 @@ export function registerToken(program: Command): void {
           result.code === 'ERR_JWT_UNKNOWN_KID'
             ? ' (HS256 tokens cannot be checked from the JWKS: their secret is never published)'
             : '';
-        throw new CliError(`invalid token: ${result.code}: ${result.message}${hint}`, EXIT.failed);
+        throw new CliError(`invalid token: ${result.code}: ${result.message}${hint}`, EXIT.failed, {
+          code: 'invalid-token',
+        });
       }
       if (flags.json) return printJson({ valid: true, header: result.header, claims: result.claims });
       process.stdout.write(
@@ -163,4 +171,50 @@ export function registerToken(program: Command): void {
       process.stdout.write('note: revocation is checked by the server (/auth/verify), not by this command\n');
       printClaims(result.header, result.claims, false);
     });
+
+  addAdminOptions(
+    token
+      .command('revoke')
+      .description('revoke access tokens: one by jti, or every token of a subject or a client issued until now')
+      .option('--jti <jti>', 'one access token, by its jti claim (`gatehouse token decode` shows it)')
+      .option('--subject <sub>', 'every access token of a user (sub claim, usr_…) and its refresh tokens')
+      .option('--client <client_id>', 'every access token of a client, and its refresh tokens'),
+  ).action(async (flags: AdminFlags & { jti?: string; subject?: string; client?: string }) => {
+    const body = revocationTarget(flags);
+    const result = await createAdminClient(flags).request<Revoked>('POST', '/admin/v1/tokens/revoke', body);
+    if (flags.json) return printJson(result);
+    const { kind, value } = result.revoked;
+    const refresh = result.refresh_tokens_revoked;
+    process.stdout.write(
+      kind === 'jti'
+        ? `revoked the access token with jti ${value}\n`
+        : `revoked every access token of ${kind} ${value} issued until now, and ${refresh} refresh token${refresh === 1 ? '' : 's'}\n`,
+    );
+  });
+}
+
+interface Revoked {
+  revoked: { kind: 'jti' | 'subject' | 'client'; value: string };
+  refresh_tokens_revoked: number;
+}
+
+/** Exactly one selector, as the admin API requires: say which ones were given when not. */
+function revocationTarget(flags: { jti?: string; subject?: string; client?: string }): Record<string, string> {
+  const selectors: Array<[flag: string, field: string, value: string | undefined]> = [
+    ['--jti', 'jti', flags.jti],
+    ['--subject', 'subject', flags.subject],
+    ['--client', 'client_id', flags.client],
+  ];
+  const given = selectors.filter((entry): entry is [string, string, string] => entry[2] !== undefined);
+  if (given.length !== 1) {
+    throw new CliError(
+      given.length === 0
+        ? 'say what to revoke: pass one of --jti, --subject or --client'
+        : `pass only one of --jti, --subject or --client (got ${given.map(([flag]) => flag).join(' and ')})`,
+      EXIT.usage,
+    );
+  }
+  const [[flag, field, value]] = given as [[string, string, string]];
+  if (value.trim() === '') throw new CliError(`${flag} needs a value`, EXIT.usage);
+  return { [field]: value };
 }

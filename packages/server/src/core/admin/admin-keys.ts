@@ -100,7 +100,7 @@ export async function verifyAdminAuthorization(
   if (!match?.[1]) return { ok: false, reason: 'malformed' };
   const presentedHash = hashAdminKey(match[1]);
   const credential = await store.findByHash(presentedHash);
-  // The lookup is by hash; the constant-time comparison is defence in depth (SECURITY.md #29).
+  // The lookup is by hash; the constant-time comparison is defence in depth (docs/security.md #29).
   if (!credential || !timingSafeEqual(Buffer.from(credential.keyHash, 'hex'), Buffer.from(presentedHash, 'hex'))) {
     return { ok: false, reason: 'unknown' };
   }

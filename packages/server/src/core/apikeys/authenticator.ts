@@ -5,7 +5,7 @@
  * - `Authorization: Bearer <key>` when the token carries our key prefix (other bearer tokens are
  *   left to the next mechanism, such as JWT);
  * - the `api_key` query parameter, only when the operator enables it (URLs end up in logs and
- *   browser history: SECURITY.md #26, RFC 6750 §2.3).
+ *   browser history: docs/security.md #26, RFC 6750 §2.3).
  *
  * A key sent in more than one of these places is a 400 `invalid_request` (RFC 6750 §2: "Clients
  * MUST NOT use more than one method to transmit the token in each request"). Every bad key gets

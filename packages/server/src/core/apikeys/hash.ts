@@ -9,7 +9,7 @@
  * Why not HMAC with a pepper derived from the master key? A pepper protects secrets that could be
  * guessed once the database leaks; these cannot. It would tie every stored hash to the master key
  * (rotating the master key would invalidate every API key), cost a second hash per verification,
- * and stop an operator from finding a leaked key's record by hashing it. SECURITY.md #29 and ASVS
+ * and stop an operator from finding a leaked key's record by hashing it. docs/security.md #29 and ASVS
  * 11.2.4 ask for exactly this: a typed, checksummed key of ≥128 random bits stored as SHA-256.
  * The same reasoning covers admin keys (core/admin/admin-keys.ts).
  */
@@ -37,7 +37,7 @@ const DIGEST_BYTES = 32;
 
 /**
  * Compares a stored digest with a presented one, as `apiKeyDigest` returns it, in constant time
- * (SECURITY.md #29). Only `apiKeyDigest`'s output may be passed: its characters are bytes (a
+ * (docs/security.md #29). Only `apiKeyDigest`'s output may be passed: its characters are bytes (a
  * wider one makes the comparison fail, never pass). The presented digest is copied into a
  * scratch array, not a new buffer: the comparison runs on every verification, and it is
  * synchronous, so one array serves every request. The copy is a plain loop rather than

@@ -14,7 +14,7 @@
  * where a lookup that started before an invalidation would put the old record back afterwards;
  * concurrent lookups of one hash share one store query.
  *
- * With `staleIfErrorMs` (off by default; SECURITY.md "store outage": an optional, bounded
+ * With `staleIfErrorMs` (off by default; docs/security.md "store outage": an optional, bounded
  * last-known-good window for API keys only) a found key past its TTL may still answer for that
  * long while the store is failing; never a negative entry, and never beyond the checks above.
  */

@@ -4,7 +4,7 @@
  * - `prefix`: configurable (`gk`, or with an environment tag, `gk_live`); lower-case letters and
  *   digits in `_`-separated segments. It tells people and secret scanners what the string is.
  * - `secret`: 43 base62 characters drawn uniformly from the OS CSPRNG: 43 × log2(62) ≈ 256 bits
- *   (SECURITY.md #20, #29: at least 128 bits; ASVS 11.5.1).
+ *   (docs/security.md #20, #29: at least 128 bits; ASVS 11.5.1).
  * - `checksum`: CRC-32 (zlib's, ISO-HDLC) of the UTF-8 bytes of `<prefix>_<secret>`, as 6 base62
  *   digits, most significant first. It is not a security measure: it lets the verifier (before any
  *   store lookup) and secret scanners (before reporting) tell a real key from a typo or from random

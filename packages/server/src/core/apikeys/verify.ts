@@ -1,7 +1,7 @@
 /**
  * Verifying a presented API key: an ordered list of checks, the first failure deciding, expected
  * denials answered as data and only infrastructure failures thrown (the HTTP layer answers 503,
- * never an allow: SECURITY.md #35).
+ * never an allow: docs/security.md #35).
  *
  *  1. shape and checksum                    no store (./key-format.ts); only the length is
  *                                           checked when memory knows the hash: the cache holds
@@ -168,7 +168,7 @@ export function createApiKeyVerifier(options: VerifierOptions): ApiKeyVerifier {
     now: number,
     requiredScopes: readonly string[] | undefined,
   ): Verdict | Promise<Verdict> => {
-    // The lookup was by hash; comparing in constant time is defence in depth (SECURITY.md #29).
+    // The lookup was by hash; comparing in constant time is defence in depth (docs/security.md #29).
     if (found === null || !sameDigest(found.hash, presentedDigest)) return deny('unknown');
     for (const check of RECORD_CHECKS) {
       const reason = check(found, now);

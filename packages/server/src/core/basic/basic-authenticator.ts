@@ -9,7 +9,7 @@
  *    throttle holds back takes the full path like any other guess and gets the same 429: the
  *    right password must not get a different answer than the wrong ones (issue 15, finding 1);
  * 4. `parseBasicAuthorization`: a malformed value → 401 naming what is wrong (RFC 7617 §2,
- *    SECURITY.md #27);
+ *    docs/security.md #27);
  * 5. `verifyUserPassword` (throttle, argon2id, timing equalisation, rehash, audit): success is
  *    remembered; wrong credentials → one 401 for every reason; throttled → 429 + Retry-After.
  */
@@ -129,7 +129,7 @@ export function createBasicAuthenticator(options: BasicAuthenticatorOptions): Au
         headers: { 'retry-after': String(result.retryAfterSeconds) },
       });
     }
-    // One answer for unknown user, wrong password and disabled account (SECURITY.md #33).
+    // One answer for unknown user, wrong password and disabled account (docs/security.md #33).
     return rejected({
       status: 401,
       error: 'invalid_credentials',

@@ -3,7 +3,7 @@
  * `resource` (RFC 8707 §2, an absolute URI) or `audience` (RFC 8693 §2.1, a logical name); either
  * must be one of the audiences registered for the client, else `invalid_target`. Without either,
  * the client's registered audiences are used, else the issuer's default. One token, one
- * audience set: each resource gets its own `aud` (SECURITY.md #9).
+ * audience set: each resource gets its own `aud` (docs/security.md #9).
  */
 import type { OAuthClient } from './clients.js';
 import { InvalidTarget } from './errors.js';

@@ -1,7 +1,7 @@
 /**
  * Validating an authorization request (RFC 6749 §4.1.1, RFC 7636 §4.3, OIDC Core §3.1.2.1), as
  * ordered steps. Until the client and its redirect URI are known to be good, an error must not be
- * redirected: it is shown to the user (RFC 6749 §4.1.2.1, SECURITY.md #13). After that, errors go
+ * redirected: it is shown to the user (RFC 6749 §4.1.2.1, docs/security.md #13). After that, errors go
  * back to the client's redirect URI with `state` and `iss` (RFC 9207).
  */
 import { chooseAudience } from './audience.js';
@@ -81,7 +81,7 @@ export async function validateAuthorizationRequest(
     return redirect(new InvalidRequest(`The ${duplicate} parameter appears more than once (RFC 6749 §3.1)`));
   }
 
-  // Step 3: the grant (SECURITY.md #16) and the response type: code only (RFC 9700 §2.1.2: no implicit).
+  // Step 3: the grant (docs/security.md #16) and the response type: code only (RFC 9700 §2.1.2: no implicit).
   if (!client.grantTypes.includes(GRANT_TYPES.authorizationCode)) {
     return redirect(new UnauthorizedClient('This client may not use the authorization code grant'));
   }
@@ -98,7 +98,7 @@ export async function validateAuthorizationRequest(
     return redirect(new InvalidRequest('Only response_mode=query is supported'));
   }
 
-  // Step 4: PKCE, required for every client, S256 only (RFC 9700 §2.1.1, SECURITY.md #14).
+  // Step 4: PKCE, required for every client, S256 only (RFC 9700 §2.1.1, docs/security.md #14).
   const codeChallenge = params.get('code_challenge');
   if (codeChallenge === undefined) return redirect(new InvalidRequest('code_challenge is required (PKCE, RFC 7636)'));
   if (params.get('code_challenge_method') !== 'S256') {

@@ -25,7 +25,7 @@ export interface AuthorizationCode {
 }
 
 export interface StoredCode extends AuthorizationCode {
-  /** When it was redeemed; a second redemption is a replay (RFC 6749 §4.1.2, SECURITY.md #15). */
+  /** When it was redeemed; a second redemption is a replay (RFC 6749 §4.1.2, docs/security.md #15). */
   readonly usedAt: string | null;
 }
 

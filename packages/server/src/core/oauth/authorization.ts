@@ -2,7 +2,7 @@
  * The authorization endpoint's decisions once a request is valid: does the user need to log in,
  * to consent, or can a code be issued now (RFC 6749 §4.1.1–4.1.2, OIDC Core §3.1.2.3–3.1.2.5)?
  * And issuing the code: 256 random bits, stored as SHA-256, bound to the client, the redirect
- * URI, the PKCE challenge and the user, single-use, short-lived (SECURITY.md #15, #20).
+ * URI, the PKCE challenge and the user, single-use, short-lived (docs/security.md #15, #20).
  */
 import type { Clock } from '../audit/audit.js';
 import { newId, randomBase64url } from '../secrets/random.js';

@@ -1,6 +1,6 @@
 /**
  * Client authentication at the token, introspection and revocation endpoints (RFC 6749 §2.3,
- * RFC 7523 §2.2, SECURITY.md #18). Exactly one method per request: HTTP Basic
+ * RFC 7523 §2.2, docs/security.md #18). Exactly one method per request: HTTP Basic
  * (`client_secret_basic`), `client_id` + `client_secret` in the body (`client_secret_post`), a
  * signed assertion (`private_key_jwt`), or `client_id` alone for public clients (`none`). The
  * method used must be the one the client registered.
@@ -21,7 +21,7 @@ import type { OAuthParams } from './params.js';
 
 export const JWT_BEARER_ASSERTION = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 
-/** Single use of `client_assertion` jti values (RFC 7523 §3 item 7, SECURITY.md #18). */
+/** Single use of `client_assertion` jti values (RFC 7523 §3 item 7, docs/security.md #18). */
 export interface AssertionReplayStore {
   /** Records the jti; false when it was seen before (a replay). */
   remember(clientId: string, jti: string, expiresAt: string): Promise<boolean>;

@@ -2,7 +2,7 @@
  * OAuth clients: the registered metadata (RFC 7591 §2 names), their secrets, and the rules a
  * registration must satisfy. Secrets are 256 random bits, shown once and stored as SHA-256: a
  * secret that cannot be guessed needs no slow hash (the same reasoning as API keys), and the check
- * is a constant-time comparison of digests (SECURITY.md #18, #20).
+ * is a constant-time comparison of digests (docs/security.md #18, #20).
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { newId, randomBase62 } from '../secrets/random.js';
@@ -79,7 +79,7 @@ const DUMMY_HASH = hashClientSecret('gatehouse-no-such-client');
 
 /**
  * Whether `presented` is one of the client's live secrets. Every live secret is compared, in
- * constant time, so the answer takes the same time whichever matched (SECURITY.md #18).
+ * constant time, so the answer takes the same time whichever matched (docs/security.md #18).
  */
 export function verifyClientSecret(client: OAuthClient | undefined, presented: string, now: number): boolean {
   const digest = Buffer.from(hashClientSecret(presented), 'hex');
@@ -93,7 +93,7 @@ export function verifyClientSecret(client: OAuthClient | undefined, presented: s
   return matched;
 }
 
-/** Ids a client may not choose: they look like ids of other kinds (SECURITY.md #21). */
+/** Ids a client may not choose: they look like ids of other kinds (docs/security.md #21). */
 const RESERVED_PREFIX = /^(usr|key|adm|evt|tok|grt|ses)_/;
 const CLIENT_ID = /^[A-Za-z0-9._~-]{3,64}$/;
 

@@ -44,7 +44,7 @@ export class InvalidGrant extends OAuthError {
   readonly error = 'invalid_grant';
 }
 
-/** RFC 6749 §5.2: the client may not use this grant type (SECURITY.md #16). */
+/** RFC 6749 §5.2: the client may not use this grant type (docs/security.md #16). */
 export class UnauthorizedClient extends OAuthError {
   readonly error = 'unauthorized_client';
 }

@@ -1,8 +1,8 @@
 /**
  * Revoking a grant: the refresh-token family dies and every unexpired access token issued under
- * the grant is denied by `jti`. Used when a code is reused (RFC 6749 §4.1.2, SECURITY.md #15),
- * when a spent refresh token comes back (RFC 9700 §4.14, SECURITY.md #17) and when a client
- * revokes a refresh token (RFC 7009 §2.1, SECURITY.md #24).
+ * the grant is denied by `jti`. Used when a code is reused (RFC 6749 §4.1.2, docs/security.md #15),
+ * when a spent refresh token comes back (RFC 9700 §4.14, docs/security.md #17) and when a client
+ * revokes a refresh token (RFC 7009 §2.1, docs/security.md #24).
  */
 import type { Clock } from '../audit/audit.js';
 import type { GrantRecord, GrantStore } from './authorization-store.js';

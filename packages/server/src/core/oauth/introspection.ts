@@ -1,5 +1,5 @@
 /**
- * Token introspection (RFC 7662). The caller is an authenticated client (SECURITY.md #23). Any
+ * Token introspection (RFC 7662). The caller is an authenticated client (docs/security.md #23). Any
  * credential Gatehouse accepts can be introspected: it is put through the same authentication
  * pipeline as `/auth/verify` (JWT access tokens, API keys, …), and refresh tokens are looked up
  * in their store. Anything not active answers `{"active": false}` and nothing else (RFC 7662 §2.2).

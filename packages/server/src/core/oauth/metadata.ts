@@ -1,7 +1,7 @@
 /**
  * Authorization server metadata (RFC 8414 §2) and OpenID Provider metadata (OIDC Discovery §3):
  * exactly what this server supports, no more. `issuer` is the configured issuer, unchanged
- * (RFC 8414 §3.3, SECURITY.md #25).
+ * (RFC 8414 §3.3, docs/security.md #25).
  */
 import { CLAIMS_BY_SCOPE } from './claims.js';
 import { ASSERTION_ALGS, AUTH_METHODS } from './clients.js';
@@ -57,7 +57,7 @@ export function authorizationServerMetadata(input: MetadataInput): Record<string
     introspection_endpoint_auth_signing_alg_values_supported: [...ASSERTION_ALGS],
     revocation_endpoint_auth_methods_supported: authMethods,
     revocation_endpoint_auth_signing_alg_values_supported: [...ASSERTION_ALGS],
-    // SECURITY.md #14: S256 only.
+    // docs/security.md #14: S256 only.
     code_challenge_methods_supported: ['S256'],
     // RFC 9207 §3.
     authorization_response_iss_parameter_supported: true,

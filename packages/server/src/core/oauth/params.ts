@@ -2,7 +2,7 @@
  * Request parameters of the OAuth endpoints, from a form body or a query string, parsed with the
  * WHATWG URLSearchParams parser. RFC 6749 §3.1: "Parameters sent without a value MUST be treated
  * as if they were omitted from the request" and "Request and response parameters MUST NOT be
- * included more than once" (SECURITY.md #19); the exceptions are `resource` (RFC 8707 §2) and
+ * included more than once" (docs/security.md #19); the exceptions are `resource` (RFC 8707 §2) and
  * `audience` (RFC 8693 §2.1), which may repeat.
  */
 

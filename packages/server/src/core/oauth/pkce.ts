@@ -1,5 +1,5 @@
 /**
- * PKCE (RFC 7636), S256 only (SECURITY.md #14; RFC 9700 §2.1.1): `plain` would hand the verifier to
+ * PKCE (RFC 7636), S256 only (docs/security.md #14; RFC 9700 §2.1.1): `plain` would hand the verifier to
  * whoever sees the authorization request.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';

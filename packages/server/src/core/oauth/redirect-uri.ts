@@ -1,5 +1,5 @@
 /**
- * Redirect URIs: what may be registered, and how a requested one is matched (SECURITY.md #13).
+ * Redirect URIs: what may be registered, and how a requested one is matched (docs/security.md #13).
  *
  * - Registration: absolute URI without fragment (RFC 6749 §3.1.2); never `javascript:`, `data:`
  *   or `file:`; `http` only for loopback (RFC 9700 §2.6, RFC 8252 §8.3); custom schemes for native

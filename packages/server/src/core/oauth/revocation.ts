@@ -1,7 +1,7 @@
 /**
  * Token revocation (RFC 7009). A client revokes its own refresh and access tokens. Revoking a
  * refresh token revokes its grant, so the access tokens issued under it die too (RFC 7009 §2.1,
- * SECURITY.md #24). Unknown, expired or malformed tokens answer success (RFC 7009 §2.2). A token
+ * docs/security.md #24). Unknown, expired or malformed tokens answer success (RFC 7009 §2.2). A token
  * issued to another client is left alone and the request refused (RFC 7009 §2.1: "the request is
  * refused and the client is informed of the error").
  */

@@ -1,7 +1,7 @@
 /**
  * Scope strings (RFC 6749 §3.3): space-delimited, case-sensitive tokens of `%x21 / %x23-5B /
  * %x5D-7E`. Requests may only narrow: a client gets at most what it is allowed, a refresh or a
- * token exchange at most what the original grant held (SECURITY.md #17).
+ * token exchange at most what the original grant held (docs/security.md #17).
  */
 
 /** RFC 6749 §3.3 `scope-token = 1*( %x21 / %x23-5B / %x5D-7E )`. */

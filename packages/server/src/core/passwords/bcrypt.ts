@@ -27,7 +27,7 @@ export function bcryptCost(hash: string): number | undefined {
 
 /**
  * True when `password` matches. A password longer than 72 bytes never matches: bcrypt would only
- * compare its first 72 bytes, and Gatehouse does not truncate passwords (SECURITY.md #31). The
+ * compare its first 72 bytes, and Gatehouse does not truncate passwords (docs/security.md #31). The
  * comparison still runs, so the time taken does not depend on the length.
  */
 export async function verifyBcrypt(hash: string, password: string): Promise<boolean> {

@@ -1,6 +1,6 @@
 /**
  * Password hashing: argon2id (via @node-rs/argon2, running on libuv's thread pool) at or above
- * the OWASP Password Storage Cheat Sheet parameters (m=19 MiB, t=2, p=1; SECURITY.md #30). Each
+ * the OWASP Password Storage Cheat Sheet parameters (m=19 MiB, t=2, p=1; docs/security.md #30). Each
  * hash is a PHC string that records its own algorithm, version, parameters and unique random
  * salt, so the parameters can be raised later: `needsRehash` tells the login path to rehash a
  * hash made with weaker settings, a bcrypt import, or without the configured pepper.
@@ -46,7 +46,7 @@ export interface PasswordHasher {
   /**
    * Spends the same work as verifying a real argon2id hash at the current parameters and
    * answers false: for unknown usernames, so that their response time matches a wrong password
-   * for a real user (SECURITY.md #33).
+   * for a real user (docs/security.md #33).
    */
   verifyDummy(password: string): Promise<false>;
   /** True when the stored hash is weaker than the current settings and should be replaced. */

@@ -2,7 +2,7 @@
  * What a new password must satisfy, and the one normalisation applied to every password before
  * it is hashed or compared.
  *
- * The policy is NIST SP 800-63B §3.1.1.2 / ASVS 6.2 (SECURITY.md #31): a minimum length (8 by
+ * The policy is NIST SP 800-63B §3.1.1.2 / ASVS 6.2 (docs/security.md #31): a minimum length (8 by
  * default, configurable upward), a maximum far above what anyone types (1024 bytes, so no one's
  * passphrase is refused and nothing is ever truncated), no composition rules, an optional list of
  * breached passwords, and the username itself refused.

@@ -5,7 +5,7 @@
  * `scope`), so every service behind Gatehouse verifies exactly one kind of credential.
  *
  * - `aud` is the route's audience (its `audience`, or its name), distinct per route
- *   (SECURITY.md #9): a token translated for one route is refused by another route's upstream
+ *   (docs/security.md #9): a token translated for one route is refused by another route's upstream
  *   and by Gatehouse itself, whose accepted audiences never include a route's.
  * - The lifetime is one minute; a token is reused for the same caller at the same route while
  *   at least half of it remains, so a busy caller costs one signature per 30 s, not per request.

@@ -1,6 +1,6 @@
 /**
  * The verification failure budget: how many failed API-key and bearer-token verifications one
- * client may cause per window (ASVS 2.4.1 anti-automation, SECURITY.md #32 "per-IP/client rate
+ * client may cause per window (ASVS 2.4.1 anti-automation, docs/security.md #32 "per-IP/client rate
  * limits"). Once a client has spent it, the pipeline answers that client's credentials from
  * memory only until the window ends: a credential memory knows to be good still passes, anything
  * else is a 429 with `Retry-After`, decided without a store lookup (core/pipeline/pipeline.ts).

@@ -1,18 +1,18 @@
 /**
  * Failed-login throttling per username and per client IP (ASVS 6.1.1, 6.3.1, 2.4.1;
- * SECURITY.md #32). For each counter, after `freeAttempts` failures every further attempt must
+ * docs/security.md #32). For each counter, after `freeAttempts` failures every further attempt must
  * wait an exponentially growing delay (`backoffBase` × 2^(failures − freeAttempts), at most
  * `backoffMax`); from `lockAfter` failures on, the wait is `lockDuration`. Attempts made while
  * waiting are refused without checking the password (429 + Retry-After) and do not count.
  *
- * So that an attacker cannot lock a victim out (SECURITY.md #32), the username counter has two
+ * So that an attacker cannot lock a victim out (docs/security.md #32), the username counter has two
  * halves: failures from clients the user has recently logged in from ("familiar": same username
  * and IP, within `familiarTtl`) count against that pair only, and failures from anywhere else
  * against the username. An attacker hammering `alice` locks `alice` for strangers, not for
  * Alice at her usual address. Locks end by themselves; a success clears the counter it used.
  *
  * Unknown usernames are throttled exactly like known ones: a 429 says nothing about existence
- * (SECURITY.md #33).
+ * (docs/security.md #33).
  *
  * `checkRemembered` is the same decision for a credential the Basic verification cache already
  * knows to be right, answered from memory: the cache may only answer a client this throttle lets

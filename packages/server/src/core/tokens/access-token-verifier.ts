@@ -14,7 +14,7 @@ import type { KeyRing } from './key-ring.js';
 import type { Denylist } from './revocations.js';
 import type { VerifiedTokenCache } from './verified-token-cache.js';
 
-/** RFC 9068 §2.2: claims every access token of ours carries (SECURITY.md #9). */
+/** RFC 9068 §2.2: claims every access token of ours carries (docs/security.md #9). */
 const REQUIRED_CLAIMS = ['sub', 'jti', 'iat', 'client_id'] as const;
 
 export type AccessTokenCheck =

@@ -1,6 +1,6 @@
 /**
  * Access tokens as RFC 9068 JWTs: header `typ: at+jwt` and `kid` (§2.1), claims `iss`, `exp`,
- * `aud`, `sub`, `client_id`, `iat`, `jti` (§2.2, SECURITY.md #9), plus `nbf`, `scope` (§2.2.3) and
+ * `aud`, `sub`, `client_id`, `iat`, `jti` (§2.2, docs/security.md #9), plus `nbf`, `scope` (§2.2.3) and
  * mapped custom claims. Signed through jose with the key ring's active key.
  */
 import { SignJWT } from 'jose';
@@ -48,7 +48,7 @@ export function createAccessTokenIssuer(options: {
       const signer = await options.keyRing.signer();
       const now = Math.floor(options.clock.now() / 1000);
       const lifetime = Math.max(1, Math.floor((request.lifetimeMs ?? options.accessTtlMs) / 1000));
-      // 144 random bits (SECURITY.md #20).
+      // 144 random bits (docs/security.md #20).
       const jti = randomBase64url(18);
       const scope = request.scopes.join(' ');
       const claims: Record<string, unknown> = {

@@ -1,7 +1,7 @@
 /**
  * The `jwt` mechanism of the authentication pipeline: `Authorization: Bearer <jwt>` (RFC 6750
  * §2.1), verified by ./access-token-verifier.ts. Refusals are 401 `invalid_token` (RFC 6750 §3.1,
- * SECURITY.md #11) with the precise reason kept for logs and audit.
+ * docs/security.md #11) with the precise reason kept for logs and audit.
  */
 import type { JwtErrorCode } from '@gatehouse/sdk/jwt';
 import { afterBearerScheme } from '../pipeline/bearer.js';
@@ -55,7 +55,7 @@ export function bearerJwt(
   while (credential.charCodeAt(end - 1) === 32) end--; // RFC 6750 §2.1 allows none; we forgive spaces
   const value = end === credential.length ? credential : credential.slice(0, end);
   if (!value.includes('.')) return undefined;
-  // SECURITY.md #12: cap the length before decoding.
+  // docs/security.md #12: cap the length before decoding.
   if (value.length > maxTokenLength) return { refuse: 'ERR_JWT_TOO_LARGE' };
   return value;
 }

@@ -1,5 +1,5 @@
 /**
- * Key material, all through jose (SECURITY.md: no hand-written JOSE): generation, JWK export and
+ * Key material, all through jose (docs/security.md: no hand-written JOSE): generation, JWK export and
  * import, RFC 7638 thumbprints as `kid`s, and the public-members-only view the JWKS publishes.
  */
 import { createHash, createPublicKey, createSecretKey } from 'node:crypto';
@@ -35,7 +35,7 @@ export interface GeneratedKey {
   readonly privateJwkJson: string;
 }
 
-/** A new key pair (RS256: 2048-bit modulus, SECURITY.md #10); its kid is the RFC 7638 thumbprint. */
+/** A new key pair (RS256: 2048-bit modulus, docs/security.md #10); its kid is the RFC 7638 thumbprint. */
 export async function generateSigningKey(alg: AsymmetricAlgorithm): Promise<GeneratedKey> {
   const { publicKey, privateKey } = await generateKeyPair(alg, { extractable: true, modulusLength: 2048 });
   const exported = await exportJWK(publicKey);

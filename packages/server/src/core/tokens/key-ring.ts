@@ -5,7 +5,7 @@
  * `UNKNOWN_KID_RELOAD_MS`, so a flood of random kids cannot hammer the store), after an admin
  * change, and when the rotation timeline says something is due. Rotation steps run inside the
  * store's lock (see ./signing-keys.ts), so instances sharing a database agree on the active key.
- * When the store is down, the last loaded keys keep verifying (SECURITY.md: JWT verification
+ * When the store is down, the last loaded keys keep verifying (docs/security.md: JWT verification
  * keeps working from cached keys).
  */
 import type { VerificationKey } from '@gatehouse/sdk/jwt';
@@ -59,7 +59,10 @@ export interface JwksDocument {
 }
 
 export interface ManualRotation {
-  /** Activate the new key now instead of after `publish_ahead` (for a compromised key). */
+  /**
+   * Generate a key that signs at once instead of after `publish_ahead` (a suspected compromise):
+   * the active key is retired and a pending next key discarded, never promoted.
+   */
   readonly immediate?: boolean;
 }
 
@@ -277,22 +280,25 @@ export function createKeyRing(options: KeyRingOptions): KeyRing {
 
     async rotate({ immediate }, actor) {
       return locked(async (transaction, now) => {
-        let records = await maintain(transaction, now, 'system');
+        const records = await maintain(transaction, now, 'system');
         const active = records.find((record) => record.state === 'active');
-        let next = records.find((record) => record.state === 'next');
-        if (!next) {
+        const next = records.find((record) => record.state === 'next');
+        if (immediate) {
+          // A suspected compromise: a key generated now signs from now on. A pending next key is
+          // not promoted (it was made before the incident, and `--now` right after a scheduled
+          // rotation would otherwise sign with a key the operator never asked to sign at once);
+          // it never signed anything, so it simply goes. The old key stays published until its
+          // tokens expire (`keys retire KID --delete` unpublishes it).
+          if (next) await apply(transaction, { kind: 'delete', kid: next.kid }, now, actor);
+          if (active) await apply(transaction, { kind: 'retire', kid: active.kid }, now, actor);
+          await apply(transaction, { kind: 'create', state: 'active', activatesAt: now }, now, actor);
+        } else if (!next) {
           await apply(
             transaction,
             { kind: 'create', state: 'next', activatesAt: now + policy.publishAheadMs },
             now,
             actor,
           );
-          records = await transaction.list();
-          next = records.find((record) => record.state === 'next') as SigningKeyRecord;
-        }
-        if (immediate) {
-          if (active) await apply(transaction, { kind: 'retire', kid: active.kid }, now, actor);
-          await apply(transaction, { kind: 'activate', kid: next.kid }, now, actor);
         } else {
           // As soon as it has been published for publish_ahead, never sooner.
           const safe = Math.max(now, Date.parse(next.createdAt) + policy.publishAheadMs);

@@ -1,6 +1,6 @@
 /**
  * What token issuance needs from the user directory (issue 4 provides it): checking a username
- * and password (with its throttling and constant-time answers, SECURITY.md #32–33), and finding a
+ * and password (with its throttling and constant-time answers, docs/security.md #32–33), and finding a
  * user again at refresh time (a deleted or disabled user can no longer refresh).
  */
 
@@ -48,7 +48,7 @@ const loginUser = (user: User): LoginUser => {
 
 /**
  * The user directory over the users feature: its password verifier (throttled, timing-equalised,
- * rehashing, audited; SECURITY.md #30–#33) and its user service (a disabled or deleted user is
+ * rehashing, audited; docs/security.md #30–#33) and its user service (a disabled or deleted user is
  * not active).
  */
 export function userDirectory(verifier: UserPasswordVerifier, users: Pick<UserService, 'get'>): UserDirectory {

@@ -1,5 +1,5 @@
 /**
- * Refresh tokens (issue 5 item 6; RFC 9700 §4.14, SECURITY.md #17): opaque, 256 random bits,
+ * Refresh tokens (issue 5 item 6; RFC 9700 §4.14, docs/security.md #17): opaque, 256 random bits,
  * stored only as SHA-256, bound to a subject and a client, rotated on every use. Every token
  * rotated from one login shares a family; presenting a token that was already exchanged means
  * two parties hold it, and since the server cannot tell which is legitimate, the whole family is

@@ -1,7 +1,7 @@
 /**
  * Signing keys and their rotation (docs/jwt.md). A key is `next` (published in the JWKS, not
  * signing yet), then `active` (signing), then `retired` (published, verify only) until every token
- * it signed has expired, then deleted. The timeline follows SECURITY.md #37: a key is published
+ * it signed has expired, then deleted. The timeline follows docs/security.md #37: a key is published
  * `publish_ahead` (longer than any JWKS cache) before it signs, and stays published after
  * retirement for the longest token lifetime.
  *

@@ -80,7 +80,7 @@ export function createTokens(options: TokensOptions): Tokens {
     hs256Secret: config.keys.hs256Secret,
     rotateEveryMs: config.keys.rotateEveryMs,
     publishAheadMs: config.keys.publishAheadMs,
-    // A retired key verifies every token it signed until that token expires (SECURITY.md #37).
+    // A retired key verifies every token it signed until that token expires (docs/security.md #37).
     retainRetiredMs: config.tokens.accessTtlMs + config.tokens.leewayMs,
     syncIntervalMs: config.tokens.syncIntervalMs,
     onError: options.onError,

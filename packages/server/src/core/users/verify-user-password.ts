@@ -9,9 +9,9 @@
  * 4. `verifyHash`: argon2id (or an imported bcrypt hash); for an unknown username, the same
  *    argon2id work against a dummy hash, and a disabled account is verified all the same, so
  *    unknown user, wrong password and disabled account take the same time and give the same
- *    answer (ASVS 6.3.8, SECURITY.md #33);
+ *    answer (ASVS 6.3.8, docs/security.md #33);
  * 5. on failure, count it (and audit a lockout); on success, clear the counter, rehash when the
- *    stored hash is weaker than the current settings (SECURITY.md #30), note the login time and
+ *    stored hash is weaker than the current settings (docs/security.md #30), note the login time and
  *    audit it.
  *
  * `throttleAdmitsRemembered` is step 1 alone, for a credential the Basic cache remembers.

@@ -33,7 +33,7 @@ export interface ClientRoutesOptions {
   readonly clock: Clock;
   /** Default grace period of the previous secret after a rotation. */
   readonly secretGraceMs: number;
-  /** When users exist, a client id may not name one (SECURITY.md #21). */
+  /** When users exist, a client id may not name one (docs/security.md #21). */
   readonly users?: () => UserDirectory | undefined;
 }
 

@@ -141,7 +141,7 @@ export async function authorizeGatewayRequest(
     return { allow: false, status, problem, detail, reason, headers: extra.headers ?? {} };
   };
 
-  // 1. checkHeaders (SECURITY.md #28)
+  // 1. checkHeaders (docs/security.md #28)
   const duplicate = findDuplicateHeader(request.rawHeaders, gatewaySingletons(context.pipeline));
   if (duplicate) {
     return refuse(

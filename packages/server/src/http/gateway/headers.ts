@@ -1,7 +1,7 @@
 /**
  * What the upstream sees, and what the client gets back.
  *
- * Towards the upstream (SECURITY.md #36: the gateway sets identity headers and strips
+ * Towards the upstream (docs/security.md #36: the gateway sets identity headers and strips
  * client-sent copies):
  * - client credentials are removed: `Authorization`, `Proxy-Authorization`, `X-API-Key` and the
  *   credential query parameters — the upstream trusts the gateway, not the caller's secret;

@@ -2,12 +2,12 @@
  * The authorization endpoint (RFC 6749 §4.1.1, OIDC Core §3.1.2) and its interaction pages.
  *
  * `GET|POST /oauth/authorize` validates the request (errors about the client or the redirect URI
- * are shown on a page, never redirected; SECURITY.md #13), then either issues a code at once (the
+ * are shown on a page, never redirected; docs/security.md #13), then either issues a code at once (the
  * user is logged in and has consented before) or stores the request as an *interaction* and sends
  * the browser to `/oauth/interaction/:id`, which shows the login form, then the consent form.
  * Forms carry a CSRF token and only work from the browser that started the interaction. Every
- * redirect after a POST is 303 (RFC 9700 §4.12, SECURITY.md #22); responses carry `state` and
- * `iss` (RFC 9207). No CORS headers are ever sent here (SECURITY.md #26).
+ * redirect after a POST is 303 (RFC 9700 §4.12, docs/security.md #22); responses carry `state` and
+ * `iss` (RFC 9207). No CORS headers are ever sent here (docs/security.md #26).
  *
  * RFC 6749 §3.1: the authorization endpoint MUST require TLS; the login form carries a password.
  * Every route here follows the HTTPS rule of every secret (../connection.ts `mayCarrySecret`):
@@ -256,7 +256,7 @@ export function registerAuthorizeRoutes(app: FastifyInstance, options: Authorize
     }
     const username = params.get('username') ?? '';
     const password = params.get('password') ?? '';
-    // The directory throttles and answers unknown user and wrong password alike (SECURITY.md #32, #33).
+    // The directory throttles and answers unknown user and wrong password alike (docs/security.md #32, #33).
     const check = await directory.verifyCredentials(username, password, { ip: request.ip });
     if (!check.ok) {
       options.audit.recordFailure({ method: 'oauth_login', reason: check.reason, ip: request.ip });

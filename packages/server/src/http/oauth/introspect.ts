@@ -1,6 +1,6 @@
 /**
  * `POST /oauth/introspect` (RFC 7662) and `POST /oauth/revoke` (RFC 7009): both take a form body,
- * authenticate the calling client (RFC 7662 §2.1, RFC 7009 §2.1; SECURITY.md #18, #23, #24) and
+ * authenticate the calling client (RFC 7662 §2.1, RFC 7009 §2.1; docs/security.md #18, #23, #24) and
  * answer `Cache-Control: no-store`.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';

@@ -1,6 +1,6 @@
 /**
  * `POST /oauth/token` (RFC 6749 §3.2). Form body only; `Cache-Control: no-store` on every answer
- * (RFC 6749 §5.1, SECURITY.md #19); errors as RFC 6749 §5.2 JSON.
+ * (RFC 6749 §5.1, docs/security.md #19); errors as RFC 6749 §5.2 JSON.
  */
 import type { FastifyInstance } from 'fastify';
 import type { AuditLog } from '../../core/audit/audit.js';

@@ -1,7 +1,7 @@
 /**
  * The UserInfo endpoint (OIDC Core §5.3): `GET` or `POST` with an access token that holds the
  * `openid` scope, as `Authorization: Bearer` or, for POST, the `access_token` form parameter
- * (RFC 6750 §2.2). Never from the query string (RFC 6750 §2.3, SECURITY.md #26). Errors are
+ * (RFC 6750 §2.2). Never from the query string (RFC 6750 §2.3, docs/security.md #26). Errors are
  * RFC 6750 §3 challenges.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';

@@ -2,8 +2,8 @@
  * `POST /auth/login`, `/auth/refresh` and `/auth/logout`: tokens for users (issue 5 item 4, 6).
  * Bodies are JSON or `application/x-www-form-urlencoded`; login also takes an `Authorization:
  * Basic` header (RFC 7617) instead of a body, never both. Token responses use the RFC 6749 §5.1
- * names and `Cache-Control: no-store` (SECURITY.md #19). A failed login answers the same 401 for
- * an unknown user and a wrong password (SECURITY.md #33); throttling answers 429 + Retry-After.
+ * names and `Cache-Control: no-store` (docs/security.md #19). A failed login answers the same 401 for
+ * an unknown user and a wrong password (docs/security.md #33); throttling answers 429 + Retry-After.
  * Each of the three receives a secret (a password, a refresh token), so each first applies the
  * HTTPS rule of every secret (../connection.ts `mayCarrySecret`): over plain HTTP it answers
  * 401 `https-required` before the body is parsed or anything is checked (RFC 6749 §3.2 by analogy).

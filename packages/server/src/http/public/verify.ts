@@ -17,7 +17,7 @@
  *   or no route, 400 for malformed or ambiguous requests, 429 when throttled: JSON
  *   `{"error", "error_description"}` unless the route sets its own body;
  * - 503 problem+json when a decision needs the store and the store is unreachable: never 2xx, so
- *   proxies deny (SECURITY.md #35, #36). This comes from the surface's error handler.
+ *   proxies deny (docs/security.md #35, #36). This comes from the surface's error handler.
  *
  * Two doors, one decision: a GET or HEAD without a body is taken by a fast lane in front of
  * Fastify's router (../fastify.ts `installFastLane`), which answers from Node's own request and

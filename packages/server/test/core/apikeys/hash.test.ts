@@ -1,5 +1,5 @@
 /**
- * How API keys are hashed and compared (SECURITY.md #29): the stored hex, the cache's Latin-1
+ * How API keys are hashed and compared (docs/security.md #29): the stored hex, the cache's Latin-1
  * digest, and the constant-time comparison between a stored digest and a presented one.
  */
 import { createHash } from 'node:crypto';

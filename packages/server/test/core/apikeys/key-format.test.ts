@@ -1,6 +1,6 @@
 /**
  * The key format (docs/api-keys.md): `<prefix>_<43 base62 secret><6 base62 CRC-32>`. These checks
- * are what lets the verifier refuse garbage before any store lookup (SECURITY.md #29).
+ * are what lets the verifier refuse garbage before any store lookup (docs/security.md #29).
  */
 import { describe, expect, it } from 'vitest';
 import {
@@ -31,7 +31,7 @@ describe('API key format', () => {
       keys.add(key);
     }
     expect(keys.size).toBe(200);
-    // 43 base62 characters: 43 × log2(62) ≥ 256 bits (SECURITY.md #20).
+    // 43 base62 characters: 43 × log2(62) ≥ 256 bits (docs/security.md #20).
     expect(43 * Math.log2(62)).toBeGreaterThanOrEqual(256);
   });
 

@@ -68,7 +68,7 @@ describe.each(storeKinds())('API key admin API on %s', (kind) => {
     expect(JSON.stringify(listed.body)).not.toContain(body.key.slice(3, 40));
   });
 
-  it('stores only the SHA-256 of the key, its prefix and last four characters (SECURITY.md #29)', async () => {
+  it('stores only the SHA-256 of the key, its prefix and last four characters (docs/security.md #29)', async () => {
     const { id, key } = await issueKey(server, { name: 'stored form' });
     const row = await server.running.services.store.db
       .selectFrom('api_keys')

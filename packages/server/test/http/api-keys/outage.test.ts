@@ -1,6 +1,6 @@
 /**
- * Fail closed when the store is unreachable (SECURITY.md #35; the store-outage decision at the top
- * of SECURITY.md). The outage is real: the server talks to PostgreSQL through a TCP proxy that the
+ * Fail closed when the store is unreachable (docs/security.md #35; the store-outage decision at the top
+ * of docs/security.md). The outage is real: the server talks to PostgreSQL through a TCP proxy that the
  * test cuts. (An embedded SQLite file cannot become unreachable this way.)
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -98,7 +98,7 @@ describe.each(storeKinds())('API key verification on %s', (kind) => {
     expect(await response.json()).toMatchObject({ error: 'invalid_request' });
   });
 
-  it('refuses two X-API-Key headers with 400 (SECURITY.md #28)', async () => {
+  it('refuses two X-API-Key headers with 400 (docs/security.md #28)', async () => {
     const response = await rawRequest(`${server.publicUrl}/auth/verify`, {
       headers: [
         ['X-API-Key', owned.key],

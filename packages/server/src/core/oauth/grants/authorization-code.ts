@@ -2,7 +2,7 @@
  * The authorization code grant (RFC 6749 §4.1.3) with PKCE (RFC 7636 §4.5–4.6). The code must
  * exist, be unexpired, unused, issued to this client, for this redirect URI, and the verifier
  * must hash to the challenge. A second use of a code revokes everything issued with it
- * (RFC 6749 §4.1.2, SECURITY.md #15).
+ * (RFC 6749 §4.1.2, docs/security.md #15).
  */
 import type { Clock } from '../../audit/audit.js';
 import type { CodeStore } from '../authorization-store.js';

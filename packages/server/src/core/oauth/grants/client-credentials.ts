@@ -1,6 +1,6 @@
 /**
  * The client credentials grant (RFC 6749 §4.4): a confidential client asks for a token for
- * itself. `sub` is the client id (RFC 9068 §5), which can never be a user's id (SECURITY.md #21);
+ * itself. `sub` is the client id (RFC 9068 §5), which can never be a user's id (docs/security.md #21);
  * no refresh token is issued (RFC 6749 §4.4.3).
  */
 import { type AudienceChoice, chooseAudience } from '../audience.js';

@@ -1,6 +1,6 @@
 /**
  * The refresh token grant (RFC 6749 §6) with rotation and reuse detection (RFC 9700 §4.14,
- * SECURITY.md #17): every use returns a new refresh token; an already-used one coming back
+ * docs/security.md #17): every use returns a new refresh token; an already-used one coming back
  * revokes the grant (its refresh family and its access tokens). Scope may only narrow.
  */
 import type { GrantRecord, GrantStore } from '../authorization-store.js';

@@ -5,7 +5,7 @@ import { parseScope, scopesBeyond } from '../scopes.js';
 import type { Step } from '../steps.js';
 import type { GrantRequest } from './grant.js';
 
-/** SECURITY.md #16: each client has an allowlist of grant types (RFC 6749 §5.2 `unauthorized_client`). */
+/** docs/security.md #16: each client has an allowlist of grant types (RFC 6749 §5.2 `unauthorized_client`). */
 export function checkGrantAllowed<C extends { readonly request: GrantRequest }>(grantType: GrantType): Step<C> {
   return (context) =>
     context.request.client.grantTypes.includes(grantType)
