@@ -55,7 +55,7 @@ describe('settings on the command line', () => {
       .split('\n')
       .filter((line) => line.startsWith('{'))
       .map((line) => JSON.parse(line) as { level: unknown; msg: string })
-      .filter((entry) => entry.level === 40 || entry.level === 'warn')
+      .filter((entry) => entry.level === 'warn')
       .map((entry) => entry.msg);
     expect(warnings).toContain(
       'GATEHOUSE_LOG_LEVL: unknown environment variable, ignored (did you mean GATEHOUSE_LOG_LEVEL?)',

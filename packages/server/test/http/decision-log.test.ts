@@ -79,7 +79,7 @@ describe.each(storeKinds())('decision log on %s', (kind) => {
         expect(decided.lines, label).toHaveLength(1);
         const [line] = decided.lines as [Line];
         expect(line, label).toMatchObject({
-          level: 30,
+          level: 'info',
           msg: status === 200 ? 'allowed' : 'denied',
           event: 'auth.decision',
           surface: 'verify',
@@ -137,7 +137,7 @@ describe.each(storeKinds())('decision log on %s', (kind) => {
     try {
       const issued = await issueKey(verbose, { name: 'verbose' });
       await (await fetch(`${verbose.publicUrl}/auth/verify`, { headers: { 'x-api-key': issued.key } })).arrayBuffer();
-      expect(decisionLines(verbose)).toEqual([expect.objectContaining({ level: 20, outcome: 'allowed' })]);
+      expect(decisionLines(verbose)).toEqual([expect.objectContaining({ level: 'debug', outcome: 'allowed' })]);
     } finally {
       await verbose.stop();
     }
