@@ -10,5 +10,7 @@ export default defineConfig({
     fileParallelism: true,
     reporters: ['default'],
     globalSetup: ['packages/server/test/support/global-setup.ts'],
+    // Records every credential tests send or receive, for the secret scan of the server logs.
+    setupFiles: ['packages/server/test/support/secret-scan-setup.ts'],
   },
 });

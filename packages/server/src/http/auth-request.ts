@@ -69,8 +69,10 @@ export function authRequestFrom(parts: {
 /**
  * Identity header values come from our own store, but are sanitised anyway: a CR, LF or other
  * control character in a header value would make Node throw (or worse, split the response).
- * Characters outside printable ASCII are percent-encoded.
+ * Characters outside printable ASCII are percent-encoded; a lone surrogate (which `JSON.parse`
+ * keeps from a `"\ud800"` escape, and which `encodeURI` throws on) becomes U+FFFD first.
  */
 export function headerSafe(value: string): string {
-  return /^[\x20-\x7e]*$/.test(value) ? value : encodeURI(value).replace(/%20/g, ' ');
+  if (/^[\x20-\x7e]*$/.test(value)) return value;
+  return encodeURI(value.replace(/\p{Cs}/gu, '\uFFFD')).replace(/%20/g, ' ');
 }

@@ -1,6 +1,7 @@
 /** Runs the built `gatehouse` CLI as a child process, as a user would. */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { openServerLog, recordSecret } from './secret-scan.js';
 
 export const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 
@@ -53,6 +54,21 @@ export function spawnServer(
     });
     let stdout = '';
     let stderr = '';
+    // The server's JSON log lines go to a file of the run for the secret scan (./secret-scan.ts);
+    // the one-time admin key banner (stderr) and demo credentials (plain text) are meant to be shown.
+    const log = openServerLog('serve');
+    recordSecret('admin_key', options.env?.GATEHOUSE_ADMIN_KEY);
+    recordSecret('master_key', options.env?.GATEHOUSE_MASTER_KEY);
+    let pending = '';
+    child.stdout?.on('data', (chunk) => {
+      const lines = (pending + chunk).split('\n');
+      pending = lines.pop() ?? '';
+      for (const line of lines) if (line.startsWith('{')) log?.write(`${line}\n`);
+    });
+    child.on('exit', () => {
+      if (pending.startsWith('{')) log?.write(`${pending}\n`);
+      log?.close();
+    });
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error(`server did not start:\n${stdout}\n${stderr}`));

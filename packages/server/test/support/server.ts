@@ -11,6 +11,7 @@ import type { Clock } from '../../src/core/audit/audit.js';
 import { createLogger } from '../../src/logging.js';
 import { type RunningGatehouse, startGatehouse } from '../../src/server.js';
 import { createTestDatabase, type StoreKind, type TestDatabase, tempDir } from './databases.js';
+import { openServerLog, recordJsonSecrets, recordSecret } from './secret-scan.js';
 
 export interface TestServer {
   readonly kind: StoreKind;
@@ -79,9 +80,15 @@ export async function startTestServer(kind: StoreKind, options: TestServerOption
   const input = { env, file: configFile, checkDataDir: 'create' as const };
   const loaded: LoadedGatehouseConfig = loadConfigWithRoutes(input);
   const logs: string[] = [];
+  // Every line also goes to a file of the run, which the secret scan reads (./secret-scan.ts).
+  const logFile = openServerLog(kind);
+  for (const name of ['GATEHOUSE_ADMIN_KEY', 'GATEHOUSE_MASTER_KEY'] as const) {
+    recordSecret(name === 'GATEHOUSE_ADMIN_KEY' ? 'admin_key' : 'master_key', env[name]);
+  }
   const sink = new Writable({
     write(chunk, _encoding, callback) {
       logs.push(String(chunk));
+      logFile?.write(String(chunk));
       callback();
     },
   });
@@ -97,6 +104,7 @@ export async function startTestServer(kind: StoreKind, options: TestServerOption
   // Empty when another instance on the same database generated the key (concurrent-start tests).
   const keyFile = path.join(dataDir, 'admin.key');
   const adminKey = env.GATEHOUSE_ADMIN_KEY ?? (existsSync(keyFile) ? readFileSync(keyFile, 'utf8').trim() : '');
+  recordSecret('admin_key', adminKey);
   const publicUrl = running.urls.public as string;
   const adminUrl = running.urls.admin as string;
   return {
@@ -119,10 +127,15 @@ export async function startTestServer(kind: StoreKind, options: TestServerOption
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       });
       const text = await response.text();
-      return { status: response.status, body: text ? JSON.parse(text) : undefined, headers: response.headers };
+      const parsed = text ? JSON.parse(text) : undefined;
+      // What the admin API creates (keys, client secrets, passwords set) is recorded for the scan.
+      recordJsonSecrets(body);
+      recordJsonSecrets(parsed);
+      return { status: response.status, body: parsed, headers: response.headers };
     },
     async stop() {
       await running.stop();
+      logFile?.close();
       if (!options.dataDir) {
         await database?.drop();
         dir?.remove();

@@ -26,10 +26,30 @@ export interface ParsedParams {
   readonly duplicate: string | undefined;
 }
 
-export function parseOAuthParams(text: string): ParsedParams {
+const HAS_NON_ASCII = /[^\x00-\x7f]/;
+const NON_ASCII_RUN = /[^\x00-\x7f]+/g;
+
+/**
+ * The text with every non-ASCII character percent-encoded as its UTF-8 bytes. Node's
+ * URLSearchParams (v20) misreads raw non-ASCII next to a `%` that starts no escape (`é%+` read as
+ * `\ufffd% `, `é%aa` as `\ufffd`; test/core/oauth/params.fuzz.test.ts found it). The WHATWG parser
+ * UTF-8-encodes its input before percent-decoding, so encoding those characters first gives it
+ * the very bytes it would decode, and the reading is the spec's. A lone surrogate becomes U+FFFD,
+ * as UTF-8 encoding makes it.
+ */
+const asciiForm = (text: string): string =>
+  HAS_NON_ASCII.test(text)
+    ? text.replace(NON_ASCII_RUN, (run) => encodeURIComponent(run.replace(/\p{Cs}/gu, '\uFFFD')))
+    : text;
+
+export function parseOAuthParams(raw: string): ParsedParams {
+  const text = asciiForm(raw);
   const values = new Map<string, string[]>();
   let duplicate: string | undefined;
-  for (const [name, value] of new URLSearchParams(text)) {
+  // The URLSearchParams constructor drops one leading `?` (it takes a query string), which the
+  // application/x-www-form-urlencoded parser does not: `?client_id=x` names a parameter
+  // `?client_id`. A leading `&` (an empty pair, skipped by the parser) keeps the `?`.
+  for (const [name, value] of new URLSearchParams(text.startsWith('?') ? `&${text}` : text)) {
     if (value === '') continue;
     const list = values.get(name);
     if (list) {
