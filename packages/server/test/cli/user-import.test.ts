@@ -10,11 +10,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { basicHeader, verify } from '../support/basic.js';
 import { runCli } from '../support/cli.js';
 import { storeKinds, tempDir } from '../support/databases.js';
+import { peer } from '../support/peers.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
 const htpasswd = (...args: string[]) => execFileSync('htpasswd', args, { stdio: ['ignore', 'pipe', 'pipe'] });
 
-describe.each(storeKinds())('htpasswd import on %s', (kind) => {
+describe.runIf(peer('htpasswd').present).each(storeKinds())('htpasswd import on %s', (kind) => {
   let server: TestServer;
   let env: Record<string, string>;
   let dir: { path: string; remove(): void };

@@ -7,7 +7,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { basicHeader, verify } from '../support/basic.js';
 import { CLI, runCli } from '../support/cli.js';
 import { storeKinds } from '../support/databases.js';
+import { peer } from '../support/peers.js';
 import { startTestServer, type TestServer } from '../support/server.js';
+
+const python3 = peer('python3');
 
 describe.each(storeKinds())('gatehouse user on %s', (kind) => {
   let server: TestServer;
@@ -64,7 +67,7 @@ describe.each(storeKinds())('gatehouse user on %s', (kind) => {
     expect(clash.stderr).toMatch(/409 The username "alice" is taken/);
   });
 
-  it('prompts twice at a terminal without echoing the password', async () => {
+  it.runIf(python3.present)('prompts twice at a terminal without echoing the password', async () => {
     // A real pseudo-terminal (Python's pty module), so the CLI sees isTTY and uses raw mode.
     const script = `
 import os, pty, sys, time

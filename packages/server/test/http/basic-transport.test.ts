@@ -13,10 +13,14 @@ import { ConfigError, loadConfig } from '../../src/config/load.js';
 import { loadTlsCredentials } from '../../src/startup/tls.js';
 import { BASIC_CHALLENGE, basicHeader, createUser, verify } from '../support/basic.js';
 import { type StoreKind, storeKinds, tempDir } from '../support/databases.js';
+import { peer } from '../support/peers.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { httpsGet, makeSelfSignedCertificate, type TestCertificate } from '../support/tls.js';
 
 const ALICE = basicHeader('alice', 'alice-password');
+// Every suite here uses the certificate that the real openssl makes below.
+const openssl = peer('openssl');
+const nginx = peer('nginx');
 
 /**
  * Starts a server with `env` and the user alice for the enclosing describe; answers a getter.
@@ -45,7 +49,7 @@ beforeAll(() => {
 });
 afterAll(() => certDir?.remove());
 
-describe.each(storeKinds())('Basic transport rules on %s', (kind) => {
+describe.runIf(openssl.present).each(storeKinds())('Basic transport rules on %s', (kind) => {
   describe('without TLS, dev mode or trusted proxies', () => {
     const server = serverWithAlice(kind, () => ({}));
 
@@ -158,7 +162,7 @@ function freePort(): Promise<number> {
   });
 }
 
-describe('behind a real nginx terminating TLS', () => {
+describe.runIf(openssl.present && nginx.present)('behind a real nginx terminating TLS', () => {
   let server: TestServer;
   let nginx: ReturnType<typeof spawn> | undefined;
   let nginxUrl: string;
@@ -227,7 +231,7 @@ http {
   });
 });
 
-describe('TLS configuration', () => {
+describe.runIf(openssl.present)('TLS configuration', () => {
   const env = (extra: Record<string, string>) => ({ GATEHOUSE_DATA_DIR: certDir.path, ...extra });
 
   it('requires tls.cert and tls.key together', () => {

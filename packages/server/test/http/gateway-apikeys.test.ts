@@ -7,8 +7,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { manualClock } from '../support/basic.js';
-import { postgresBaseUrl, storeKinds } from '../support/databases.js';
+import { storeKinds } from '../support/databases.js';
 import { rawRequest } from '../support/http.js';
+import { peer } from '../support/peers.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { postgresBehindProxy } from '../support/tcp-proxy.js';
 import { type SeenRequest, startUpstream, type TestUpstream } from '../support/upstream.js';
@@ -140,7 +141,7 @@ describe.each(storeKinds())('gateway with API keys on %s', (kind) => {
   });
 });
 
-describe.skipIf(!postgresBaseUrl)('gateway with PostgreSQL down', () => {
+describe.runIf(peer('postgres').present)('gateway with PostgreSQL down', () => {
   let database: Awaited<ReturnType<typeof postgresBehindProxy>>;
   let server: TestServer;
   let upstream: TestUpstream;

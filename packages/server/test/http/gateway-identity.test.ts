@@ -8,9 +8,13 @@ import { createVerifier } from '@gatehouse/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { basicHeader, createUser } from '../support/basic.js';
 import { storeKinds, tempDir } from '../support/databases.js';
+import { peer } from '../support/peers.js';
 import { startTestServer, type TestServer } from '../support/server.js';
-import { httpsGet, makeSelfSignedCertificate } from '../support/tls.js';
+import { httpsGet, makeSelfSignedCertificate, type TestCertificate } from '../support/tls.js';
 import { type SeenRequest, startUpstream, type TestUpstream } from '../support/upstream.js';
+
+const openssl = peer('openssl');
+const itWithOpenssl = it.runIf(openssl.present);
 
 describe.each(storeKinds())('gateway with Basic and JWT on %s', (kind) => {
   let server: TestServer;
@@ -187,10 +191,11 @@ describe.each(storeKinds())('gateway with Basic and JWT on %s', (kind) => {
 
 describe('gateway transport: its own TLS, and trusted proxies in front of it', () => {
   const dir = tempDir();
-  const certificate = makeSelfSignedCertificate(dir.path);
+  let certificate: TestCertificate;
   const password = 'correct horse battery staple';
   let upstream: TestUpstream;
   beforeAll(async () => {
+    if (openssl.present) certificate = makeSelfSignedCertificate(dir.path);
     upstream = await startUpstream();
   });
   afterAll(async () => {
@@ -202,7 +207,7 @@ describe('gateway transport: its own TLS, and trusted proxies in front of it', (
     { name: 'api', match: { path: '/', host: 'api.example.test' }, upstream: upstream.url, auth: ['anonymous'] },
   ];
 
-  it('serves the gateway over HTTPS when tls is configured, where Basic is accepted', async () => {
+  itWithOpenssl('serves the gateway over HTTPS when tls is configured, where Basic is accepted', async () => {
     const server = await startTestServer('sqlite', {
       env: { GATEHOUSE_TLS_CERT: certificate.certFile, GATEHOUSE_TLS_KEY_FILE: certificate.keyFile },
       routes: routes(),

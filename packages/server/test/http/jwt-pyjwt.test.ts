@@ -7,6 +7,7 @@ import { execFile } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createUser } from '../support/basic.js';
 import { storeKinds } from '../support/databases.js';
+import { peer } from '../support/peers.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
 const PYTHON = `
@@ -32,7 +33,7 @@ function python(args: Record<string, string>): Promise<{ status: number; stdout:
 
 const alice = { username: 'alice', password: 'correct horse battery staple', scopes: ['read'] };
 
-describe.each(storeKinds())('PyJWT verifies our tokens (%s)', (kind) => {
+describe.runIf(peer('python3-jwt').present).each(storeKinds())('PyJWT verifies our tokens (%s)', (kind) => {
   const servers: TestServer[] = [];
   afterAll(async () => Promise.all(servers.map((server) => server.stop())));
 

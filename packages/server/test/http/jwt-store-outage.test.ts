@@ -6,12 +6,13 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createUser } from '../support/basic.js';
-import { postgresBaseUrl, storeKinds } from '../support/databases.js';
+import { postgresBaseUrl } from '../support/databases.js';
+import { peer } from '../support/peers.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
-const kinds = storeKinds().filter((kind) => kind === 'postgres');
+const postgres = peer('postgres');
 
-describe.each(kinds)('JWT verification during a store outage (%s)', (kind) => {
+describe.runIf(postgres.present).each(['postgres'] as const)('JWT verification during a store outage (%s)', (kind) => {
   let server: TestServer;
   let database: string;
   const alice = { username: 'alice', password: 'correct horse battery staple', scopes: ['read'] };

@@ -5,11 +5,12 @@
  * a TCP forwarder that the test cuts.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, postgresBaseUrl, type TestDatabase } from '../support/databases.js';
+import { createTestDatabase, type TestDatabase } from '../support/databases.js';
+import { peer } from '../support/peers.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
 
-describe.skipIf(!postgresBaseUrl)('store outage (PostgreSQL)', () => {
+describe.runIf(peer('postgres').present)('store outage (PostgreSQL)', () => {
   let database: TestDatabase;
   let proxy: TcpProxy;
   let server: TestServer;

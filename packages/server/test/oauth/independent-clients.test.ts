@@ -9,12 +9,15 @@ import { promisify } from 'node:util';
 import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createUser } from '../support/basic.js';
+import { peer } from '../support/peers.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { Browser } from './browser.js';
 import { registerClient } from './support.js';
 
 const run = promisify(execFile);
 const REDIRECT = 'https://rp.example.com/callback';
+
+const itWithAuthlib = it.runIf(peer('python3-authlib').present);
 
 describe('independent clients', () => {
   let server: TestServer;
@@ -99,7 +102,7 @@ describe('independent clients', () => {
     expect((await oidc.tokenIntrospection(config, refreshed.access_token)).active).toBe(false);
   });
 
-  it('Python Authlib: client credentials with client_secret_basic and client_secret_post', async () => {
+  itWithAuthlib('Python Authlib: client credentials with client_secret_basic and client_secret_post', async () => {
     const basic = await registerClient(server, { grant_types: ['client_credentials'], scope: 'jobs' });
     const post = await registerClient(server, {
       grant_types: ['client_credentials'],

@@ -4,6 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../support/databases.js';
+import { peer } from '../support/peers.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { httpsGet, makeSelfSignedCertificate, type TestCertificate } from '../support/tls.js';
 
@@ -97,7 +98,7 @@ describe('behind a TLS-terminating proxy (https issuer with a path)', () => {
   });
 });
 
-describe('served over TLS by Gatehouse itself (default issuer)', () => {
+describe.runIf(peer('openssl').present)('served over TLS by Gatehouse itself (default issuer)', () => {
   let server: TestServer;
   let dir: { path: string; remove(): void };
   let certificate: TestCertificate;

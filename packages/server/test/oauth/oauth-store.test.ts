@@ -12,7 +12,8 @@ import {
   oauthPruner,
   sessionRepository,
 } from '../../src/store/oauth-grant-repository.js';
-import { postgresBaseUrl, storeKinds } from '../support/databases.js';
+import { storeKinds } from '../support/databases.js';
+import { peer } from '../support/peers.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { postgresBehindProxy, type TcpProxy } from '../support/tcp-proxy.js';
 import { basic, expectOAuthError, postForm, registerClient } from './support.js';
@@ -88,7 +89,7 @@ describe.each(storeKinds())('OAuth storage on %s', (kind) => {
   });
 });
 
-describe.skipIf(!postgresBaseUrl)('OAuth endpoints during a store outage (PostgreSQL)', () => {
+describe.runIf(peer('postgres').present)('OAuth endpoints during a store outage (PostgreSQL)', () => {
   let store: Awaited<ReturnType<typeof postgresBehindProxy>>;
   let proxy: TcpProxy;
   let server: TestServer;

@@ -7,7 +7,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createTestDatabase, postgresBaseUrl, storeKinds, tempDir } from '../support/databases.js';
+import { createTestDatabase, storeKinds, tempDir } from '../support/databases.js';
+import { peer } from '../support/peers.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
 const cleanups: Array<() => unknown> = [];
@@ -119,7 +120,7 @@ describe.each(storeKinds())('restarts and keys on %s', (kind) => {
   });
 });
 
-describe.skipIf(!postgresBaseUrl)('PostgreSQL', () => {
+describe.runIf(peer('postgres').present)('PostgreSQL', () => {
   it('requires a master key', async () => {
     const database = await createTestDatabase('postgres');
     cleanups.push(() => database.drop());

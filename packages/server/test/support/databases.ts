@@ -1,13 +1,15 @@
 /**
  * The stores every storage-touching test runs on: SQLite always, PostgreSQL when
  * GATEHOUSE_TEST_DATABASE_URL is set (`.ci/run` sets it). Each call makes a fresh database, so test
- * files never share state. With CI=true an unreachable PostgreSQL fails the run instead of skipping.
+ * files never share state. PostgreSQL is a peer (peers.ts): without it the PostgreSQL cases are
+ * skipped with a notice, and under CI they fail instead.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
+import { peer } from './peers.js';
 
 export type StoreKind = 'sqlite' | 'postgres';
 
@@ -19,9 +21,9 @@ export interface TestDatabase {
 
 export const postgresBaseUrl = process.env.GATEHOUSE_TEST_DATABASE_URL;
 
-/** The store kinds to run on; logs once why PostgreSQL is skipped when it is. */
+/** The store kinds to run on; PostgreSQL only when it is here (a notice says when it is not). */
 export function storeKinds(): StoreKind[] {
-  return postgresBaseUrl ? ['sqlite', 'postgres'] : ['sqlite'];
+  return peer('postgres').present ? ['sqlite', 'postgres'] : ['sqlite'];
 }
 
 export function tempDir(prefix = 'gatehouse-test-'): { path: string; remove(): void } {

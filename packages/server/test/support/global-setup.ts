@@ -1,41 +1,82 @@
 /**
- * Runs once before the suite: checks that PostgreSQL answers when GATEHOUSE_TEST_DATABASE_URL is
- * set (failing the run under CI=true, as .ci/run sets it), or says plainly that PostgreSQL-backed
- * cases are skipped. It also starts the secret scan of the run's server logs, which its teardown
- * performs (./secret-scan.ts).
+ * Runs once around the suite. Before: checks that PostgreSQL (GATEHOUSE_TEST_DATABASE_URL) and
+ * Redis (GATEHOUSE_TEST_REDIS_URL) answer when set, failing the run under CI (as .ci/run sets it)
+ * or else marking them absent for peers.ts, and starts the secret scan of the run's server logs
+ * (./secret-scan.ts). After: prints one notice per missing peer, naming the files whose tests it
+ * skipped and how to get it (peers.ts decides; docs/testing.md), then performs the secret scan.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
+import { summarizeSkips, underCi } from './peers.js';
 import { describeFindings, RUN_DIR_VARIABLE, scanRun } from './secret-scan.js';
 
-async function checkPostgres(): Promise<void> {
-  const url = process.env.GATEHOUSE_TEST_DATABASE_URL;
-  if (!url) {
-    process.stdout.write(
-      '\nnotice: GATEHOUSE_TEST_DATABASE_URL is not set: storage tests run on SQLite only (PostgreSQL cases are skipped)\n\n',
-    );
-    return;
-  }
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5000 });
+export default async function setup(): Promise<() => void> {
+  const scan = startSecretScan();
+  await checkService('GATEHOUSE_TEST_DATABASE_URL', 'PostgreSQL', async (url) => {
+    const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5000 });
+    try {
+      await client.connect();
+      await client.query('select 1');
+    } finally {
+      await client.end().catch(() => {});
+    }
+  });
+  await checkService('GATEHOUSE_TEST_REDIS_URL', 'Redis', (url) => connects(new URL(url)));
+  const skips = startSkipSummary();
+  return () => {
+    skips();
+    scan();
+  };
+}
+
+/** Test files run in worker processes; each appends the peers it missed to one file (peers.ts). */
+function startSkipSummary(): () => void {
+  const dir = mkdtempSync(path.join(tmpdir(), 'gatehouse-peers-'));
+  const log = path.join(dir, 'skipped.jsonl');
+  process.env.GATEHOUSE_TEST_PEER_LOG = log;
+  return () => {
+    let lines: string[] = [];
+    try {
+      lines = readFileSync(log, 'utf8').split('\n');
+    } catch {
+      // Nothing was skipped.
+    }
+    rmSync(dir, { recursive: true, force: true });
+    const notices = summarizeSkips(lines);
+    if (notices.length > 0) process.stdout.write(`\n${notices.join('\n')}\n\n`);
+  };
+}
+
+/** A service named by `variable` must answer; unreachable: fail under CI, else it counts as absent. */
+async function checkService(variable: string, what: string, check: (url: string) => Promise<void>): Promise<void> {
+  const url = process.env[variable];
+  if (!url) return;
   try {
-    await client.connect();
-    await client.query('select 1');
+    await check(url);
   } catch (error) {
-    const message = `PostgreSQL at GATEHOUSE_TEST_DATABASE_URL is unreachable: ${(error as Error).message}`;
-    if (process.env.CI === 'true') throw new Error(message);
-    process.stdout.write(`\nnotice: ${message}; PostgreSQL cases are skipped\n\n`);
-    delete process.env.GATEHOUSE_TEST_DATABASE_URL;
-  } finally {
-    await client.end().catch(() => {});
+    const message = `${what} at ${variable} is unreachable: ${(error as Error).message}`;
+    if (underCi()) throw new Error(message);
+    delete process.env[variable];
+    process.env[`${variable}_UNREACHABLE`] = (error as Error).message;
   }
 }
 
-export default async function setup(): Promise<() => void> {
-  const teardown = startSecretScan();
-  await checkPostgres();
-  return teardown;
+function connects(url: URL): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ host: url.hostname || '127.0.0.1', port: Number(url.port || 6379), timeout: 5000 });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve();
+    });
+    socket.once('timeout', () => {
+      socket.destroy();
+      reject(new Error('connection timed out'));
+    });
+    socket.once('error', reject);
+  });
 }
 
 /**

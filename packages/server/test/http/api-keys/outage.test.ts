@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checksumOf } from '../../../src/core/apikeys/key-format.js';
 import { INVALID_KEY_BODY, issueKey, verify, verifyStatus } from '../../support/api-keys.js';
 import { manualClock } from '../../support/clock.js';
-import { postgresBaseUrl } from '../../support/databases.js';
+import { peer } from '../../support/peers.js';
 import { startTestServer, type TestServer } from '../../support/server.js';
 import { postgresBehindProxy } from '../../support/tcp-proxy.js';
 
@@ -24,7 +24,7 @@ async function expectUnavailable(response: Response, label: string): Promise<voi
   expect((await response.json()).type, label).toBe('urn:gatehouse:problem:store-unavailable');
 }
 
-describe.runIf(postgresBaseUrl)('API key verification while PostgreSQL is unreachable', () => {
+describe.runIf(peer('postgres').present)('API key verification while PostgreSQL is unreachable', () => {
   for (const staleIfError of ['0', '5m']) {
     describe(`with apikeys.stale_if_error=${staleIfError}`, () => {
       const clock = manualClock();
