@@ -51,6 +51,7 @@ import type { RateLimiter } from '../../core/ratelimit/limiter.js';
 import { denialOutcome, type GatehouseMetrics, NO_ROUTE_LABEL } from '../../observability/metrics.js';
 import { authRequestFrom, findDuplicateHeader, singletonHeaders } from '../auth-request.js';
 import { compileProxyTrust, connectionFacts } from '../connection.js';
+import { DENIED_HEADER, verifyDeniedCode } from '../denied-header.js';
 import { installFastLane, requestId } from '../fastify.js';
 import { setIdentityHeaders as identityHeaderValues } from '../identity-headers.js';
 import { LazyRequestLogger } from '../request-logger.js';
@@ -257,6 +258,7 @@ export function registerVerifyRoute(app: FastifyInstance, options: VerifyRouteOp
     try {
       verdict = handed?.verdict ?? decide(call);
     } catch (error) {
+      reply.header(DENIED_HEADER, 'store-unavailable');
       return unavailable(started)(error);
     }
     const finish = (settled: Verdict): Promise<void> | undefined => {
@@ -265,7 +267,11 @@ export function registerVerifyRoute(app: FastifyInstance, options: VerifyRouteOp
       send(reply, result);
       return undefined;
     };
-    return verdict instanceof Promise ? verdict.then(finish, unavailable(started)) : finish(verdict);
+    const failed = (error: unknown) => {
+      reply.header(DENIED_HEADER, 'store-unavailable');
+      return unavailable(started)(error);
+    };
+    return verdict instanceof Promise ? verdict.then(finish, failed) : finish(verdict);
   };
 
   app.route({
@@ -369,6 +375,7 @@ function denialAnswer(denial: Denial, route: RoutePolicy | null): Answer {
   if (denial.challenges.length > 0) headers['www-authenticate'] = denial.challenges as string[];
   if (denial.headers) Object.assign(headers, denial.headers);
   headers['cache-control'] = NO_STORE;
+  headers[DENIED_HEADER] = verifyDeniedCode(denial.status, denial.reason);
   const custom = route && (denial.status === 401 || denial.status === 403) ? route.responses[denial.status] : undefined;
   return {
     status: denial.status,
