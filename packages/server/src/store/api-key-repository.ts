@@ -62,7 +62,7 @@ type Where = ExpressionBuilder<Database, 'api_keys'>;
 function stateCondition(state: ApiKeyState, now: string) {
   return (eb: Where) => {
     const revoked = eb('revoked_at', 'is not', null);
-    const rotated = eb.and([eb('grace_until', 'is not', null), eb('grace_until', '<=', now)]);
+    const rotated = eb('replaced_by', 'is not', null);
     const expired = eb.and([eb('expires_at', 'is not', null), eb('expires_at', '<=', now)]);
     const exhausted = eb.and([eb('remaining_uses', 'is not', null), eb('remaining_uses', '<=', 0)]);
     const before = [eb.not(revoked), eb.not(rotated), eb.not(expired), eb.not(exhausted)];

@@ -125,6 +125,21 @@ describe('gatehouse apikey (CLI against a running server)', () => {
     expect(await verifyWith(created.key)).toBe(200); // in its grace period
     const old = await cli('show', created.id);
     expect(old.stdout).toMatch(new RegExp(`^replaced by: +${rotated.id} \\(works until `, 'm'));
+    // In its grace period the old key is `rotated`, with the end of grace, not `active`.
+    expect(old.stdout).toMatch(/^state: +rotated until \d{4}-\d\d-\d\dT/m);
+    const after = await cli('list', '--owner', 'svc-r');
+    expect(after.stdout).toMatch(new RegExp(`^${created.id} .* rotated until \\d{4}-`, 'm'));
+    expect(after.stdout).toMatch(new RegExp(`^${rotated.id} .* active `, 'm'));
+  });
+
+  it('keeps the subject of an ownerless key across rotation', async () => {
+    const created = JSON.parse((await cli('create', '--name', 'ownerless', '--json')).stdout);
+    const subjectOf = (key: string) =>
+      fetch(`${publicUrl}/auth/verify`, { headers: { 'X-API-Key': key } }).then((r) => r.headers.get('x-auth-subject'));
+    expect(await subjectOf(created.key)).toBe(created.id);
+    const rotated = JSON.parse((await cli('rotate', created.id, '--json')).stdout);
+    expect(rotated.owner).toBe(created.id);
+    expect(await subjectOf(rotated.key)).toBe(created.id);
   });
 
   it('exits 2 with the server naming the field for bad values, 5 for unknown keys', async () => {

@@ -18,6 +18,14 @@ const count = (value: string): number => {
   return Number(value);
 };
 
+/** The state, with the end of the grace period of a rotated key that still works. */
+function stateText(key: ApiKeyView): string {
+  if (key.state === 'rotated' && key.grace_until !== null && Date.parse(key.grace_until) > Date.now()) {
+    return `rotated until ${key.grace_until}`;
+  }
+  return key.state;
+}
+
 /** How a key is shown: never more than its prefix and last four characters. */
 const hint = (key: ApiKeyView) => `${key.prefix}_…${key.last4}`;
 
@@ -26,7 +34,7 @@ const COLUMNS: Column<ApiKeyView>[] = [
   { header: 'name', value: (key) => key.name },
   { header: 'owner', value: (key) => key.owner ?? '' },
   { header: 'key', value: hint },
-  { header: 'state', value: (key) => key.state },
+  { header: 'state', value: stateText },
   { header: 'scopes', value: (key) => key.scopes.join(' ') },
   { header: 'expires', value: (key) => key.expires_at ?? 'never' },
   { header: 'last used', value: (key) => key.last_used_at ?? 'never' },
@@ -38,7 +46,7 @@ function describeKey(key: ApiKeyView): string {
     ['name', key.name],
     ['owner', key.owner ?? `(none: authenticates as ${key.id})`],
     ['key', hint(key)],
-    ['state', key.state],
+    ['state', stateText(key)],
     ['scopes', key.scopes.join(' ') || '(none)'],
     ['rate limit', key.rate_limit ?? 'none'],
     ['remaining uses', key.remaining_uses ?? 'unlimited'],

@@ -40,12 +40,14 @@ export const API_KEY_STATES = ['active', 'revoked', 'rotated', 'expired', 'exhau
 export type ApiKeyState = (typeof API_KEY_STATES)[number];
 
 /**
- * A key's state at `now`, in precedence order: revoked, then rotated (grace over), expired,
- * exhausted; otherwise active (which includes a rotated key still in its grace period).
+ * A key's state at `now`, in precedence order: revoked, then rotated (replaced: it still works
+ * until `graceUntil`, which the views show beside the state), expired, exhausted; otherwise
+ * active. A key in its grace period is `rotated`, not `active`: it is on its way out, and a list
+ * of active keys should not invite anyone to hand it out again.
  */
 export function stateOf(key: ApiKey, now: string): ApiKeyState {
   if (key.revokedAt !== null) return 'revoked';
-  if (key.graceUntil !== null && key.graceUntil <= now) return 'rotated';
+  if (key.replacedBy !== null) return 'rotated';
   if (key.expiresAt !== null && key.expiresAt <= now) return 'expired';
   if (key.remainingUses !== null && key.remainingUses <= 0) return 'exhausted';
   return 'active';

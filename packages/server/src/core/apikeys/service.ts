@@ -63,8 +63,9 @@ export interface ApiKeyService {
   /** Revokes at once; `changed` is false when the key was already revoked. */
   revoke(id: string): Promise<{ key: ApiKey; changed: boolean } | undefined>;
   /**
-   * Issues a replacement with the same name, owner, scopes, metadata, limits and (unless
-   * `expiresAt` is given) expiry; the old key keeps working for `graceMs`, then stops.
+   * Issues a replacement with the same name, subject (owner, or for an ownerless key its id as the
+   * replacement's owner), scopes, metadata, limits and (unless `expiresAt` is given) expiry; the
+   * old key keeps working for `graceMs`, then stops.
    */
   rotate(id: string, options: { graceMs: number; expiresAt?: string | null }): Promise<RotateOutcome>;
   stats(): ApiKeyServiceStats;
@@ -182,7 +183,11 @@ export function createApiKeyService(options: ApiKeyServiceOptions): ApiKeyServic
       const result = await store.rotate(
         id,
         (old) => {
-          issued = mint(options.newId(), { ...old, expiresAt: newExpiry }, nowIso, old.id);
+          // The replacement authenticates as the same subject: an ownerless key's subject is its
+          // own id, so the replacement takes that id as its owner (upstreams keyed on
+          // X-Auth-Subject see no change, and the route's per-subject rate limits carry on).
+          const owner = old.owner ?? old.id;
+          issued = mint(options.newId(), { ...old, owner, expiresAt: newExpiry }, nowIso, old.id);
           return issued.key;
         },
         new Date(now + graceMs).toISOString(),
