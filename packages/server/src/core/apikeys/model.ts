@@ -34,6 +34,12 @@ export interface ApiKey {
   readonly graceUntil: string | null;
   /** Set on a key issued by rotation: the key it replaced. */
   readonly rotatedFrom: string | null;
+  /**
+   * Imported from another system (`apikey import`): any format, no prefix or checksum (`prefix`
+   * and `last4` are empty). Verified by hash like any key, only from the API-key header; rotate it
+   * to give the client a checksummed key.
+   */
+  readonly legacy: boolean;
 }
 
 export const API_KEY_STATES = ['active', 'revoked', 'rotated', 'expired', 'exhausted'] as const;
@@ -92,6 +98,13 @@ export type RotateResult =
 /** What the API key domain needs of the store (implemented in store/api-key-repository.ts). */
 export interface ApiKeyStore {
   insert(key: ApiKey): Promise<void>;
+  /**
+   * Inserts every key in one transaction, or none: when a key's hash is already stored, nothing
+   * is written and the clashing hashes are answered.
+   */
+  insertAll(keys: readonly ApiKey[]): Promise<{ readonly ok: true } | { readonly ok: false; clashes: string[] }>;
+  /** Is any legacy key still able to verify at `now` (not revoked, not past its grace period)? */
+  hasLiveLegacyKeys(now: string): Promise<boolean>;
   findByHash(keyHash: string): Promise<ApiKey | undefined>;
   findById(id: string): Promise<ApiKey | undefined>;
   /** Newest first; throws InvalidCursorError for a cursor it did not make. */

@@ -57,6 +57,7 @@ describe.each(storeKinds())('API key admin API on %s', (kind) => {
       replaced_by: null,
       grace_until: null,
       rotated_from: null,
+      legacy: false,
     });
 
     // Never again: not in show, not in list.
