@@ -16,6 +16,7 @@ import {
 import type { Command } from 'commander';
 import { CliError, EXIT } from '../exit-codes.js';
 import { formatRecord, printJson } from '../output.js';
+import { transportError } from '../transport.js';
 
 type UrlFlags = { url?: string };
 
@@ -26,8 +27,8 @@ async function call(url: string, init: RequestInit): Promise<Response> {
   try {
     return await fetch(url, { ...init, signal: AbortSignal.timeout(15_000) });
   } catch (error) {
-    const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).name;
-    throw new CliError(`cannot reach ${url} (${cause}); is \`gatehouse serve\` running?`, EXIT.unreachable);
+    // Not running, or its certificate refused (trust it with NODE_EXTRA_CA_CERTS): ../transport.ts.
+    throw transportError(error, url, {});
   }
 }
 
