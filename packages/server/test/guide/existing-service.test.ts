@@ -5,6 +5,7 @@
  * with the same body as the route's own 401: `X-Gatehouse-Denied` tells the two apart. Then the
  * service drops its check and trusts `X-Auth-Subject`, which only Gatehouse sets.
  */
+import { createHash } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -98,6 +99,32 @@ describe('putting Gatehouse in front of an existing service (docs/existing-servi
     const ok = await fetch(`${service.url}/data`, { headers: { 'x-api-key': 'k3y-for-alice-2019-abcdefgh' } });
     expect(ok.status).toBe(200);
     expect(await ok.json()).toEqual({ data: [1, 2, 3], user: 'alice' });
+  });
+
+  it('step 2: the keys clients already hold, imported, pass the gateway as their owner', async () => {
+    const bobKey = 'k3y-for-bob-2020-ijklmnopq';
+    const imported = await gatehouse.admin('POST', '/admin/v1/api-keys/import', {
+      keys: [
+        { name: 'alice laptop', owner: 'alice', scopes: ['data:read'], key: 'k3y-for-alice-2019-abcdefgh' },
+        {
+          name: 'bob ci',
+          owner: 'bob',
+          scopes: ['data:read'],
+          sha256: createHash('sha256').update(bobKey).digest('hex'),
+        },
+      ],
+    });
+    expect(imported.status, JSON.stringify(imported.body)).toBe(201);
+    service.trustGatehouse = true;
+    for (const [key, user] of [
+      ['k3y-for-alice-2019-abcdefgh', 'alice'],
+      [bobKey, 'bob'],
+    ] as const) {
+      const response = await data(key);
+      expect(response.status).toBe(200);
+      expect(await response.json()).toEqual({ data: [1, 2, 3], user });
+    }
+    service.trustGatehouse = false;
   });
 
   it('a request Gatehouse refuses carries X-Gatehouse-Denied; the same body from the service does not', async () => {
