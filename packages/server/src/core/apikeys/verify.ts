@@ -200,13 +200,11 @@ export function createApiKeyVerifier(options: VerifierOptions): ApiKeyVerifier {
 
   const onlyLegacy = (found: VerifiableKey | null) => (found?.key.legacy ? found : null);
 
-  /** A legacy key's record, looked up by hash; only records marked legacy count. */
-  const decideLegacy = (
-    presented: string,
-    digest: string | undefined,
-    requiredScopes: readonly string[] | undefined,
-  ): Verdict | Promise<Verdict> => {
-    const hashed = digest ?? apiKeyDigest(presented);
+  /** A legacy key's record, from memory or looked up by hash; only records marked legacy count. */
+  const decideLegacy = (hashed: string, requiredScopes: readonly string[] | undefined): Verdict | Promise<Verdict> => {
+    const now = clock.now();
+    const cached = cache.peek(hashed, now);
+    if (cached !== undefined) return decide(onlyLegacy(cached), hashed, now, requiredScopes);
     return cache
       .load(hashed, () => lookup(hashed))
       .then((found) => decide(onlyLegacy(found), hashed, clock.now(), requiredScopes));
@@ -221,18 +219,20 @@ export function createApiKeyVerifier(options: VerifierOptions): ApiKeyVerifier {
   ): Verdict | Promise<Verdict> => {
     const { legacy } = options;
     if (legacy === undefined || !legacyShaped(presented)) return deny(reason);
+    const open = legacy.open();
+    // No live legacy key: refused on its shape, not even hashed.
+    if (open === false) return deny(reason);
     const hashed = digest ?? apiKeyDigest(presented);
-    // A legacy key seen recently is answered from memory, whatever the gate (or the store) says.
+    if (open === true) return decideLegacy(hashed, requiredScopes);
+    // The gate is being asked. A legacy key seen recently is answered from memory meanwhile
+    // (also while the store is down); otherwise the answer waits for the gate. If the gate cannot
+    // be asked (the store is down and was never asked), the text is refused as what it looks
+    // like: a denial, as the format check gives it, never an allow.
     const now = clock.now();
     const cached = cache.peek(hashed, now);
     if (cached !== undefined) return decide(onlyLegacy(cached), hashed, now, requiredScopes);
-    const open = legacy.open();
-    if (open === false) return deny(reason);
-    if (open === true) return decideLegacy(presented, hashed, requiredScopes);
-    // The gate could not be asked (the store is down and was never asked): the text is refused as
-    // what it looks like, a denial as the format check would give it — never an allow.
     return open.then(
-      (isOpen) => (isOpen ? decideLegacy(presented, hashed, requiredScopes) : deny(reason)),
+      (isOpen) => (isOpen ? decideLegacy(hashed, requiredScopes) : deny(reason)),
       () => deny(reason),
     );
   };
