@@ -156,6 +156,14 @@ export function createServices(options: ServiceOptions): Services {
           { err: { message: (error as Error).message }, pending },
           'API key last-used times could not be written; retrying',
         ),
+      // docs/api-keys.md "Importing existing keys": every legacy key in use is a reminder to rotate it.
+      onLegacyKeyUsed: (key) => {
+        options.logger.warn(
+          { key_id: key.id, name: key.name },
+          `legacy API key ${key.id} was used; rotate it (gatehouse apikey rotate ${key.id})`,
+        );
+        audit.record({ actor: 'system', action: 'apikey.legacy_used', target: key.id, details: { name: key.name } });
+      },
     }),
     ...userServices,
   };

@@ -5,11 +5,14 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { CliError, EXIT, httpError } from './exit-codes.js';
+import { createTransport } from './transport.js';
 
 export interface AdminConnectionOptions {
   readonly adminUrl?: string | undefined;
   readonly adminKey?: string | undefined;
   readonly dataDir?: string | undefined;
+  /** `--cacert FILE`: CA certificates (PEM) to trust for an https:// admin URL. */
+  readonly cacert?: string | undefined;
 }
 
 export interface AdminClient {
@@ -43,27 +46,19 @@ export function resolveAdminKey(options: AdminConnectionOptions, env = process.e
 export function createAdminClient(options: AdminConnectionOptions, env = process.env): AdminClient {
   const base = (options.adminUrl ?? env.GATEHOUSE_ADMIN_URL ?? 'http://127.0.0.1:4001').replace(/\/+$/, '');
   const key = resolveAdminKey(options, env);
+  const transport = createTransport({ cacert: options.cacert, what: 'the admin API' });
   return {
     async request<T>(method: string, route: string, body?: unknown): Promise<T> {
-      let response: Response;
-      try {
-        response = await fetch(`${base}${route}`, {
-          method,
-          headers: {
-            authorization: `Bearer ${key}`,
-            accept: 'application/json',
-            ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-          },
-          ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-          signal: AbortSignal.timeout(15_000),
-        });
-      } catch (error) {
-        const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).name;
-        throw new CliError(
-          `cannot reach the admin API at ${base} (${cause}); is \`gatehouse serve\` running?`,
-          EXIT.unreachable,
-        );
-      }
+      // Fails with a CliError that says why: not running, or a TLS certificate refused.
+      const response = await transport.request(`${base}${route}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${key}`,
+          accept: 'application/json',
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
       const text = await response.text();
       let payload: unknown;
       try {

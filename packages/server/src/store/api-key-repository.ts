@@ -9,6 +9,7 @@ import type {
 } from '../core/apikeys/model.js';
 import { decodeCursor, InvalidCursorError, pageOf } from './pagination.js';
 import type { ApiKeyTable, Database } from './schema.js';
+import { isUniqueViolation } from './unique-violation.js';
 
 const toApiKey = (row: ApiKeyTable): ApiKey => ({
   id: row.id,
@@ -32,6 +33,7 @@ const toApiKey = (row: ApiKeyTable): ApiKey => ({
   replacedBy: row.replaced_by,
   graceUntil: row.grace_until,
   rotatedFrom: row.rotated_from,
+  legacy: Number(row.legacy) === 1,
 });
 
 const toRow = (key: ApiKey): ApiKeyTable => ({
@@ -54,6 +56,7 @@ const toRow = (key: ApiKey): ApiKeyTable => ({
   replaced_by: key.replacedBy,
   grace_until: key.graceUntil,
   rotated_from: key.rotatedFrom,
+  legacy: key.legacy ? 1 : 0,
 });
 
 type Where = ExpressionBuilder<Database, 'api_keys'>;
@@ -62,7 +65,7 @@ type Where = ExpressionBuilder<Database, 'api_keys'>;
 function stateCondition(state: ApiKeyState, now: string) {
   return (eb: Where) => {
     const revoked = eb('revoked_at', 'is not', null);
-    const rotated = eb.and([eb('grace_until', 'is not', null), eb('grace_until', '<=', now)]);
+    const rotated = eb('replaced_by', 'is not', null);
     const expired = eb.and([eb('expires_at', 'is not', null), eb('expires_at', '<=', now)]);
     const exhausted = eb.and([eb('remaining_uses', 'is not', null), eb('remaining_uses', '<=', 0)]);
     const before = [eb.not(revoked), eb.not(rotated), eb.not(expired), eb.not(exhausted)];
@@ -109,6 +112,57 @@ export function apiKeyRepository(db: Kysely<Database>): ApiKeyStore {
   return {
     async insert(key) {
       await db.insertInto('api_keys').values(toRow(key)).execute();
+    },
+
+    async insertAll(keys) {
+      if (keys.length === 0) return { ok: true };
+      const hashes = keys.map((key) => key.keyHash);
+      try {
+        return await db.transaction().execute(async (trx) => {
+          const clashes: string[] = [];
+          // In chunks: a statement's parameters are bounded (SQLite 32766, PostgreSQL 65535).
+          for (let i = 0; i < hashes.length; i += 500) {
+            const found = await trx
+              .selectFrom('api_keys')
+              .select('key_hash')
+              .where('key_hash', 'in', hashes.slice(i, i + 500))
+              .execute();
+            clashes.push(...found.map((row) => row.key_hash));
+          }
+          if (clashes.length > 0) return { ok: false, clashes } as const;
+          // 19 columns a row: 100 rows a statement stays under every dialect's parameter limit.
+          for (let i = 0; i < keys.length; i += 100) {
+            await trx
+              .insertInto('api_keys')
+              .values(keys.slice(i, i + 100).map(toRow))
+              .execute();
+          }
+          return { ok: true } as const;
+        });
+      } catch (error) {
+        // A concurrent import (or key) took one of the hashes after the check: all rolled back.
+        if (isUniqueViolation(error)) {
+          const found = await db
+            .selectFrom('api_keys')
+            .select('key_hash')
+            .where('key_hash', 'in', hashes.slice(0, 500))
+            .execute();
+          return { ok: false, clashes: found.map((row) => row.key_hash) };
+        }
+        throw error;
+      }
+    },
+
+    async hasLiveLegacyKeys(now) {
+      const row = await db
+        .selectFrom('api_keys')
+        .select('id')
+        .where('legacy', '=', 1)
+        .where('revoked_at', 'is', null)
+        .where((eb) => eb.or([eb('grace_until', 'is', null), eb('grace_until', '>', now)]))
+        .limit(1)
+        .executeTakeFirst();
+      return row !== undefined;
     },
 
     async findByHash(keyHash) {

@@ -56,6 +56,8 @@ export interface ApiKeyTable {
   replaced_by: string | null;
   grace_until: string | null;
   rotated_from: string | null;
+  /** 1 for a key imported from another system (no prefix, no checksum), else 0. */
+  legacy: number;
 }
 
 export interface OAuthClientTable {

@@ -3,6 +3,9 @@
  * reading the admin key from the data dir, then the key presented to /auth/verify like curl would.
  */
 import type { ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, spawnServer, waitForExit } from '../support/cli.js';
 import { tempDir } from '../support/databases.js';
@@ -125,6 +128,60 @@ describe('gatehouse apikey (CLI against a running server)', () => {
     expect(await verifyWith(created.key)).toBe(200); // in its grace period
     const old = await cli('show', created.id);
     expect(old.stdout).toMatch(new RegExp(`^replaced by: +${rotated.id} \\(works until `, 'm'));
+    // In its grace period the old key is `rotated`, with the end of grace, not `active`.
+    expect(old.stdout).toMatch(/^state: +rotated until \d{4}-\d\d-\d\dT/m);
+    const after = await cli('list', '--owner', 'svc-r');
+    expect(after.stdout).toMatch(new RegExp(`^${created.id} .* rotated until \\d{4}-`, 'm'));
+    expect(after.stdout).toMatch(new RegExp(`^${rotated.id} .* active `, 'm'));
+  });
+
+  it('keeps the subject of an ownerless key across rotation', async () => {
+    const created = JSON.parse((await cli('create', '--name', 'ownerless', '--json')).stdout);
+    const subjectOf = (key: string) =>
+      fetch(`${publicUrl}/auth/verify`, { headers: { 'X-API-Key': key } }).then((r) => r.headers.get('x-auth-subject'));
+    expect(await subjectOf(created.key)).toBe(created.id);
+    const rotated = JSON.parse((await cli('rotate', created.id, '--json')).stdout);
+    expect(rotated.owner).toBe(created.id);
+    expect(await subjectOf(rotated.key)).toBe(created.id);
+  });
+
+  it('imports existing keys from a file (lines or JSON), with a warning to rotate them; a bad file writes nothing', async () => {
+    const lines = path.join(dir.path, 'keys.txt');
+    writeFileSync(lines, 'line-format-legacy-key-00001\r\n\nline-format-legacy-key-00002\n');
+    const imported = await cli('import', lines, '--owner', 'svc-legacy', '--scopes', 'data:read');
+    expect(imported.code, imported.stderr).toBe(0);
+    expect(imported.stdout).toMatch(
+      /^imported line 1 as key_\S+ \(imported \(line 1\)\), authenticating as svc-legacy$/m,
+    );
+    expect(imported.stdout).toMatch(/^imported line 3 as /m);
+    expect(imported.stdout).toMatch(/^2 legacy keys imported$/m);
+    expect(imported.stderr).toMatch(/^warning: legacy keys have no checksum .*rotate each one/m);
+    const verified = await fetch(`${publicUrl}/auth/verify?scope=data:read`, {
+      headers: { 'X-API-Key': 'line-format-legacy-key-00002' },
+    });
+    expect(verified.status).toBe(200);
+    expect(verified.headers.get('x-auth-subject')).toBe('svc-legacy');
+
+    const json = path.join(dir.path, 'keys.json');
+    const hash = createHash('sha256').update('json-format-legacy-key-0003').digest('hex');
+    writeFileSync(json, JSON.stringify([{ name: 'from json', owner: 'carol', sha256: hash }]));
+    expect((await cli('import', json)).code).toBe(0);
+    expect(await verifyWith('json-format-legacy-key-0003')).toBe(200);
+
+    const listed = await cli('list', '--owner', 'svc-legacy');
+    expect(listed.stdout).toMatch(/ \(legacy\) +active /);
+    expect(listed.stderr).toMatch(/^warning: legacy keys \(imported, no checksum\) should be rotated/m);
+    const id = /^imported line 1 as (key_\S+)/m.exec(imported.stdout)?.[1] as string;
+    expect((await cli('show', id)).stdout).toMatch(/^legacy: +yes: imported, no checksum; rotate it/m);
+    const rotated = JSON.parse((await cli('rotate', id, '--json')).stdout);
+    expect(rotated).toMatchObject({ legacy: false, owner: 'svc-legacy', key: expect.stringMatching(/^gk_/) });
+
+    const bad = path.join(dir.path, 'bad.txt');
+    writeFileSync(bad, 'fine-legacy-key-number-0004\ntoo-short\n');
+    const refused = await cli('import', bad);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/line 2: the key is 9 characters; legacy keys must have at least 20/);
+    expect(await verifyWith('fine-legacy-key-number-0004')).toBe(401);
   });
 
   it('exits 2 with the server naming the field for bad values, 5 for unknown keys', async () => {

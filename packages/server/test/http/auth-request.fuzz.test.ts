@@ -1,7 +1,7 @@
 /**
  * Property-based fuzzing of the header helpers every authenticated request goes through
  * (src/http/auth-request.ts): the duplicate credential-header check over Node's raw header list
- * (SECURITY.md #28) against a plain count, and `headerSafe`, which turns identity values (claims
+ * (docs/security.md #28) against a plain count, and `headerSafe`, which turns identity values (claims
  * of tokens from any configured issuer, metadata) into header values: it must never throw and
  * always answer something Node accepts as a header value (printable ASCII, no CR/LF).
  * Runs: test/fuzz/runs.ts.

@@ -119,6 +119,8 @@ describe.runIf(anyProxy).each(storeKinds())('forward auth behind real proxies, o
         name === 'nginx' ? /^ApiKey realm="gatehouse"/ : /Basic realm="gatehouse"/,
       );
       expect(await response.json()).toEqual({ error: 'Unauthorized' });
+      // Gatehouse's denial marker reaches the client (docs/existing-service.md).
+      expect(response.headers.get('x-gatehouse-denied')).toBe('unauthorized');
       const wrong = await fetch(`${proxy.url}/data/items`, {
         headers: { authorization: basicHeader('alice', 'nope nope') },
       });

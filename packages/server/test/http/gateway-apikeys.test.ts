@@ -169,7 +169,14 @@ describe.runIf(peer('postgres').present)('gateway with PostgreSQL down', () => {
       const response = await fetch(`${server.proxyUrl}/keyed/x`, { headers: { 'x-api-key': issued.key } });
       expect(response.status).toBe(503);
       expect(await response.json()).toMatchObject({ type: 'urn:gatehouse:problem:store-unavailable' });
+      // Gatehouse's answer, not the upstream's (docs/existing-service.md).
+      expect(response.headers.get('x-gatehouse-denied')).toBe('store-unavailable');
       expect(upstream.seen.length).toBe(before);
+      const verified = await fetch(`${server.publicUrl}/auth/verify`, {
+        headers: { 'x-forwarded-method': 'GET', 'x-forwarded-uri': '/keyed/x', 'x-api-key': issued.key },
+      });
+      expect(verified.status).toBe(503);
+      expect(verified.headers.get('x-gatehouse-denied')).toBe('store-unavailable');
       const metrics = await (await fetch(`${server.adminUrl}/metrics`)).text();
       expect(metrics).toMatch(
         /gatehouse_requests_total\{surface="gateway",route="keyed",mechanism="none",outcome="unavailable"\} 1/,

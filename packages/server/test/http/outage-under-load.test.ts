@@ -1,5 +1,5 @@
 /**
- * Fail closed under load (SECURITY.md #35; the store-outage decision at the top of SECURITY.md):
+ * Fail closed under load (docs/security.md #35; the store-outage decision at the top of docs/security.md):
  * concurrent /auth/verify traffic — API keys, JWTs and Basic, each cached, uncached, revoked,
  * unknown or invalid — while the PostgreSQL behind a TCP forwarder is cut for several seconds and
  * restored. Guarantees: no 2xx for anything that could not be verified (a revoked, unknown or

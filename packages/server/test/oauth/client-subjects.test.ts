@@ -1,5 +1,5 @@
 /**
- * Client ids and user subjects never collide (SECURITY.md #21, RFC 9068 §5, docs/oauth.md
+ * Client ids and user subjects never collide (docs/security.md #21, RFC 9068 §5, docs/oauth.md
  * "Clients"): a user's `sub` is always its generated id `usr_…` — never the username — and a chosen
  * `client_id` may not start with `usr_` (or any other id prefix), so a client-credentials token
  * (`sub` = client id) can never carry a user's subject, whatever the client is called. A client

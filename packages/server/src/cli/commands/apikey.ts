@@ -1,12 +1,14 @@
 /**
- * `gatehouse apikey create|list|show|update|revoke|rotate`: thin clients of /admin/v1/api-keys.
+ * `gatehouse apikey create|list|show|update|revoke|rotate|import`: thin clients of /admin/v1/api-keys.
  * Values are passed through as typed (`--expires-in 30d`, `--rate-limit 100/minute`): the server
  * validates them and its 400 names the field.
  */
-import { type Command, InvalidArgumentError } from 'commander';
+import { readFileSync } from 'node:fs';
+import { type Command, InvalidArgumentError, Option } from 'commander';
 import type { apiKeyView } from '../../http/admin/api-keys.js';
 import { createAdminClient } from '../admin-client.js';
 import { parseLimit, parseMetadata, parseScopes } from '../arguments.js';
+import { CliError, EXIT } from '../exit-codes.js';
 import { type Column, formatRecord, formatTable, printJson } from '../output.js';
 import { type AdminFlags, addAdminOptions } from './status.js';
 
@@ -18,15 +20,27 @@ const count = (value: string): number => {
   return Number(value);
 };
 
+/** The state, with the end of the grace period of a rotated key that still works. */
+function stateText(key: ApiKeyView): string {
+  if (key.state === 'rotated' && key.grace_until !== null && Date.parse(key.grace_until) > Date.now()) {
+    return `rotated until ${key.grace_until}`;
+  }
+  return key.state;
+}
+
 /** How a key is shown: never more than its prefix and last four characters. */
-const hint = (key: ApiKeyView) => `${key.prefix}_…${key.last4}`;
+const hint = (key: ApiKeyView) => (key.legacy ? '(legacy)' : `${key.prefix}_…${key.last4}`);
+
+/** Said wherever a legacy key is shown. */
+const ROTATE_LEGACY =
+  'legacy keys (imported, no checksum) should be rotated: gatehouse apikey rotate ID issues a checksummed key';
 
 const COLUMNS: Column<ApiKeyView>[] = [
   { header: 'id', value: (key) => key.id },
   { header: 'name', value: (key) => key.name },
   { header: 'owner', value: (key) => key.owner ?? '' },
   { header: 'key', value: hint },
-  { header: 'state', value: (key) => key.state },
+  { header: 'state', value: stateText },
   { header: 'scopes', value: (key) => key.scopes.join(' ') },
   { header: 'expires', value: (key) => key.expires_at ?? 'never' },
   { header: 'last used', value: (key) => key.last_used_at ?? 'never' },
@@ -38,7 +52,10 @@ function describeKey(key: ApiKeyView): string {
     ['name', key.name],
     ['owner', key.owner ?? `(none: authenticates as ${key.id})`],
     ['key', hint(key)],
-    ['state', key.state],
+    ...(key.legacy
+      ? ([['legacy', `yes: imported, no checksum; rotate it (gatehouse apikey rotate ${key.id})`]] as const)
+      : []),
+    ['state', stateText(key)],
     ['scopes', key.scopes.join(' ') || '(none)'],
     ['rate limit', key.rate_limit ?? 'none'],
     ['remaining uses', key.remaining_uses ?? 'unlimited'],
@@ -132,6 +149,9 @@ export function registerApiKey(program: Command): void {
         } while (options.all && next !== null);
         if (options.json) return printJson({ data: keys, next_cursor: next });
         process.stdout.write(keys.length === 0 ? 'no API keys\n' : `${formatTable(keys, COLUMNS)}\n`);
+        if (keys.some((key) => key.legacy && key.state !== 'revoked' && key.state !== 'rotated')) {
+          process.stderr.write(`warning: ${ROTATE_LEGACY}\n`);
+        }
         if (next !== null) process.stdout.write(`more: --cursor ${next} (or --all)\n`);
       },
     );
@@ -196,6 +216,56 @@ export function registerApiKey(program: Command): void {
     );
 
   addAdminOptions(
+    apikey
+      .command('import')
+      .description(
+        'import keys another system already handed out (plaintext or SHA-256), marked legacy; all or nothing',
+      )
+      .argument('<file>', 'one key per line, or a JSON array of {name, owner, scopes, key | sha256} (.json)'),
+  )
+    .addOption(
+      new Option('--format <format>', 'how the file is written (default: json for *.json, else lines)').choices([
+        'lines',
+        'json',
+      ]),
+    )
+    .option('--sha256', 'lines are the SHA-256 (hex) of each key, not the key')
+    .option('--name <name>', 'name of line-format keys, with the line number (default: imported)')
+    .option('--owner <subject>', 'owner of keys that name none (default: each key its own id)')
+    .option('--scopes <list>', 'scopes of keys that name none, comma- or space-separated', parseScopes)
+    .action(
+      async (
+        file: string,
+        options: AdminFlags & { format?: string; sha256?: boolean; name?: string; owner?: string; scopes?: string[] },
+      ) => {
+        let text: string;
+        try {
+          text = readFileSync(file, 'utf8');
+        } catch (error) {
+          throw new CliError(`cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? 'error'})`, EXIT.usage);
+        }
+        const format = options.format ?? (file.toLowerCase().endsWith('.json') ? 'json' : 'lines');
+        const keys = format === 'json' ? keysFromJson(text, file) : keysFromLines(text, options);
+        const defaults = {
+          ...(options.owner !== undefined ? { owner: options.owner } : {}),
+          ...(options.scopes !== undefined ? { scopes: options.scopes } : {}),
+        };
+        const report = await createAdminClient(options).request<{
+          imported: Array<ApiKeyView & { line: number }>;
+          warning: string;
+        }>('POST', '/admin/v1/api-keys/import', { keys: keys.map((key) => ({ ...defaults, ...key })) });
+        if (options.json) return printJson(report);
+        for (const key of report.imported) {
+          process.stdout.write(
+            `imported line ${key.line} as ${key.id} (${key.name}), authenticating as ${key.owner ?? key.id}\n`,
+          );
+        }
+        process.stdout.write(`${report.imported.length} legacy keys imported\n`);
+        process.stderr.write(`warning: ${report.warning}\n`);
+      },
+    );
+
+  addAdminOptions(
     apikey.command('revoke').description('revoke a key at once (idempotent)').argument('<id>', 'key id (key_…)'),
   ).action(async (id: string, options: AdminFlags) => {
     const client = createAdminClient(options);
@@ -224,4 +294,40 @@ export function registerApiKey(program: Command): void {
       );
       printIssued(key, options.json, `Rotated ${id}: issued`);
     });
+}
+
+type ImportItem = Record<string, unknown> & { line: number };
+
+/** One key per line (blank lines skipped; surrounding whitespace is not part of a key). */
+function keysFromLines(text: string, options: { sha256?: boolean; name?: string }): ImportItem[] {
+  const items: ImportItem[] = [];
+  text.split(/\r?\n/).forEach((raw, index) => {
+    const value = raw.trim();
+    if (value === '') return;
+    const line = index + 1;
+    items.push({
+      line,
+      name: `${options.name ?? 'imported'} (line ${line})`,
+      [options.sha256 ? 'sha256' : 'key']: value,
+    });
+  });
+  if (items.length === 0) throw new CliError('the file holds no keys', EXIT.usage);
+  return items;
+}
+
+/** A JSON array of objects; each keeps its position (from 1) as its line for messages. */
+function keysFromJson(text: string, file: string): ImportItem[] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw new CliError(`${file} is not JSON: ${(error as Error).message}`, EXIT.usage);
+  }
+  if (!Array.isArray(parsed)) throw new CliError(`${file} must hold a JSON array of keys`, EXIT.usage);
+  return parsed.map((item, index) => {
+    if (item === null || typeof item !== 'object' || Array.isArray(item)) {
+      throw new CliError(`${file}: entry ${index + 1} is not an object`, EXIT.usage);
+    }
+    return { ...(item as Record<string, unknown>), line: index + 1 };
+  });
 }

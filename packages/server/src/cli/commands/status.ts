@@ -13,6 +13,7 @@ export function addAdminOptions(command: Command): Command {
     .option('--admin-url <url>', 'admin API base URL (or GATEHOUSE_ADMIN_URL; default http://127.0.0.1:4001)')
     .option('--admin-key <key>', 'admin key (prefer GATEHOUSE_ADMIN_KEY or the admin.key file: flags show in `ps`)')
     .option('--data-dir <dir>', 'where to find admin.key (or GATEHOUSE_DATA_DIR; default ./data)')
+    .option('--cacert <file>', 'CA certificates (PEM) to trust for an https:// admin URL (or NODE_EXTRA_CA_CERTS)')
     .option('--json', 'print JSON for scripts');
 }
 

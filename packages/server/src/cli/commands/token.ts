@@ -18,6 +18,7 @@ import type { Command } from 'commander';
 import { createAdminClient } from '../admin-client.js';
 import { CliError, EXIT, httpError } from '../exit-codes.js';
 import { formatRecord, printJson } from '../output.js';
+import { transportError } from '../transport.js';
 import { type AdminFlags, addAdminOptions } from './status.js';
 
 type UrlFlags = { url?: string };
@@ -29,8 +30,8 @@ async function call(url: string, init: RequestInit): Promise<Response> {
   try {
     return await fetch(url, { ...init, signal: AbortSignal.timeout(15_000) });
   } catch (error) {
-    const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).name;
-    throw new CliError(`cannot reach ${url} (${cause}); is \`gatehouse serve\` running?`, EXIT.unreachable);
+    // Not running, or its certificate refused (trust it with NODE_EXTRA_CA_CERTS): ../transport.ts.
+    throw transportError(error, url, {});
   }
 }
 

@@ -122,3 +122,43 @@ function checksumValue(text: string, start: number): number {
   for (let i = start; i < start + CHECKSUM_LENGTH; i++) value = value * 62 + (DIGIT.get(text.charCodeAt(i)) ?? 0);
   return value;
 }
+
+/**
+ * Legacy keys: keys another system handed out before Gatehouse, imported as they are
+ * (`gatehouse apikey import`, docs/api-keys.md "Importing existing keys"). They have no prefix
+ * and no checksum, so nothing but a store lookup can tell one from a typo; the verifier looks a
+ * text up as a legacy key only while the store holds a live one (./verify.ts).
+ *
+ * A plaintext legacy key must be at least this long: shorter keys are too easy to guess for a
+ * credential that a fast, unsalted SHA-256 protects at rest (./hash.ts), and an import that
+ * accepted "1234" would undo every other guarantee here. Twenty characters is the length below
+ * which even a random alphanumeric key falls under ~119 bits, and most hand-made ones are far
+ * weaker: replace them, do not import them.
+ */
+export const LEGACY_MIN_LENGTH = 20;
+const LEGACY_TEXT = /^[\x21-\x7e]+$/;
+
+/**
+ * Could `text` be a legacy key at all? The same bounds the import enforces: printable ASCII
+ * without spaces, `LEGACY_MIN_LENGTH` to `MAX_PRESENTED_LENGTH` characters. Checked before any
+ * hashing or lookup.
+ */
+export const legacyShaped = (text: string): boolean =>
+  text.length >= LEGACY_MIN_LENGTH && text.length <= MAX_PRESENTED_LENGTH && LEGACY_TEXT.test(text);
+
+/** Why a plaintext cannot be imported as a legacy key, or undefined when it can. */
+export function legacyKeyProblem(text: string, parser: KeyParser): string | undefined {
+  if (text.length < LEGACY_MIN_LENGTH) {
+    return `is ${text.length} characters; legacy keys must have at least ${LEGACY_MIN_LENGTH} (a shorter key is too easy to guess: issue a new key instead)`;
+  }
+  if (text.length > MAX_PRESENTED_LENGTH) return `is longer than ${MAX_PRESENTED_LENGTH} characters`;
+  if (!LEGACY_TEXT.test(text)) return 'must be printable ASCII without spaces';
+  if (parser.checkShape(text) === undefined) {
+    // A mistyped key of ours is refused without a lookup, so this one could never verify.
+    return `has the shape of a ${parser.prefix}_ key; import it only if Gatehouse issued it (it needs a valid checksum)`;
+  }
+  return undefined;
+}
+
+/** A SHA-256 as the import accepts it: 64 hex digits, either case. */
+export const SHA256_HEX = /^[0-9a-fA-F]{64}$/;

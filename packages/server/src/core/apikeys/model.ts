@@ -34,18 +34,26 @@ export interface ApiKey {
   readonly graceUntil: string | null;
   /** Set on a key issued by rotation: the key it replaced. */
   readonly rotatedFrom: string | null;
+  /**
+   * Imported from another system (`apikey import`): any format, no prefix or checksum (`prefix`
+   * and `last4` are empty). Verified by hash like any key, only from the API-key header; rotate it
+   * to give the client a checksummed key.
+   */
+  readonly legacy: boolean;
 }
 
 export const API_KEY_STATES = ['active', 'revoked', 'rotated', 'expired', 'exhausted'] as const;
 export type ApiKeyState = (typeof API_KEY_STATES)[number];
 
 /**
- * A key's state at `now`, in precedence order: revoked, then rotated (grace over), expired,
- * exhausted; otherwise active (which includes a rotated key still in its grace period).
+ * A key's state at `now`, in precedence order: revoked, then rotated (replaced: it still works
+ * until `graceUntil`, which the views show beside the state), expired, exhausted; otherwise
+ * active. A key in its grace period is `rotated`, not `active`: it is on its way out, and a list
+ * of active keys should not invite anyone to hand it out again.
  */
 export function stateOf(key: ApiKey, now: string): ApiKeyState {
   if (key.revokedAt !== null) return 'revoked';
-  if (key.graceUntil !== null && key.graceUntil <= now) return 'rotated';
+  if (key.replacedBy !== null) return 'rotated';
   if (key.expiresAt !== null && key.expiresAt <= now) return 'expired';
   if (key.remainingUses !== null && key.remainingUses <= 0) return 'exhausted';
   return 'active';
@@ -90,6 +98,13 @@ export type RotateResult =
 /** What the API key domain needs of the store (implemented in store/api-key-repository.ts). */
 export interface ApiKeyStore {
   insert(key: ApiKey): Promise<void>;
+  /**
+   * Inserts every key in one transaction, or none: when a key's hash is already stored, nothing
+   * is written and the clashing hashes are answered.
+   */
+  insertAll(keys: readonly ApiKey[]): Promise<{ readonly ok: true } | { readonly ok: false; clashes: string[] }>;
+  /** Is any legacy key still able to verify at `now` (not revoked, not past its grace period)? */
+  hasLiveLegacyKeys(now: string): Promise<boolean>;
   findByHash(keyHash: string): Promise<ApiKey | undefined>;
   findById(id: string): Promise<ApiKey | undefined>;
   /** Newest first; throws InvalidCursorError for a cursor it did not make. */

@@ -11,10 +11,10 @@ import type { RateLimitRule } from '../ratelimit/rate.js';
 import { createApiKeyAuthenticator } from './authenticator.js';
 import { hashApiKey, hexToDigest } from './hash.js';
 import { createKeyCache, type KeyCacheStats } from './key-cache.js';
-import { createKeyParser, generateApiKey } from './key-format.js';
+import { createKeyParser, generateApiKey, legacyKeyProblem, SHA256_HEX } from './key-format.js';
 import { createLastUsedRecorder } from './last-used.js';
 import type { ApiKey, ApiKeyChanges, ApiKeyQuery, ApiKeyStore, ChangeRefusal, UpdateResult } from './model.js';
-import { createApiKeyVerifier, type VerifiableKey } from './verify.js';
+import { createApiKeyVerifier, type LegacyGate, type VerifiableKey } from './verify.js';
 
 export interface ApiKeySettings {
   /** Prefix of issued keys (`gk`, `gk_live`); only keys with it are verified. */
@@ -45,6 +45,23 @@ export interface IssuedKey {
   readonly plaintext: string;
 }
 
+/** One key of an import (`apikey import`): its plaintext, or the SHA-256 (hex) of it. */
+export interface LegacyKeyInput {
+  /** Where it came from (the file's line, or the JSON array's index + 1), for error messages. */
+  readonly line: number;
+  readonly name: string;
+  readonly owner: string | null;
+  readonly scopes: readonly string[];
+  readonly metadata: Readonly<Record<string, unknown>>;
+  readonly expiresAt: string | null;
+  readonly key?: string | undefined;
+  readonly sha256?: string | undefined;
+}
+
+export type ImportOutcome =
+  | { readonly ok: true; readonly keys: ReadonlyArray<{ readonly line: number; readonly key: ApiKey }> }
+  | { readonly ok: false; readonly problems: readonly string[] };
+
 export type RotateOutcome =
   | { readonly ok: true; readonly old: ApiKey; readonly issued: IssuedKey }
   | { readonly ok: false; readonly reason: ChangeRefusal | 'expired' };
@@ -63,10 +80,16 @@ export interface ApiKeyService {
   /** Revokes at once; `changed` is false when the key was already revoked. */
   revoke(id: string): Promise<{ key: ApiKey; changed: boolean } | undefined>;
   /**
-   * Issues a replacement with the same name, owner, scopes, metadata, limits and (unless
-   * `expiresAt` is given) expiry; the old key keeps working for `graceMs`, then stops.
+   * Issues a replacement with the same name, subject (owner, or for an ownerless key its id as the
+   * replacement's owner), scopes, metadata, limits and (unless `expiresAt` is given) expiry; the
+   * old key keeps working for `graceMs`, then stops.
    */
   rotate(id: string, options: { graceMs: number; expiresAt?: string | null }): Promise<RotateOutcome>;
+  /**
+   * Imports keys another system issued, marked legacy: all of them in one transaction, or none
+   * (every problem is answered, each naming its line).
+   */
+  importLegacy(keys: readonly LegacyKeyInput[]): Promise<ImportOutcome>;
   stats(): ApiKeyServiceStats;
   /** Writes pending `last_used_at` times now (they are otherwise written on a timer). */
   flush(): Promise<void>;
@@ -82,7 +105,12 @@ export interface ApiKeyServiceOptions {
   readonly newId: () => string;
   /** Called when `last_used_at` times cannot be written (they are retried). */
   readonly onLastUsedError?: (error: unknown, pending: number) => void;
+  /** Called when a legacy key verifies: at most once per key per `LEGACY_WARNING_INTERVAL_MS`. */
+  readonly onLegacyKeyUsed?: (key: ApiKey) => void;
 }
+
+/** How often one legacy key's use is reported (a log warning and an audit event). */
+export const LEGACY_WARNING_INTERVAL_MS = 3_600_000;
 
 export function createApiKeyService(options: ApiKeyServiceOptions): ApiKeyService {
   const { store, settings, clock } = options;
@@ -99,7 +127,62 @@ export function createApiKeyService(options: ApiKeyServiceOptions): ApiKeyServic
     intervalMs: settings.lastUsedFlushMs,
     ...(options.onLastUsedError ? { onError: options.onLastUsedError } : {}),
   });
-  const verifier = createApiKeyVerifier({ parser, cache, store, limiter: options.limiter, lastUsed, clock });
+  const isoNow = () => new Date(clock.now()).toISOString();
+
+  // Whether the store holds a live legacy key, asked again at most once per cache TTL (the time
+  // another instance's changes take to be seen here), and at once after a change made here. On a
+  // store error the last answer stands; without one, the error fails the verification closed.
+  let legacyKnown: { open: boolean; until: number } | undefined;
+  let legacyAsking: Promise<boolean> | undefined;
+  const legacyGate: LegacyGate = {
+    open() {
+      const now = clock.now();
+      if (legacyKnown !== undefined && now < legacyKnown.until) return legacyKnown.open;
+      legacyAsking ??= store
+        .hasLiveLegacyKeys(new Date(now).toISOString())
+        .then(
+          (open) => {
+            legacyKnown = { open, until: clock.now() + settings.cacheTtlMs };
+            return open;
+          },
+          (error: unknown) => {
+            if (legacyKnown !== undefined) return legacyKnown.open;
+            throw error;
+          },
+        )
+        .finally(() => {
+          legacyAsking = undefined;
+        });
+      return legacyAsking;
+    },
+  };
+  const legacyChanged = () => {
+    legacyKnown = undefined;
+  };
+  // Asked once at start, so that a store outage later finds an answer to keep.
+  void Promise.resolve(legacyGate.open()).catch(() => {});
+
+  // The last warning per legacy key: bounded by the number of legacy keys.
+  const legacyWarned = new Map<string, number>();
+  const onLegacyUse = (key: ApiKey) => {
+    if (!options.onLegacyKeyUsed) return;
+    const now = clock.now();
+    const last = legacyWarned.get(key.id);
+    if (last !== undefined && now - last < LEGACY_WARNING_INTERVAL_MS) return;
+    legacyWarned.set(key.id, now);
+    options.onLegacyKeyUsed(key);
+  };
+
+  const verifier = createApiKeyVerifier({
+    parser,
+    cache,
+    store,
+    limiter: options.limiter,
+    lastUsed,
+    clock,
+    legacy: legacyGate,
+    onLegacyUse,
+  });
   const authenticator = createApiKeyAuthenticator({
     verifier,
     prefix: settings.prefix,
@@ -107,7 +190,6 @@ export function createApiKeyService(options: ApiKeyServiceOptions): ApiKeyServic
     queryParam: settings.queryParam,
   });
 
-  const isoNow = () => new Date(clock.now()).toISOString();
   const invalidate = (ids: readonly string[]) => {
     const changed = new Set(ids);
     cache.invalidate((entry) => changed.has(entry.key.id));
@@ -137,8 +219,70 @@ export function createApiKeyService(options: ApiKeyServiceOptions): ApiKeyServic
         replacedBy: null,
         graceUntil: null,
         rotatedFrom,
+        legacy: false,
       },
     };
+  };
+
+  /** Checks an import; answers the keys to insert, or every problem found (by line). */
+  const prepareImport = (inputs: readonly LegacyKeyInput[], now: string) => {
+    const problems: string[] = [];
+    const keys: Array<{ line: number; key: ApiKey }> = [];
+    const firstLine = new Map<string, number>();
+    for (const input of inputs) {
+      const at = `line ${input.line}`;
+      if ((input.key === undefined) === (input.sha256 === undefined)) {
+        problems.push(`${at}: give either the key or its sha256, not ${input.key === undefined ? 'neither' : 'both'}`);
+        continue;
+      }
+      let keyHash: string;
+      if (input.key !== undefined) {
+        const problem = legacyKeyProblem(input.key, parser);
+        if (problem) {
+          problems.push(`${at}: the key ${problem}`);
+          continue;
+        }
+        keyHash = hashApiKey(input.key);
+      } else {
+        const given = input.sha256 as string;
+        if (!SHA256_HEX.test(given)) {
+          problems.push(`${at}: sha256 must be the 64 hexadecimal digits of the key's SHA-256`);
+          continue;
+        }
+        keyHash = given.toLowerCase();
+      }
+      const earlier = firstLine.get(keyHash);
+      if (earlier !== undefined) {
+        problems.push(`${at}: the same key as line ${earlier}`);
+        continue;
+      }
+      firstLine.set(keyHash, input.line);
+      keys.push({
+        line: input.line,
+        key: {
+          id: options.newId(),
+          name: input.name,
+          owner: input.owner,
+          prefix: '',
+          last4: '',
+          keyHash,
+          scopes: [...input.scopes],
+          metadata: input.metadata,
+          rateLimit: null,
+          remainingUses: null,
+          createdAt: now,
+          updatedAt: now,
+          expiresAt: input.expiresAt,
+          lastUsedAt: null,
+          revokedAt: null,
+          replacedBy: null,
+          graceUntil: null,
+          rotatedFrom: null,
+          legacy: true,
+        },
+      });
+    }
+    return { problems, keys, lineOf: firstLine };
   };
 
   return {
@@ -164,6 +308,7 @@ export function createApiKeyService(options: ApiKeyServiceOptions): ApiKeyServic
     async revoke(id) {
       const result = await store.revoke(id, isoNow());
       if (result) invalidate([id]);
+      if (result?.key.legacy) legacyChanged();
       return result;
     },
 
@@ -182,7 +327,11 @@ export function createApiKeyService(options: ApiKeyServiceOptions): ApiKeyServic
       const result = await store.rotate(
         id,
         (old) => {
-          issued = mint(options.newId(), { ...old, expiresAt: newExpiry }, nowIso, old.id);
+          // The replacement authenticates as the same subject: an ownerless key's subject is its
+          // own id, so the replacement takes that id as its owner (upstreams keyed on
+          // X-Auth-Subject see no change, and the route's per-subject rate limits carry on).
+          const owner = old.owner ?? old.id;
+          issued = mint(options.newId(), { ...old, owner, expiresAt: newExpiry }, nowIso, old.id);
           return issued.key;
         },
         new Date(now + graceMs).toISOString(),
@@ -190,7 +339,24 @@ export function createApiKeyService(options: ApiKeyServiceOptions): ApiKeyServic
       );
       if (!result.ok) return result;
       invalidate(result.affected);
+      if (result.old.legacy) legacyChanged();
       return { ok: true, old: result.old, issued: issued as IssuedKey };
+    },
+
+    async importLegacy(inputs) {
+      if (inputs.length === 0) return { ok: false, problems: ['the import holds no keys'] };
+      const { problems, keys, lineOf } = prepareImport(inputs, isoNow());
+      if (problems.length > 0) return { ok: false, problems };
+      const inserted = await store.insertAll(keys.map((item) => item.key));
+      if (!inserted.ok) {
+        return {
+          ok: false,
+          problems: inserted.clashes.map((hash) => `line ${lineOf.get(hash)}: this key is already stored`),
+        };
+      }
+      for (const { key } of keys) cache.forget(hexToDigest(key.keyHash));
+      legacyChanged();
+      return { ok: true, keys };
     },
 
     stats: () => ({ ...cache.stats, cachedKeys: cache.size.found, cachedUnknown: cache.size.unknown }),

@@ -15,6 +15,17 @@
  *  7. has the required scopes               if not, no use is spent and the pipeline answers 403
  *  8. a use left                            taken atomically in the store, never from the cache
  *
+ * Legacy keys (imported, ./key-format.ts `legacyShaped`): a text that is not shaped like one of
+ * our keys is refused at step 1 as before, unless the store holds a live legacy key
+ * (`LegacyGate`, re-asked at most once per cache TTL); then a text that could be a legacy key
+ * (20–128 printable characters) is hashed and looked up like any key, and must find a record
+ * marked legacy. A text shaped like our keys is never looked up as a legacy key, so a mistyped
+ * `gk_` key is still refused without a lookup. What bounds lookups under a flood of invented
+ * texts is what already bounds them for invented keys with a valid checksum (which anyone can
+ * compute): one indexed point lookup per distinct text, concurrent ones shared, repeats answered
+ * by the negative cache, the length capped before hashing — and none at all once no legacy key
+ * is left.
+ *
  * The trade-off of step 8: a key with a use count costs one store write per verification (a
  * cached count would let concurrent instances, or a race in this one, spend more uses than the
  * key has). Keys without a count, the common case, are verified from memory.
@@ -25,7 +36,7 @@ import { type RateLimiter, type RateLimitResult, rateLimitHeaders } from '../rat
 import type { RateLimitRule } from '../ratelimit/rate.js';
 import { apiKeyDigest, digestToHex, sameDigest } from './hash.js';
 import type { KeyCache } from './key-cache.js';
-import type { KeyParser, MalformedReason } from './key-format.js';
+import { type KeyParser, legacyShaped, type MalformedReason } from './key-format.js';
 import type { LastUsedRecorder } from './last-used.js';
 import { type ApiKey, type ApiKeyStore, usageKeyId } from './model.js';
 
@@ -100,8 +111,17 @@ export function toVerifiableKey(key: ApiKey): VerifiableKey {
   };
 }
 
+/** Whether legacy keys are looked up at all: the store's answer, or a promise of it when stale. */
+export interface LegacyGate {
+  open(): boolean | Promise<boolean>;
+}
+
 export interface VerifierOptions {
   readonly parser: KeyParser;
+  /** Absent: legacy keys are never looked up. */
+  readonly legacy?: LegacyGate;
+  /** Called on each accepted legacy key (the service throttles the warning it turns into). */
+  readonly onLegacyUse?: (key: ApiKey) => void;
   readonly cache: KeyCache<VerifiableKey>;
   readonly store: Pick<ApiKeyStore, 'findByHash' | 'consumeUse'>;
   readonly limiter: RateLimiter;
@@ -142,6 +162,7 @@ export function createApiKeyVerifier(options: VerifierOptions): ApiKeyVerifier {
 
   const accept = (found: VerifiableKey, now: number, headers: Record<string, string> | undefined): Verdict => {
     lastUsed.touch(found.key.id, now);
+    if (found.key.legacy) options.onLegacyUse?.(found.key);
     return headers ? { ok: true, key: found, headers } : { ok: true, key: found };
   };
 
@@ -181,20 +202,63 @@ export function createApiKeyVerifier(options: VerifierOptions): ApiKeyVerifier {
       : spendUse(found, now, limited, requiredScopes);
   };
 
+  const onlyLegacy = (found: VerifiableKey | null) => (found?.key.legacy ? found : null);
+
+  /** A legacy key's record, looked up by hash; only records marked legacy count. */
+  const loadLegacy = (hashed: string, requiredScopes: readonly string[] | undefined): Promise<Verdict> =>
+    cache
+      .load(hashed, () => lookup(hashed))
+      .then((found) => decide(onlyLegacy(found), hashed, clock.now(), requiredScopes));
+
+  /** A text that is not one of our keys: refused, unless legacy keys exist and it could be one. */
+  const notOurs = (
+    presented: string,
+    reason: DenialReason,
+    digest: string | undefined,
+    requiredScopes: readonly string[] | undefined,
+    memoryOnly: boolean,
+  ): Verdict | Promise<Verdict> => {
+    const { legacy } = options;
+    if (legacy === undefined || !legacyShaped(presented)) return deny(reason);
+    const open = legacy.open();
+    // No live legacy key: refused on its shape, not even hashed.
+    if (open === false) return deny(reason);
+    const hashed = digest ?? apiKeyDigest(presented);
+    // A legacy key seen recently is answered from memory, also while the gate is being asked
+    // (and while the store is down).
+    const now = clock.now();
+    const cached = cache.peek(hashed, now);
+    if (cached !== undefined) return decide(onlyLegacy(cached), hashed, now, requiredScopes);
+    if (memoryOnly) return deny('uncached');
+    if (open === true) return loadLegacy(hashed, requiredScopes);
+    // Otherwise the answer waits for the gate. If the gate cannot be asked (the store is down and
+    // was never asked), the text is refused as what it looks like: a denial, as the format check
+    // gives it, never an allow.
+    return open.then(
+      (isOpen) => (isOpen ? loadLegacy(hashed, requiredScopes) : deny(reason)),
+      () => deny(reason),
+    );
+  };
+
   return {
     verify(presented, requiredScopes, memoryOnly = false) {
-      // Every key has one length: anything else is refused before it is hashed (so a huge text is
-      // never hashed), with the precise reason.
-      if (presented.length !== parser.length) return deny(parser.checkShape(presented) ?? 'malformed');
+      // Every key of ours has one length: anything else is refused before it is hashed (so a huge
+      // text is never hashed), with the precise reason — or, while legacy keys exist, looked up
+      // as one when it could be one.
+      if (presented.length !== parser.length) {
+        return notOurs(presented, parser.checkShape(presented) ?? 'malformed', undefined, requiredScopes, memoryOnly);
+      }
       const digest = apiKeyDigest(presented);
       const now = clock.now();
       const cached = cache.peek(digest, now);
-      // The cache only holds hashes of texts that passed the shape and checksum checks below (a
-      // stored key, or a well-formed unknown one, `null`), so a hit needs neither again.
+      // The cache only holds hashes of texts that passed the checks below (a stored key, or a
+      // well-formed unknown one, `null`; or a text looked up as a legacy key), so a hit needs
+      // none of them again.
       if (cached !== undefined) return decide(cached, digest, now, requiredScopes);
       if (memoryOnly) return deny('uncached');
       const malformed = parser.checkShape(presented);
-      if (malformed) return deny(malformed);
+      if (malformed) return notOurs(presented, malformed, digest, requiredScopes, memoryOnly);
+      // Shaped like ours: a wrong checksum is a typo, refused without a lookup (never tried as legacy).
       if (!parser.checksumMatches(presented)) return deny('bad_checksum');
       return cache
         .load(digest, () => lookup(digest))

@@ -10,11 +10,13 @@
  *   saw (it is the edge: nothing in front of it is trusted to have set them);
  * - hop-by-hop headers go (RFC 9110 §7.6.1), `Expect` too (the gateway answers
  *   `100 Continue` itself); `X-Request-Id` carries the gateway's request id.
- * Back to the client, hop-by-hop headers of the upstream's response go as well.
+ * Back to the client, hop-by-hop headers of the upstream's response go as well, and so does an
+ * `X-Gatehouse-Denied` the upstream set (only Gatehouse's own denials carry it).
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Identity } from '../../core/pipeline/types.js';
 import { CREDENTIAL_HEADERS } from '../auth-request.js';
+import { DENIED_HEADER } from '../denied-header.js';
 import { setIdentityHeaders } from '../identity-headers.js';
 
 /** Query parameters that carry credentials (RFC 6750 §2.3 `access_token`, and API keys). */
@@ -33,6 +35,11 @@ const HOP_BY_HOP = new Set([
   'http2-settings',
   'proxy-authenticate',
 ]);
+/**
+ * Removed from the upstream's response: only Gatehouse says that Gatehouse denied
+ * (../denied-header.ts), so an upstream cannot make its own answer look like the gateway's.
+ */
+const REMOVED_TOWARDS_CLIENT = new Set<string>([...HOP_BY_HOP, DENIED_HEADER]);
 const REMOVED_TOWARDS_UPSTREAM = new Set<string>([...HOP_BY_HOP, ...CREDENTIAL_HEADERS, 'forwarded', 'x-real-ip']);
 /** Kept for a WebSocket upgrade, which needs them to reach the upstream. */
 const UPGRADE_HEADERS = new Set(['connection', 'upgrade']);
@@ -89,7 +96,7 @@ export function clientResponseHeaders(headers: IncomingHttpHeaders): IncomingHtt
   const listed = typeof headers.connection === 'string' ? headers.connection.toLowerCase() : '';
   const out: IncomingHttpHeaders = {};
   for (const name in headers) {
-    if (HOP_BY_HOP.has(name) || (listed.length > 0 && connectionLists(listed, name))) continue;
+    if (REMOVED_TOWARDS_CLIENT.has(name) || (listed.length > 0 && connectionLists(listed, name))) continue;
     out[name] = headers[name];
   }
   return out;

@@ -18,8 +18,10 @@ import type { Logger } from 'pino';
 import { withoutQueryParameters } from '../../core/policies/request-target.js';
 import { type RoutePolicy, upstreamPath, upstreamTarget } from '../../core/policies/routes.js';
 import type { UpstreamOutcome } from '../../observability/metrics.js';
+import { isStoreUnavailable } from '../../store/errors.js';
 import { createDecisionLog, type DecisionLogLevel } from '../decision-log.js';
-import { problemErrorHandler, sendProblem } from '../problem.js';
+import { DENIED_HEADER } from '../denied-header.js';
+import { type ProblemCode, ProblemError, problemErrorHandler, sendProblem } from '../problem.js';
 import { authorizeGatewayRequest, type GatewayContext, type GatewayVerdict } from './authorize.js';
 import { CREDENTIAL_QUERY_PARAMETERS, clientResponseHeaders, upstreamRequestHeaders } from './headers.js';
 import { passWebSocketUpgrades } from './websocket.js';
@@ -53,7 +55,13 @@ export async function gatewaySurface(app: FastifyInstance, given: GatewaySurface
     ...given,
     decisionLog: createDecisionLog(app.log as Logger, given.decisions ?? 'info'),
   };
-  app.setErrorHandler(problemErrorHandler);
+  app.setErrorHandler((error: Error, request, reply) => {
+    // Before a decision allowed the request, whatever went wrong is Gatehouse's answer, not the
+    // upstream's (a store outage while authenticating: 503).
+    const code = request.gateway === null ? deniedCodeOf(error) : undefined;
+    if (code !== undefined) reply.header(DENIED_HEADER, code);
+    return problemErrorHandler(error, request, reply);
+  });
   // Bodies are never parsed: they stream to the upstream as they arrive.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
@@ -93,8 +101,16 @@ export async function gatewaySurface(app: FastifyInstance, given: GatewaySurface
   passWebSocketUpgrades(app, options);
 }
 
+/** The `X-Gatehouse-Denied` value for an error thrown before the gateway allowed a request. */
+function deniedCodeOf(error: Error): ProblemCode | undefined {
+  if (isStoreUnavailable(error)) return 'store-unavailable';
+  if (error instanceof ProblemError) return error.problem;
+  return undefined;
+}
+
 function sendVerdict(reply: FastifyReply, verdict: Extract<GatewayVerdict, { allow: false }>): FastifyReply {
   reply.header('cache-control', 'no-store');
+  reply.header(DENIED_HEADER, verdict.problem);
   for (const [name, value] of Object.entries(verdict.headers)) reply.header(name, value);
   if (verdict.body !== undefined) return reply.code(verdict.status).type('application/json').send(verdict.body);
   return sendProblem(reply, verdict.problem, verdict.detail, { status: verdict.status });

@@ -12,6 +12,7 @@
  * Only `Upgrade: websocket` is passed on (h2c and others are refused). Upgraded connections are
  * closed when the gateway stops.
  */
+
 import http, { type IncomingMessage, ServerResponse } from 'node:http';
 import https from 'node:https';
 import type { Socket } from 'node:net';
@@ -20,6 +21,7 @@ import type { FastifyInstance } from 'fastify';
 import { withoutQueryParameters } from '../../core/policies/request-target.js';
 import { upstreamPath, upstreamTarget } from '../../core/policies/routes.js';
 import { type ConnectionFacts, compileProxyTrust, connectionFacts, lastEntry, type ProxyTrust } from '../connection.js';
+import { DENIED_HEADER } from '../denied-header.js';
 import { requestId } from '../fastify.js';
 import { type ProblemCode, problemBody } from '../problem.js';
 import { authorizeGatewayRequest } from './authorize.js';
@@ -90,7 +92,8 @@ async function handleUpgrade(
       { status: verdict.status, reason: verdict.reason, request_id: id },
       'gateway denied a websocket upgrade',
     );
-    return answer(upgrade, verdict.status, verdict.problem, verdict.detail, verdict.headers, verdict.body);
+    const headers = { ...verdict.headers, [DENIED_HEADER]: verdict.problem };
+    return answer(upgrade, verdict.status, verdict.problem, verdict.detail, headers, verdict.body);
   }
   const { route } = verdict;
   const target = upstreamTarget(route).url;

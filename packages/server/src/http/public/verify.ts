@@ -52,6 +52,7 @@ import { denialOutcome, type GatehouseMetrics, NO_ROUTE_LABEL } from '../../obse
 import { authRequestFrom, findDuplicateHeader, singletonHeaders } from '../auth-request.js';
 import { compileProxyTrust, connectionFacts } from '../connection.js';
 import { createDecisionLog, type DecisionLogLevel } from '../decision-log.js';
+import { DENIED_HEADER, verifyDeniedCode } from '../denied-header.js';
 import { installFastLane, requestId } from '../fastify.js';
 import { setIdentityHeaders as identityHeaderValues } from '../identity-headers.js';
 import { FORWARD_AUTH_SINGLETON_HEADERS, originalRequest, VERIFY_PATH } from './original-request.js';
@@ -296,6 +297,7 @@ export function registerVerifyRoute(app: FastifyInstance, options: VerifyRouteOp
     try {
       verdict = handed?.verdict ?? decide(call);
     } catch (error) {
+      reply.header(DENIED_HEADER, 'store-unavailable');
       return unavailable(call, started)(error);
     }
     const finish = (settled: Verdict): Promise<void> | undefined => {
@@ -304,7 +306,11 @@ export function registerVerifyRoute(app: FastifyInstance, options: VerifyRouteOp
       send(reply, result);
       return undefined;
     };
-    return verdict instanceof Promise ? verdict.then(finish, unavailable(call, started)) : finish(verdict);
+    const failed = (error: unknown) => {
+      reply.header(DENIED_HEADER, 'store-unavailable');
+      return unavailable(call, started)(error);
+    };
+    return verdict instanceof Promise ? verdict.then(finish, failed) : finish(verdict);
   };
 
   app.route({
@@ -408,6 +414,7 @@ function denialAnswer(denial: Denial, route: RoutePolicy | null): Answer {
   if (denial.challenges.length > 0) headers['www-authenticate'] = denial.challenges as string[];
   if (denial.headers) Object.assign(headers, denial.headers);
   headers['cache-control'] = NO_STORE;
+  headers[DENIED_HEADER] = verifyDeniedCode(denial.status, denial.reason);
   const custom = route && (denial.status === 401 || denial.status === 403) ? route.responses[denial.status] : undefined;
   return {
     status: denial.status,

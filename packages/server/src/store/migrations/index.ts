@@ -11,6 +11,7 @@ import * as signingKeys from './0004-signing-keys.js';
 import * as tokens from './0005-tokens.js';
 import * as oauthClients from './0006-oauth-clients.js';
 import * as oauthGrants from './0007-oauth-grants.js';
+import * as legacyApiKeys from './0008-legacy-api-keys.js';
 
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0001-foundation': foundation,
@@ -20,4 +21,5 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0005-tokens': tokens,
   '0006-oauth-clients': oauthClients,
   '0007-oauth-grants': oauthGrants,
+  '0008-legacy-api-keys': legacyApiKeys,
 };

@@ -2,7 +2,7 @@
  * Property-based fuzzing of the API key format (src/core/apikeys/key-format.ts): a generated key is
  * always accepted, and nothing is accepted whose checksum a reference (zlib's CRC-32 of
  * `<prefix>_<secret>` as 6 base62 digits, computed here with BigInt) says is wrong — so garbage is
- * refused before any store lookup (SECURITY.md #29). Runs: test/fuzz/runs.ts.
+ * refused before any store lookup (docs/security.md #29). Runs: test/fuzz/runs.ts.
  */
 import { crc32 } from 'node:zlib';
 import fc from 'fast-check';

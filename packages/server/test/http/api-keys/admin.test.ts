@@ -57,6 +57,7 @@ describe.each(storeKinds())('API key admin API on %s', (kind) => {
       replaced_by: null,
       grace_until: null,
       rotated_from: null,
+      legacy: false,
     });
 
     // Never again: not in show, not in list.
@@ -300,11 +301,16 @@ describe.each(storeKinds())('API key admin API on %s', (kind) => {
     });
     expect(rotated.body.key).not.toBe(key);
     const old = await server.admin('GET', `/admin/v1/api-keys/${id}`);
+    // Rotated, not active, from the moment of rotation; grace_until says until when it works.
     expect(old.body).toMatchObject({
       replaced_by: rotated.body.id,
       grace_until: new Date(clock.now() + HOUR).toISOString(),
-      state: 'active',
+      state: 'rotated',
     });
+    const active = await server.admin('GET', '/admin/v1/api-keys?owner=svc-r&state=active');
+    expect(active.body.data.map((item: { id: string }) => item.id)).toEqual([rotated.body.id]);
+    const inGrace = await server.admin('GET', '/admin/v1/api-keys?owner=svc-r&state=rotated');
+    expect(inGrace.body.data.map((item: { id: string }) => item.id)).toEqual([id]);
     const again = await server.admin('POST', `/admin/v1/api-keys/${id}/rotate`, {});
     expect(again.status).toBe(409);
     expect((await server.admin('PATCH', `/admin/v1/api-keys/${id}`, { name: 'x' })).status).toBe(409);
@@ -327,6 +333,22 @@ describe.each(storeKinds())('API key admin API on %s', (kind) => {
       expect(response.status, JSON.stringify(body)).toBe(400);
       expect(response.body.errors[0].field).toBe(field);
     }
+  });
+
+  it('keeps the subject across rotation: an ownerless key’s replacement authenticates as the old id', async () => {
+    const { id, key } = await issueKey(server, { name: 'ownerless' });
+    const subject = async (presented: string) => {
+      const response = await fetch(`${server.publicUrl}/auth/verify`, { headers: { 'x-api-key': presented } });
+      expect(response.status).toBe(200);
+      return response.headers.get('x-auth-subject');
+    };
+    expect(await subject(key)).toBe(id);
+    const first = await server.admin('POST', `/admin/v1/api-keys/${id}/rotate`, { grace: '1m' });
+    expect(first.body.owner).toBe(id);
+    expect(await subject(first.body.key)).toBe(id);
+    expect(await subject(key)).toBe(id); // the old key, in its grace period
+    const second = await server.admin('POST', `/admin/v1/api-keys/${first.body.id}/rotate`, {});
+    expect(await subject(second.body.key)).toBe(id);
   });
 
   it('refuses to rotate an expired key into an expired replacement, but accepts a new expiry', async () => {
