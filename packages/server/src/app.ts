@@ -342,6 +342,7 @@ export async function buildApps(options: AppOptions): Promise<GatehouseApps> {
       clock: services.clock,
       secretGraceMs: services.config.oauth.secretGraceMs,
       users: () => services.oauth.ports.users,
+      checkJwksUri: (uri) => services.oauth.outbound.checkUrl(uri),
     },
     keyRing: services.tokens.keyRing,
     tokenService: services.tokens.service,

@@ -218,6 +218,7 @@ function toConfig(values: ReadonlyMap<string, unknown>, sources: ReadonlyMap<str
       upstreamTimeoutMs: get<number>('proxy.upstream_timeout'),
       connectTimeoutMs: get<number>('proxy.connect_timeout'),
     }),
+    outbound: Object.freeze({ allow: Object.freeze([...get<string[]>('outbound.allow')]) }),
     database: Object.freeze({
       url: get<string>('database.url'),
       poolSize: get<number>('database.pool_size'),

@@ -9,6 +9,7 @@
 
 import { isIP } from 'node:net';
 import { prefixProblem } from '../core/apikeys/key-format.js';
+import { parseAllowlist } from '../core/outbound/address-policy.js';
 import { hs256SecretBytes } from '../core/tokens/hmac-secret.js';
 import { formatDuration, parseDuration } from './duration.js';
 
@@ -429,6 +430,20 @@ export const OPTIONS: readonly OptionSpec[] = [
     doc: 'Gateway: how long to wait for a TCP (and TLS) connection to an upstream before answering 502.',
     parse: parseDurationOption,
     show: (value) => formatDuration(Number(value)),
+  },
+  {
+    key: 'outbound.allow',
+    env: 'GATEHOUSE_OUTBOUND_ALLOW',
+    type: 'list of hosts/IPs/CIDRs',
+    default: [],
+    doc: 'Outbound fetches (a client’s `jwks_uri`) reach only public addresses; these host names, addresses and CIDR ranges are allowed although loopback, private, link-local or otherwise internal (docs/security.md, "Outbound fetches"). Plain `http` is fetched only in `dev` mode.',
+    parse: (raw) => {
+      const listed = parseList()(raw);
+      if (!listed.ok) return listed;
+      const allowlist = parseAllowlist(listed.value);
+      return allowlist.ok ? ok(listed.value) : bad(allowlist.problem);
+    },
+    show: (value) => (value as string[]).join(',') || '(none)',
   },
   {
     key: 'database.url',

@@ -15,6 +15,8 @@ export interface GatehouseConfig {
     readonly upstreamTimeoutMs: number;
     readonly connectTimeoutMs: number;
   };
+  /** `outbound.allow`: non-public destinations outbound fetches may reach (docs/security.md). */
+  readonly outbound: { readonly allow: readonly string[] };
   readonly database: {
     readonly url: string;
     readonly poolSize: number;
