@@ -387,6 +387,7 @@ async function buildGateway(
     isShuttingDown,
     trustProxy: services.config.trustProxy,
     credentialHeaders: services.pipeline.credentialHeaders.map((name) => name.toLowerCase()),
+    stripHeaders: services.config.proxy.stripHeaders,
   });
   return app;
 }

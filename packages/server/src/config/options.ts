@@ -10,6 +10,7 @@
 import { isIP } from 'node:net';
 import { prefixProblem } from '../core/apikeys/key-format.js';
 import { parseAllowlist } from '../core/outbound/address-policy.js';
+import { parseStripHeaders } from '../core/policies/strip-headers.js';
 import { hs256SecretBytes } from '../core/tokens/hmac-secret.js';
 import { formatDuration, parseDuration } from './duration.js';
 
@@ -443,6 +444,15 @@ export const OPTIONS: readonly OptionSpec[] = [
       const allowlist = parseAllowlist(listed.value);
       return allowlist.ok ? ok(listed.value) : bad(allowlist.problem);
     },
+    show: (value) => (value as string[]).join(',') || '(none)',
+  },
+  {
+    key: 'proxy.strip_headers',
+    env: 'GATEHOUSE_PROXY_STRIP_HEADERS',
+    type: 'list of header names',
+    default: [],
+    doc: 'Gateway: client-sent headers removed before forwarding on every route, on top of the identity headers always removed (`X-User-*`, `X-Forwarded-User`, `Remote-User`, `X-Auth-Request-*`…: docs/gateway.md). Names, or prefixes ending in `*` (`X-Tenant-*`). A route adds its own with `strip_headers`.',
+    parse: parseStripHeaders,
     show: (value) => (value as string[]).join(',') || '(none)',
   },
   {

@@ -19,7 +19,7 @@ import { type RoutePolicy, upstreamPath, upstreamTarget } from '../../core/polic
 import type { UpstreamOutcome } from '../../observability/metrics.js';
 import { problemErrorHandler, sendProblem } from '../problem.js';
 import { authorizeGatewayRequest, type GatewayContext, type GatewayVerdict } from './authorize.js';
-import { CREDENTIAL_QUERY_PARAMETERS, clientResponseHeaders, upstreamRequestHeaders } from './headers.js';
+import { CREDENTIAL_QUERY_PARAMETERS, clientResponseHeaders, stripRuleFor, upstreamRequestHeaders } from './headers.js';
 import { passWebSocketUpgrades } from './websocket.js';
 
 export interface GatewaySurfaceOptions extends GatewayContext {
@@ -31,6 +31,8 @@ export interface GatewaySurfaceOptions extends GatewayContext {
   readonly trustProxy: readonly string[];
   /** Credential headers the mechanisms declare (the configured API-key header), lower case. */
   readonly credentialHeaders: readonly string[];
+  /** `proxy.strip_headers`: client headers removed on every route, besides the defaults. */
+  readonly stripHeaders?: readonly string[];
 }
 
 type Allowed = Extract<GatewayVerdict, { allow: true }>;
@@ -136,6 +138,7 @@ function forwardingOptionsOf(route: RoutePolicy, options: GatewaySurfaceOptions)
         preserveHost: route.preserveHost,
         bearer: verdict.bearer,
         credentialHeaders: options.credentialHeaders,
+        strip: stripRuleFor(route, options.stripHeaders ?? []),
       });
     },
     rewriteHeaders: (headers, request) => {
