@@ -38,7 +38,12 @@ export const unbracket = (host: string): string =>
  */
 export function classifyAddress(address: string): AddressVerdict {
   if (!isIP(address)) return { allowed: false, range: 'invalid' };
-  let parsed = ipaddr.parse(address);
+  let parsed: ipaddr.IPv4 | ipaddr.IPv6;
+  try {
+    parsed = ipaddr.parse(address);
+  } catch {
+    return { allowed: false, range: 'invalid' }; // fail closed on a form Node accepts and ipaddr.js does not
+  }
   if (parsed.kind() === 'ipv6' && (parsed as ipaddr.IPv6).isIPv4MappedAddress()) {
     parsed = (parsed as ipaddr.IPv6).toIPv4Address();
   }
@@ -49,7 +54,12 @@ export function classifyAddress(address: string): AddressVerdict {
 /** Is `address` (an IP literal) inside one of the allowlisted ranges? Mapped IPv6 counts as its IPv4. */
 function inAllowedRange(address: string, allowlist: AddressAllowlist): boolean {
   if (allowlist.ranges.length === 0) return false;
-  const parsed = ipaddr.process(address);
+  let parsed: ipaddr.IPv4 | ipaddr.IPv6;
+  try {
+    parsed = ipaddr.process(address);
+  } catch {
+    return false;
+  }
   return allowlist.ranges.some(([base, bits]) => parsed.kind() === base.kind() && parsed.match(base, bits));
 }
 
