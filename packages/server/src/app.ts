@@ -360,6 +360,7 @@ export async function buildApps(options: AppOptions): Promise<GatehouseApps> {
       clock: services.clock,
       secretGraceMs: services.config.oauth.secretGraceMs,
       users: () => services.oauth.ports.users,
+      checkJwksUri: (uri) => services.oauth.outbound.checkUrl(uri),
     },
     keyRing: services.tokens.keyRing,
     tokenService: services.tokens.service,
@@ -405,6 +406,7 @@ async function buildGateway(
     trustProxy: services.config.trustProxy,
     credentialHeaders: services.pipeline.credentialHeaders.map((name) => name.toLowerCase()),
     decisions: services.config.decisionLog,
+    stripHeaders: services.config.proxy.stripHeaders,
   });
   return app;
 }

@@ -5,6 +5,7 @@
  */
 import pino, { type Logger } from 'pino';
 import type { GatehouseConfig } from './config/types.js';
+import { redactUrl } from './http/url-redaction.js';
 
 /** Field names whose values are secrets wherever they appear (one level deep and at the top). */
 const SECRET_FIELDS = [
@@ -31,12 +32,8 @@ const HEADER_PATHS = ['authorization', 'cookie', 'set-cookie', 'proxy-authorizat
 
 export const REDACT_PATHS = [...HEADER_PATHS, ...SECRET_FIELDS, ...SECRET_FIELDS.map((field) => `*.${field}`)];
 
-/** Query parameters whose values must not be logged. */
-const SENSITIVE_QUERY =
-  /([?&](?:api_key|access_token|refresh_token|id_token|code|client_secret|token|password)=)[^&#]*/gi;
-
-/** A URL safe to log: sensitive query values replaced. */
-export const redactUrl = (url: string): string => url.replace(SENSITIVE_QUERY, '$1[redacted]');
+/** A URL safe to log (one rule for every listener: http/url-redaction.ts). */
+export { redactUrl } from './http/url-redaction.js';
 
 export function createLogger(config: Pick<GatehouseConfig, 'log'>, destination?: pino.DestinationStream): Logger {
   const pretty = config.log.format === 'pretty' || (config.log.format === 'auto' && process.stdout.isTTY === true);

@@ -9,6 +9,7 @@ import type { AuditLog, Clock } from './core/audit/audit.js';
 import { type AuthorizationFlow, createAuthorizationFlow } from './core/oauth/authorization.js';
 import type { InteractionStore, Pruner, SessionStore } from './core/oauth/authorization-store.js';
 import { type ClientAuthenticator, createClientAuthenticator } from './core/oauth/client-auth.js';
+import { createClientKeySets } from './core/oauth/client-key-sets.js';
 import type { ClientStore } from './core/oauth/clients.js';
 import { createGrantRevoker, type GrantRevoker } from './core/oauth/grant-revocation.js';
 import { authorizationCodeGrant } from './core/oauth/grants/authorization-code.js';
@@ -21,7 +22,10 @@ import type { AccessTokens, RefreshTokens, TokenIssuer, UserDirectory } from './
 import { createRevoker, type Revoker } from './core/oauth/revocation.js';
 import { OIDC_SCOPES } from './core/oauth/scopes.js';
 import { createTokenEndpoint, type TokenEndpoint } from './core/oauth/token-endpoint.js';
+import { parseAllowlist } from './core/outbound/address-policy.js';
+import type { OutboundFetcher } from './core/outbound/fetch-port.js';
 import type { Pipeline } from './core/pipeline/pipeline.js';
+import { createOutboundFetcher, DEFAULT_OUTBOUND_POLICY } from './http/outbound/outbound-fetch.js';
 import type { Store } from './store/database.js';
 import { oauthClientRepository } from './store/oauth-client-repository.js';
 import {
@@ -56,6 +60,8 @@ export interface OAuthServices {
   readonly flow: AuthorizationFlow;
   readonly sessions: SessionStore;
   readonly interactions: InteractionStore;
+  /** The outbound fetch policy (client `jwks_uri`); its `checkUrl` vets a jwks_uri at registration. */
+  readonly outbound: OutboundFetcher;
   metadata(): Record<string, unknown>;
   /** Starts the hourly removal of expired codes, sessions, interactions and assertion ids. */
   start(): void;
@@ -81,9 +87,18 @@ export function createOAuthServices(options: OAuthServiceOptions): OAuthServices
   const issuer = () => ports.issuer.issuer;
   const clients = oauthClientRepository(store.db, { now: () => clock.now() });
   const grants = grantRepository(store.db);
+  // Every fetch made on behalf of a client goes through one policy (docs/security.md).
+  const allowlist = parseAllowlist(config.outbound.allow);
+  if (!allowlist.ok) throw new Error(`outbound.allow: ${allowlist.problem}`); // validated by the config already
+  const outbound = createOutboundFetcher({
+    ...DEFAULT_OUTBOUND_POLICY,
+    allowHttp: config.dev,
+    allowlist: allowlist.value,
+  });
   const clientAuth = createClientAuthenticator({
     clients,
     replay: assertionReplayRepository(store.db),
+    remoteKeys: createClientKeySets({ fetcher: outbound, clock }),
     clock,
     // RFC 7523 §3 item 3: the assertion's audience identifies the authorization server.
     assertionAudiences: () => [
@@ -148,6 +163,7 @@ export function createOAuthServices(options: OAuthServiceOptions): OAuthServices
     },
     clients,
     clientAuth,
+    outbound,
     tokenEndpoint,
     introspector,
     revoker,

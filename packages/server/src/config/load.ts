@@ -292,7 +292,9 @@ function toConfig(values: ReadonlyMap<string, unknown>, sources: ReadonlyMap<str
       port: get<number>('proxy.port'),
       upstreamTimeoutMs: get<number>('proxy.upstream_timeout'),
       connectTimeoutMs: get<number>('proxy.connect_timeout'),
+      stripHeaders: Object.freeze([...get<string[]>('proxy.strip_headers')]),
     }),
+    outbound: Object.freeze({ allow: Object.freeze([...get<string[]>('outbound.allow')]) }),
     database: Object.freeze({
       url: get<string>('database.url'),
       poolSize: get<number>('database.pool_size'),

@@ -11,6 +11,8 @@
 
 import { isIP } from 'node:net';
 import { prefixProblem } from '../core/apikeys/key-format.js';
+import { parseAllowlist } from '../core/outbound/address-policy.js';
+import { parseStripHeaders } from '../core/policies/strip-headers.js';
 import { hs256SecretBytes } from '../core/tokens/hmac-secret.js';
 import { formatDuration, parseDuration } from './duration.js';
 
@@ -444,6 +446,27 @@ export const OPTIONS: readonly OptionSpec[] = [
     doc: 'Gateway: how long to wait for a TCP (and TLS) connection to an upstream before answering 502.',
     parse: parseDurationOption,
     show: (value) => formatDuration(Number(value)),
+  },
+  {
+    key: 'outbound.allow',
+    type: 'list of hosts/IPs/CIDRs',
+    default: [],
+    doc: 'Outbound fetches (a client’s `jwks_uri`) reach only public addresses; these host names, addresses and CIDR ranges are allowed although loopback, private, link-local or otherwise internal (docs/security.md, "Outbound fetches"). Plain `http` is fetched only in `dev` mode.',
+    parse: (raw) => {
+      const listed = parseList()(raw);
+      if (!listed.ok) return listed;
+      const allowlist = parseAllowlist(listed.value);
+      return allowlist.ok ? ok(listed.value) : bad(allowlist.problem);
+    },
+    show: (value) => (value as string[]).join(',') || '(none)',
+  },
+  {
+    key: 'proxy.strip_headers',
+    type: 'list of header names',
+    default: [],
+    doc: 'Gateway: client-sent headers removed before forwarding on every route, on top of the identity headers always removed (`X-User-*`, `X-Forwarded-User`, `Remote-User`, `X-Auth-Request-*`…: docs/gateway.md). Names, or prefixes ending in `*` (`X-Tenant-*`). A route adds its own with `strip_headers`.',
+    parse: parseStripHeaders,
+    show: (value) => (value as string[]).join(',') || '(none)',
   },
   {
     key: 'database.url',

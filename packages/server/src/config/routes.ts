@@ -13,12 +13,14 @@
  *     scopes: [data:read]
  *     rate_limit: 100/minute
  *     forward: jwt                             # the upstream gets one short-lived JWT (aud: data)
+ *     strip_headers: [X-Tenant-Id, X-Internal-*] # client copies removed (besides the defaults)
  * ```
  */
 import { SCOPE_TOKEN } from '../core/oauth/scopes.js';
 import { canonicalHost } from '../core/policies/host.js';
 import { canonicalPath } from '../core/policies/request-target.js';
 import { ANONYMOUS, type RouteMatch, type RoutePolicy } from '../core/policies/routes.js';
+import { parseStripHeaders } from '../core/policies/strip-headers.js';
 import { parseRate, type RateLimitRule } from '../core/ratelimit/rate.js';
 import { ConfigError, type ConfigInput, editDistance, type LoadedConfig, loadConfig } from './load.js';
 import { AUTH_METHODS, type Parsed, parseBoolean, parseDurationOption, parseHttpUrl } from './options.js';
@@ -45,6 +47,7 @@ const ROUTE_KEYS = [
   'audience',
   'timeout',
   'responses',
+  'strip_headers',
 ] as const;
 const MATCH_KEYS = ['path', 'exact', 'host', 'methods', 'case_sensitive'] as const;
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
@@ -100,6 +103,7 @@ function parseRoute(raw: unknown, at: string, context: RouteContext, problems: s
   const audience = field('audience', parseAudience, null);
   const timeoutMs = field('timeout', parsePositiveDuration, null);
   const responses = field('responses', parseResponses, {});
+  const stripHeaders = field('strip_headers', parseStripHeaders, []);
 
   if (auth.includes(ANONYMOUS) && scopes.length > 0) {
     problems.push(`${at}.scopes: a route that admits anonymous callers cannot require scopes (they have none)`);
@@ -127,6 +131,7 @@ function parseRoute(raw: unknown, at: string, context: RouteContext, problems: s
     audience,
     timeoutMs,
     responses: Object.freeze(responses),
+    stripHeaders: Object.freeze(stripHeaders),
   });
 }
 

@@ -14,7 +14,11 @@ export interface GatehouseConfig {
     readonly port: number;
     readonly upstreamTimeoutMs: number;
     readonly connectTimeoutMs: number;
+    /** `proxy.strip_headers`: client headers removed on every route (docs/gateway.md). */
+    readonly stripHeaders: readonly string[];
   };
+  /** `outbound.allow`: non-public destinations outbound fetches may reach (docs/security.md). */
+  readonly outbound: { readonly allow: readonly string[] };
   readonly database: {
     readonly url: string;
     readonly poolSize: number;

@@ -89,6 +89,43 @@ describe.runIf(anyProxy).each(storeKinds())('forward auth behind real proxies, o
       expect(seen?.headers['x-auth-scopes'] ?? '').toBe('');
     });
 
+    it('drops client-sent identity headers that upstream frameworks trust (docs/gateway.md)', async () => {
+      // The headers the examples clear; nginx cannot match a prefix, so each is named.
+      const identity = [
+        'x-user-id',
+        'x-user',
+        'x-user-email',
+        'x-user-name',
+        'x-user-roles',
+        'x-user-groups',
+        'x-forwarded-user',
+        'x-forwarded-email',
+        'x-forwarded-groups',
+        'x-forwarded-preferred-username',
+        'x-remote-user',
+        'x-remote-group',
+        'remote-user',
+        'remote-groups',
+        'remote-email',
+        'remote-name',
+        'x-auth-request-user',
+        'x-auth-request-email',
+        'x-auth-request-groups',
+        'x-auth-request-preferred-username',
+        'x-authenticated-user',
+        'x-authenticated-userid',
+        'x-authenticated-groups',
+        'x-webauth-user',
+      ];
+      const before = upstream.seen.length;
+      const response = await fetch(`${proxy.url}/public/hello`, {
+        headers: Object.fromEntries(identity.map((header) => [header, 'admin'])),
+      });
+      expect(response.status, proxy.output()).toBe(200);
+      const seen = lastSeenBy(before);
+      for (const header of identity) expect(seen?.headers, `${name}: ${header}`).not.toHaveProperty(header);
+    });
+
     it('lets a valid credential through with Gatehouse’s identity headers and without the credential', async () => {
       for (const [method, authorization] of [
         ['basic', basicHeader('alice', password)],

@@ -45,7 +45,9 @@ describe.each(storeKinds())('private_key_jwt on %s', (kind) => {
     });
 
   beforeAll(async () => {
-    server = await startTestServer(kind);
+    // The JWKS server is on loopback over plain http: the outbound fetch policy allows that only
+    // when allowlisted and in dev mode (docs/security.md, "Outbound fetches").
+    server = await startTestServer(kind, { env: { GATEHOUSE_DEV: 'true', GATEHOUSE_OUTBOUND_ALLOW: '127.0.0.1' } });
     keys = await generateKeyPair('ES256');
     otherKeys = await generateKeyPair('ES256');
     const jwk = { ...(await exportJWK(keys.publicKey)), kid: 'k1', alg: 'ES256', use: 'sig' };

@@ -46,6 +46,7 @@ describe('parseRoutes', () => {
       audience: null,
       timeoutMs: 5000,
       responses: { 401: { error: 'Unauthorized' } },
+      stripHeaders: [],
     });
     expect(parsed.routes[1]?.match.exact).toBe(true);
     // Without `auth`, a route accepts every enabled mechanism (never anonymous).

@@ -7,8 +7,9 @@
  *
  * Answers a value: the authenticated client, or an `InvalidClient`/`InvalidRequest` to send.
  */
-import { createLocalJWKSet, createRemoteJWKSet, type JWTVerifyGetKey, errors as joseErrors, jwtVerify } from 'jose';
+import { createLocalJWKSet, type JWTVerifyGetKey, errors as joseErrors, jwtVerify } from 'jose';
 import type { Clock } from '../audit/audit.js';
+import { type ClientKeySets, KeySetUnavailable } from './client-key-sets.js';
 import {
   ASSERTION_ALGS,
   type ClientAuthMethod,
@@ -44,6 +45,8 @@ export interface ClientAuthenticatorOptions {
   readonly clock: Clock;
   /** Values a client assertion's `aud` may hold: the issuer and the endpoint URLs (RFC 7523 §3 item 3). */
   readonly assertionAudiences: () => readonly string[];
+  /** Keys of clients registered with a `jwks_uri`, fetched under the outbound fetch policy. */
+  readonly remoteKeys: ClientKeySets;
   /** Upper bound on an assertion's lifetime, so the replay store stays small. */
   readonly maxAssertionLifetimeSeconds?: number;
 }
@@ -83,17 +86,11 @@ function parseBasic(header: string): BasicCredentials {
 export function createClientAuthenticator(options: ClientAuthenticatorOptions): ClientAuthenticator {
   const { clients, clock } = options;
   const maxLifetime = options.maxAssertionLifetimeSeconds ?? 600;
-  const remoteKeySets = new Map<string, JWTVerifyGetKey>();
 
   const keySetFor = (client: OAuthClient): JWTVerifyGetKey | undefined => {
     if (client.jwks) return createLocalJWKSet(client.jwks as Parameters<typeof createLocalJWKSet>[0]);
     if (!client.jwksUri) return undefined;
-    let keySet = remoteKeySets.get(client.jwksUri);
-    if (!keySet) {
-      keySet = createRemoteJWKSet(new URL(client.jwksUri), { timeoutDuration: 5000, cooldownDuration: 30_000 });
-      remoteKeySets.set(client.jwksUri, keySet);
-    }
-    return keySet;
+    return options.remoteKeys.keysFor(client.id, client.jwksUri);
   };
 
   /** RFC 7523 §3: the assertion's iss and sub are the client id, aud names us, exp bounds it, jti once. */
@@ -130,6 +127,12 @@ export function createClientAuthenticator(options: ClientAuthenticatorOptions): 
         clockTolerance: 30,
       }));
     } catch (error) {
+      // The registered jwks_uri was refused by the outbound fetch policy or failed: 401, never 500.
+      if (error instanceof KeySetUnavailable) {
+        return fail(
+          new InvalidClient('The client’s keys (jwks_uri) could not be fetched', false, `jwks_${error.reason}`),
+        );
+      }
       const reason = error instanceof joseErrors.JOSEError ? error.code : 'assertion_error';
       return fail(new InvalidClient('client_assertion is not valid', false, reason));
     }

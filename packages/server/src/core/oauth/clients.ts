@@ -118,6 +118,21 @@ export interface ClientRegistration {
   readonly skip_consent?: boolean;
 }
 
+/** Checks of registration fields that depend on the deployment (the outbound fetch policy). */
+export interface RegistrationChecks {
+  /** A problem with a `jwks_uri` before it is ever fetched, or undefined. */
+  readonly checkJwksUri?: (uri: string) => string | undefined;
+}
+
+/** Without a fetch policy at hand: an absolute https URL. */
+const httpsOnly = (uri: string): string | undefined => {
+  try {
+    return new URL(uri).protocol === 'https:' ? undefined : 'must be an https URL';
+  } catch {
+    return 'must be an absolute https URL';
+  }
+};
+
 /** Checks a client id chosen by the operator. Generated ids (`cli_…`) need no check. */
 export function checkClientId(id: string): ClientFieldProblem | undefined {
   if (!CLIENT_ID.test(id)) {
@@ -136,6 +151,7 @@ export function checkClientId(id: string): ClientFieldProblem | undefined {
 export function applyRegistration(
   base: OAuthClient,
   changes: ClientRegistration,
+  checks: RegistrationChecks = {},
 ): { ok: true; client: OAuthClient } | { ok: false; problems: ClientFieldProblem[] } {
   const problems: ClientFieldProblem[] = [];
   const client: Mutable<OAuthClient> = { ...base };
@@ -176,13 +192,10 @@ export function applyRegistration(
   }
   if (changes.jwks !== undefined) client.jwks = changes.jwks;
   if (changes.jwks_uri !== undefined) {
-    if (
-      changes.jwks_uri !== null &&
-      !/^https:\/\//.test(changes.jwks_uri) &&
-      !/^http:\/\/(127\.0\.0\.1|\[::1\]|localhost)[:/]/.test(changes.jwks_uri)
-    ) {
-      problems.push({ field: 'jwks_uri', message: 'must be an https URL (http only for loopback)' });
-    }
+    // The outbound fetch policy judges what it can before any fetch: the scheme, credentials in
+    // the URL, an internal IP literal. A host name is judged when it resolves, at use.
+    const problem = changes.jwks_uri === null ? undefined : (checks.checkJwksUri ?? httpsOnly)(changes.jwks_uri);
+    if (problem) problems.push({ field: 'jwks_uri', message: problem });
     client.jwksUri = changes.jwks_uri;
   }
   if (changes.access_token_lifetime !== undefined) client.accessTokenLifetime = changes.access_token_lifetime;

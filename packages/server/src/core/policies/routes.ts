@@ -55,6 +55,11 @@ export interface RoutePolicy {
   readonly timeoutMs: number | null;
   /** Custom JSON bodies for denials, by status. */
   readonly responses: Readonly<Partial<Record<401 | 403, unknown>>>;
+  /**
+   * Client-sent headers removed before forwarding, besides the defaults (./strip-headers.ts):
+   * names or `prefix*` patterns, lower case.
+   */
+  readonly stripHeaders?: readonly string[];
 }
 
 export type RouteLookup =

@@ -35,6 +35,8 @@ export interface ClientRoutesOptions {
   readonly secretGraceMs: number;
   /** When users exist, a client id may not name one (docs/security.md #21). */
   readonly users?: () => UserDirectory | undefined;
+  /** The outbound fetch policy's verdict on a jwks_uri before any fetch (docs/security.md). */
+  readonly checkJwksUri?: (uri: string) => string | undefined;
 }
 
 const lifetime = { type: ['integer', 'null'], minimum: 10, maximum: 31_536_000 } as const;
@@ -97,6 +99,7 @@ function throwProblems(problems: ReadonlyArray<{ field: string; message: string 
 export function registerClientRoutes(app: FastifyInstance, options: ClientRoutesOptions): void {
   const { clients, audit, clock } = options;
   const nowIso = () => new Date(clock.now()).toISOString();
+  const registrationChecks = options.checkJwksUri ? { checkJwksUri: options.checkJwksUri } : {};
 
   const load = async (id: string): Promise<OAuthClient> => {
     const client = await clients.find(id);
@@ -127,7 +130,7 @@ export function registerClientRoutes(app: FastifyInstance, options: ClientRoutes
         id = body.client_id;
       }
       const now = nowIso();
-      const built = applyRegistration(blankClient(id, now), body);
+      const built = applyRegistration(blankClient(id, now), body, registrationChecks);
       if (!built.ok) throwProblems(built.problems);
       const secret = usesSecret(built.client) ? generateClientSecret() : undefined;
       const client: OAuthClient = {
@@ -175,7 +178,7 @@ export function registerClientRoutes(app: FastifyInstance, options: ClientRoutes
     async (request, reply) => {
       const existing = await load((request.params as { id: string }).id);
       const body = request.body as ClientRegistration;
-      const built = applyRegistration({ ...existing, updatedAt: nowIso() }, body);
+      const built = applyRegistration({ ...existing, updatedAt: nowIso() }, body, registrationChecks);
       if (!built.ok) throwProblems(built.problems);
       let client = built.client;
       let secret: string | undefined;

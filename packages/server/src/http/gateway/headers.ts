@@ -6,6 +6,9 @@
  * - client credentials are removed: `Authorization`, `Proxy-Authorization`, `X-API-Key` and the
  *   credential query parameters — the upstream trusts the gateway, not the caller's secret;
  * - every client-sent `X-Auth-*` header is removed, then the identity headers are set;
+ * - so are the identity headers upstream frameworks and other auth proxies trust (`X-User-*`,
+ *   `X-Forwarded-User`, `Remote-User`, `X-Auth-Request-*`… core/policies/strip-headers.ts), and
+ *   whatever `proxy.strip_headers` and the route's `strip_headers` name;
  * - client-sent `Forwarded`, `X-Forwarded-*` and `X-Real-IP` are replaced by what the gateway
  *   saw (it is the edge: nothing in front of it is trusted to have set them);
  * - hop-by-hop headers go (RFC 9110 §7.6.1), `Expect` too (the gateway answers
@@ -15,6 +18,8 @@
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Identity } from '../../core/pipeline/types.js';
+import type { RoutePolicy } from '../../core/policies/routes.js';
+import { compileStripRule, DEFAULT_STRIPPED_HEADERS, type HeaderStripRule } from '../../core/policies/strip-headers.js';
 import { CREDENTIAL_HEADERS } from '../auth-request.js';
 import { DENIED_HEADER } from '../denied-header.js';
 import { setIdentityHeaders } from '../identity-headers.js';
@@ -57,6 +62,20 @@ export interface ForwardingContext {
   readonly bearer: string | null;
   /** Credential headers the mechanisms declare (a configured API-key header), lower case. */
   readonly credentialHeaders: readonly string[];
+  /** Client headers to drop: the defaults, `proxy.strip_headers` and the route's (see stripRuleFor). */
+  readonly strip: HeaderStripRule;
+}
+
+const stripRules = new WeakMap<RoutePolicy, HeaderStripRule>();
+
+/** The route's compiled strip rule: defaults + `proxy.strip_headers` + the route's `strip_headers`. */
+export function stripRuleFor(route: RoutePolicy, global: readonly string[]): HeaderStripRule {
+  let rule = stripRules.get(route);
+  if (!rule) {
+    rule = compileStripRule([...DEFAULT_STRIPPED_HEADERS, ...global, ...(route.stripHeaders ?? [])]);
+    stripRules.set(route, rule);
+  }
+  return rule;
 }
 
 /**
@@ -74,7 +93,8 @@ export function upstreamRequestHeaders(
       (REMOVED_TOWARDS_UPSTREAM.has(name) && !(options.upgrade && UPGRADE_HEADERS.has(name))) ||
       name.startsWith('x-auth-') ||
       name.startsWith('x-forwarded-') ||
-      context.credentialHeaders.includes(name)
+      context.credentialHeaders.includes(name) ||
+      context.strip.matches(name)
     ) {
       continue;
     }

@@ -23,7 +23,7 @@ import { createDecisionLog, type DecisionLogLevel } from '../decision-log.js';
 import { DENIED_HEADER } from '../denied-header.js';
 import { type ProblemCode, ProblemError, problemErrorHandler, sendProblem } from '../problem.js';
 import { authorizeGatewayRequest, type GatewayContext, type GatewayVerdict } from './authorize.js';
-import { CREDENTIAL_QUERY_PARAMETERS, clientResponseHeaders, upstreamRequestHeaders } from './headers.js';
+import { CREDENTIAL_QUERY_PARAMETERS, clientResponseHeaders, stripRuleFor, upstreamRequestHeaders } from './headers.js';
 import { passWebSocketUpgrades } from './websocket.js';
 
 export interface GatewaySurfaceOptions extends GatewayContext {
@@ -37,6 +37,8 @@ export interface GatewaySurfaceOptions extends GatewayContext {
   readonly credentialHeaders: readonly string[];
   /** `log.decisions` (default `info`): one line per decision (../decision-log.ts). */
   readonly decisions?: DecisionLogLevel;
+  /** `proxy.strip_headers`: client headers removed on every route, besides the defaults. */
+  readonly stripHeaders?: readonly string[];
 }
 
 type Allowed = Extract<GatewayVerdict, { allow: true }>;
@@ -161,6 +163,7 @@ function forwardingOptionsOf(route: RoutePolicy, options: GatewaySurfaceOptions)
         preserveHost: route.preserveHost,
         bearer: verdict.bearer,
         credentialHeaders: options.credentialHeaders,
+        strip: stripRuleFor(route, options.stripHeaders ?? []),
       });
     },
     rewriteHeaders: (headers, request) => {

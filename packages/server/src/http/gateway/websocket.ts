@@ -25,7 +25,7 @@ import { DENIED_HEADER } from '../denied-header.js';
 import { requestId } from '../fastify.js';
 import { type ProblemCode, problemBody } from '../problem.js';
 import { authorizeGatewayRequest } from './authorize.js';
-import { CREDENTIAL_QUERY_PARAMETERS, clientResponseHeaders, upstreamRequestHeaders } from './headers.js';
+import { CREDENTIAL_QUERY_PARAMETERS, clientResponseHeaders, stripRuleFor, upstreamRequestHeaders } from './headers.js';
 import type { GatewaySurfaceOptions } from './index.js';
 
 /** What the connection says about the client, with `trust_proxy` applied as Fastify applies it. */
@@ -110,6 +110,7 @@ async function handleUpgrade(
       preserveHost: route.preserveHost,
       bearer: verdict.bearer,
       credentialHeaders: options.credentialHeaders,
+      strip: stripRuleFor(route, options.stripHeaders ?? []),
     },
     { upgrade: true },
   );
