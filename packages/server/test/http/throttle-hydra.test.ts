@@ -10,21 +10,17 @@
  * Bounded: 300 guesses on loopback, plain HTTP with the loopback allowance (the test harness's
  * default), the real clock (hydra runs in real time) with a back-off long enough to outlast the run.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { basicHeader, createUser } from '../support/basic.js';
 import { tempDir } from '../support/databases.js';
 import { rawRequest } from '../support/http.js';
+import { peer } from '../support/peers.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
-// TODO(peers): switch to the shared peer check of test/support/peers.ts once it exists.
-const hydraPresent = spawnSync('hydra', ['-h'], { stdio: 'ignore' }).error === undefined;
-if (!hydraPresent) {
-  if (process.env.CI === 'true') throw new Error('hydra is required under CI=true (apt-get install -y hydra)');
-  console.warn('notice: hydra is not installed: the hydra throttle test is skipped (apt-get install -y hydra)');
-}
+const hydra = peer('hydra');
 
 const PASSWORD = 'carol-correct-horse-battery';
 const GUESSES = 300;
@@ -50,7 +46,7 @@ function runHydra(args: string[], cwd: string, timeoutMs: number): Promise<{ cod
   });
 }
 
-describe.skipIf(!hydraPresent)('hydra against the login throttle with a warm Basic cache', () => {
+describe.runIf(hydra.present)('hydra against the login throttle with a warm Basic cache', () => {
   let server: TestServer;
   let dir: { path: string; remove(): void };
 
