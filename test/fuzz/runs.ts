@@ -1,17 +1,17 @@
 /**
  * How hard the property-based fuzzers (`*.fuzz.test.ts`, fast-check) try. `npm test` runs each
- * property a few thousand times; `GATEHOUSE_FUZZ_RUNS=200000` runs every property that many times
- * (and lifts the test timeout) for a long hunt. `GATEHOUSE_FUZZ_SEED` replays a reported failure.
+ * property a few thousand times; `GATEHOUSE_TEST_FUZZ_RUNS=200000` runs every property that many times
+ * (and lifts the test timeout) for a long hunt. `GATEHOUSE_TEST_FUZZ_SEED` replays a reported failure.
  */
 import type fc from 'fast-check';
 
-const requested = Number.parseInt(process.env.GATEHOUSE_FUZZ_RUNS ?? '', 10);
-const seed = Number.parseInt(process.env.GATEHOUSE_FUZZ_SEED ?? '', 10);
+const requested = Number.parseInt(process.env.GATEHOUSE_TEST_FUZZ_RUNS ?? '', 10);
+const seed = Number.parseInt(process.env.GATEHOUSE_TEST_FUZZ_SEED ?? '', 10);
 
 /** True when a long run was asked for. */
 export const LONG_FUZZ = Number.isSafeInteger(requested) && requested > 0;
 
-/** fast-check parameters: `runs` in the normal suite, GATEHOUSE_FUZZ_RUNS in a long run. */
+/** fast-check parameters: `runs` in the normal suite, GATEHOUSE_TEST_FUZZ_RUNS in a long run. */
 export function fuzz<T>(runs: number): fc.Parameters<T> {
   return {
     numRuns: LONG_FUZZ ? requested : runs,

@@ -4,7 +4,7 @@
  * base64url decoder plus a canonical-encoding check (RFC 7515 §2, §C), `JSON.parse` plus a count of
  * the member names, and jose's `jwtVerify` for the whole verification. Properties: never throw,
  * never accept what the reference refuses, and decode exactly what the reference decodes.
- * Runs: test/fuzz/runs.ts (GATEHOUSE_FUZZ_RUNS for a long run).
+ * Runs: test/fuzz/runs.ts (GATEHOUSE_TEST_FUZZ_RUNS for a long run).
  */
 import { createHmac } from 'node:crypto';
 import fc from 'fast-check';

@@ -139,7 +139,7 @@ describe('the Python snippets of docs/existing-service.md run as written', () =>
       refused: 'InvalidSignatureError',
     });
     // audience= is what makes PyJWT check aud: another audience is refused.
-    const other = await runSnippet(snippet, token, { ...env, GATEHOUSE_AUDIENCE: 'https://other.example' });
+    const other = await runSnippet(snippet, token, { ...env, TOKEN_AUDIENCE: 'https://other.example' });
     expect(JSON.parse(other.stdout)).toEqual({ refused: 'InvalidAudienceError' });
   });
 

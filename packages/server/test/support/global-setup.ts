@@ -83,10 +83,10 @@ function connects(url: URL): Promise<void> {
  * Makes the run directory every worker records credentials and writes server logs into (the
  * workers inherit the variable), and answers the teardown that scans it: any recorded credential
  * in any log fails the run, naming the file and the kind of secret, never the secret.
- * GATEHOUSE_SECRET_SCAN=off skips it (for a quick local run of one file).
+ * GATEHOUSE_TEST_SECRET_SCAN=off skips it (for a quick local run of one file).
  */
 function startSecretScan(): () => void {
-  if (process.env.GATEHOUSE_SECRET_SCAN === 'off') return () => {};
+  if (process.env.GATEHOUSE_TEST_SECRET_SCAN === 'off') return () => {};
   const dir = mkdtempSync(path.join(tmpdir(), 'gatehouse-secret-scan-'));
   process.env[RUN_DIR_VARIABLE] = dir;
   return () => {
