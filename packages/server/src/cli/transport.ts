@@ -1,12 +1,11 @@
 /**
- * How the CLI speaks HTTP(S) to Gatehouse: `fetch` (undici's, so that `--cacert` can give one
- * connection its own trust store), and errors that say what went wrong. A TLS failure is not
+ * How the CLI speaks HTTP(S) to Gatehouse: Node's `fetch`, or with `--cacert` undici's (loaded only
+ * then: it costs a CLI start ~0.15 s), so that one command can have its own trust store; and errors that say what went wrong. A TLS failure is not
  * "cannot reach": the server answered, and its certificate was refused — the message names the
  * reason (not trusted, issued for another name, expired, plain HTTP on an https:// URL) and what
  * to do about it (`--cacert FILE`, `NODE_EXTRA_CA_CERTS`, the right host name).
  */
 import { readFileSync } from 'node:fs';
-import { Agent, fetch as undiciFetch } from 'undici';
 import { CliError, EXIT } from './exit-codes.js';
 
 export interface TransportOptions {
@@ -101,17 +100,22 @@ export interface Transport {
 }
 
 export function createTransport(options: TransportOptions): Transport {
-  // Without --cacert: the system's trust store plus NODE_EXTRA_CA_CERTS, as Node does by default.
-  const dispatcher = options.cacert ? new Agent({ connect: { ca: readCa(options.cacert) } }) : undefined;
+  // Without --cacert: Node's fetch, with the system's trust store plus NODE_EXTRA_CA_CERTS.
+  const ca = options.cacert ? readCa(options.cacert) : undefined;
+  let withCa: Promise<(url: string, init: RequestInit) => Promise<Response>> | undefined;
+  const send = (url: string, init: RequestInit): Promise<Response> => {
+    if (ca === undefined) return fetch(url, init);
+    withCa ??= import('undici').then(({ Agent, fetch: undiciFetch }) => {
+      const dispatcher = new Agent({ connect: { ca } });
+      return (target: string, given: RequestInit) =>
+        undiciFetch(target, { ...(given as object), dispatcher }) as unknown as Promise<Response>;
+    });
+    return withCa.then((fetchWithCa) => fetchWithCa(url, init));
+  };
   return {
     async request(url, init) {
       try {
-        const response = await undiciFetch(url, {
-          ...init,
-          signal: AbortSignal.timeout(15_000),
-          ...(dispatcher ? { dispatcher } : {}),
-        });
-        return response as unknown as Response;
+        return await send(url, { ...init, signal: AbortSignal.timeout(15_000) });
       } catch (error) {
         throw transportError(error, url, options);
       }
