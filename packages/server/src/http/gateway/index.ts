@@ -95,7 +95,6 @@ export async function gatewaySurface(app: FastifyInstance, given: GatewaySurface
       request.gateway = verdict;
       return;
     }
-    request.log.info({ status: verdict.status, reason: verdict.reason }, 'gateway denied');
     return sendVerdict(reply, verdict);
   });
 

@@ -88,10 +88,6 @@ async function handleUpgrade(
     requestId: id,
   });
   if (!verdict.allow) {
-    app.log.info(
-      { status: verdict.status, reason: verdict.reason, request_id: id },
-      'gateway denied a websocket upgrade',
-    );
     const headers = { ...verdict.headers, [DENIED_HEADER]: verdict.problem };
     return answer(upgrade, verdict.status, verdict.problem, verdict.detail, headers, verdict.body);
   }
