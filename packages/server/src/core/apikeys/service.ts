@@ -195,32 +195,42 @@ export function createApiKeyService(options: ApiKeyServiceOptions): ApiKeyServic
     cache.invalidate((entry) => changed.has(entry.key.id));
   };
 
+  /** The stored form of a new key: nothing used, revoked or replaced yet. */
+  const newRecord = (
+    id: string,
+    input: Pick<NewApiKey, 'name' | 'owner' | 'scopes' | 'metadata' | 'expiresAt'>,
+    now: string,
+    secret: Pick<ApiKey, 'prefix' | 'last4' | 'keyHash' | 'rateLimit' | 'remainingUses' | 'rotatedFrom' | 'legacy'>,
+  ): ApiKey => ({
+    id,
+    name: input.name,
+    owner: input.owner,
+    scopes: [...input.scopes],
+    metadata: input.metadata,
+    createdAt: now,
+    updatedAt: now,
+    expiresAt: input.expiresAt,
+    lastUsedAt: null,
+    revokedAt: null,
+    replacedBy: null,
+    graceUntil: null,
+    ...secret,
+  });
+
   /** A fresh key with its stored form; the plaintext leaves only through the returned value. */
   const mint = (id: string, input: NewApiKey, now: string, rotatedFrom: string | null): IssuedKey => {
     const plaintext = generateApiKey(settings.prefix);
     return {
       plaintext,
-      key: {
-        id,
-        name: input.name,
-        owner: input.owner,
+      key: newRecord(id, input, now, {
         prefix: settings.prefix,
         last4: plaintext.slice(-4),
         keyHash: hashApiKey(plaintext),
-        scopes: [...input.scopes],
-        metadata: input.metadata,
         rateLimit: input.rateLimit,
         remainingUses: input.remainingUses,
-        createdAt: now,
-        updatedAt: now,
-        expiresAt: input.expiresAt,
-        lastUsedAt: null,
-        revokedAt: null,
-        replacedBy: null,
-        graceUntil: null,
         rotatedFrom,
         legacy: false,
-      },
+      }),
     };
   };
 
@@ -259,27 +269,16 @@ export function createApiKeyService(options: ApiKeyServiceOptions): ApiKeyServic
       firstLine.set(keyHash, input.line);
       keys.push({
         line: input.line,
-        key: {
-          id: options.newId(),
-          name: input.name,
-          owner: input.owner,
+        // Nothing of a legacy key is shown: no prefix, no last four (the text may be anything).
+        key: newRecord(options.newId(), input, now, {
           prefix: '',
           last4: '',
           keyHash,
-          scopes: [...input.scopes],
-          metadata: input.metadata,
           rateLimit: null,
           remainingUses: null,
-          createdAt: now,
-          updatedAt: now,
-          expiresAt: input.expiresAt,
-          lastUsedAt: null,
-          revokedAt: null,
-          replacedBy: null,
-          graceUntil: null,
           rotatedFrom: null,
           legacy: true,
-        },
+        }),
       });
     }
     return { problems, keys, lineOf: firstLine };
