@@ -36,7 +36,7 @@ import {
   pin,
   reportUsage,
   roundRatio as roundRatioOf,
-  startBenchGatehouse,
+  serveVerifyWithApiKey,
   writeResults,
 } from './lib.mjs';
 
@@ -108,20 +108,7 @@ async function serve(kind) {
     return;
   }
   // Default settings, logs at info to stdout (the child's stdout goes nowhere).
-  const gatehouse = await startBenchGatehouse({ env: { GATEHOUSE_LOG_LEVEL: 'info' } });
-  const { running } = gatehouse;
-  const issued = await running.services.apiKeys.create({
-    name: 'bench',
-    owner: 'bench-service',
-    scopes: ['data:read'],
-    metadata: {},
-    rateLimit: null,
-    remainingUses: null,
-    expiresAt: null,
-  });
-  reportUsage(running.apps.public.server);
-  process.send({ url: `${running.urls.public}/auth/verify`, key: issued.plaintext });
-  process.on('disconnect', () => gatehouse.stop().then(() => process.exit(0)));
+  await serveVerifyWithApiKey({ env: { GATEHOUSE_LOG_LEVEL: 'info' } });
 }
 
 function startChild(kind, env = {}) {

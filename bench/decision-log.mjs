@@ -19,7 +19,7 @@
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { compareHttp, forkServer, pin, reportUsage, roundRatio, startBenchGatehouse, writeResults } from './lib.mjs';
+import { compareHttp, forkServer, pin, roundRatio, serveVerifyWithApiKey, writeResults } from './lib.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -37,22 +37,9 @@ if (args.serve) await serve(args.serve);
 else await main();
 
 async function serve(kind) {
-  const gatehouse = await startBenchGatehouse({
+  await serveVerifyWithApiKey({
     env: { GATEHOUSE_LOG_LEVEL: 'info', GATEHOUSE_LOG_DECISIONS: LEVELS[kind] },
   });
-  const { running } = gatehouse;
-  const issued = await running.services.apiKeys.create({
-    name: 'bench',
-    owner: 'bench-service',
-    scopes: ['data:read'],
-    metadata: {},
-    rateLimit: null,
-    remainingUses: null,
-    expiresAt: null,
-  });
-  reportUsage(running.apps.public.server);
-  process.send({ url: `${running.urls.public}/auth/verify`, key: issued.plaintext });
-  process.on('disconnect', () => gatehouse.stop().then(() => process.exit(0)));
 }
 
 function startChild(kind) {

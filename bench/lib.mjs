@@ -229,3 +229,25 @@ export function roundRatio(results, scenario, baseline) {
   const ratios = results[scenario].samples.map((sample, i) => sample.rps / (results[baseline].samples[i]?.rps ?? NaN));
   return { ratios, median: median(ratios) };
 }
+
+/**
+ * A child's whole job in the /auth/verify benchmarks: a Gatehouse (startBenchGatehouse's options)
+ * with one API key, reporting its CPU time; sends the parent the verify URL and the key, and
+ * stops when the parent goes.
+ */
+export async function serveVerifyWithApiKey(options) {
+  const gatehouse = await startBenchGatehouse(options);
+  const { running } = gatehouse;
+  const issued = await running.services.apiKeys.create({
+    name: 'bench',
+    owner: 'bench-service',
+    scopes: ['data:read'],
+    metadata: {},
+    rateLimit: null,
+    remainingUses: null,
+    expiresAt: null,
+  });
+  reportUsage(running.apps.public.server);
+  process.send({ url: `${running.urls.public}/auth/verify`, key: issued.plaintext });
+  process.on('disconnect', () => gatehouse.stop().then(() => process.exit(0)));
+}
