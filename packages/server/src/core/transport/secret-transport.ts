@@ -29,7 +29,8 @@ export const HTTPS_REQUIRED = 'https_required';
 /** The one sentence every refusal carries. */
 export const HTTPS_REQUIRED_DESCRIPTION =
   'Passwords, client secrets and tokens are only accepted over HTTPS: they travel in clear text otherwise. ' +
-  'Use https://, or have a trusted proxy (trust_proxy) terminate TLS and send X-Forwarded-Proto: https. ' +
+  'Use https://, or have a trusted proxy (trust_proxy) terminate TLS and send X-Forwarded-Proto: https; ' +
+  'for clients on this host only, the server may allow plain HTTP from loopback (security.allow_insecure_loopback). ' +
   'What this request carried was sent unencrypted and should be considered exposed.';
 
 /**
