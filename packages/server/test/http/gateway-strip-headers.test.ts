@@ -79,6 +79,20 @@ describe('gateway header stripping', () => {
     expect(seen['x-harmless']).toBe('kept');
   });
 
+  it('judges underscore spellings as the dashed names CGI-style upstreams read them as', async () => {
+    const response = await get('/open/x', {
+      X_User_Id: 'admin',
+      X_Auth_Subject: 'admin',
+      Remote_User: 'admin',
+      X_Forwarded_User: 'admin',
+      X_Harmless_Too: 'kept',
+    });
+    expect(response.status).toBe(200);
+    const seen = lastSeen().headers;
+    expect(Object.values(seen)).not.toContain('admin');
+    expect(seen.x_harmless_too).toBe('kept');
+  });
+
   it('strips proxy.strip_headers on every route, and a route’s strip_headers on that route only', async () => {
     const headers = {
       'X-Global-Secret': 'g',

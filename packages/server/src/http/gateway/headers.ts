@@ -89,12 +89,15 @@ export function upstreamRequestHeaders(
 ): IncomingHttpHeaders {
   const out: IncomingHttpHeaders = {};
   for (const name in headers) {
+    // Upstreams that map headers to CGI-style variables (PHP-FPM, WSGI, Rack) read `X_User_Id`
+    // as `X-User-Id`: every rule below judges the name with `_` read as `-`.
+    const judged = name.includes('_') ? name.replaceAll('_', '-') : name;
     if (
-      (REMOVED_TOWARDS_UPSTREAM.has(name) && !(options.upgrade && UPGRADE_HEADERS.has(name))) ||
-      name.startsWith('x-auth-') ||
-      name.startsWith('x-forwarded-') ||
-      context.credentialHeaders.includes(name) ||
-      context.strip.matches(name)
+      (REMOVED_TOWARDS_UPSTREAM.has(judged) && !(options.upgrade && UPGRADE_HEADERS.has(judged))) ||
+      judged.startsWith('x-auth-') ||
+      judged.startsWith('x-forwarded-') ||
+      context.credentialHeaders.includes(judged) ||
+      context.strip.matches(judged)
     ) {
       continue;
     }
